@@ -1,0 +1,52 @@
+# Payroc Cloud refunds from a browser POS. `make run` for the demo, `make test` for everything.
+SHELL := /bin/bash
+GO ?= go
+GOROOT := $(shell $(GO) env GOROOT)
+WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: run test vet unit wasmtest e2e wasm bench fuzz screenshots chromium clean
+
+## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
+run: wasm
+	$(GO) run ./proxy -addr $(ADDR)
+
+## test: vet (host and js/wasm), unit tests with -race, js/wasm glue tests under Node, e2e in headless Chromium
+test: vet chromium wasm
+	$(GO) test -race -count=1 ./...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./payroc/ ./wasm/...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./payroc/ ./wasm/...
+
+## wasm: build web/payroc.wasm (+ .br, .gz) and copy web/wasm_exec.js from the toolchain
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/payroc.wasm ./wasm
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" web/wasm_exec.js
+	$(GO) run ./internal/cmd/precompress web/payroc.wasm
+
+## chromium: make sure Debian's Chromium is there (installs it when root; otherwise says the one command)
+chromium:
+	@bash .ci/ensure-chromium
+
+## bench: performance and reliability figures
+bench: wasm
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+## screenshots: regenerate the README's picture of the page (not part of make test)
+screenshots: chromium wasm
+	SCREENSHOTS=1 $(GO) test -count=1 -run TestScreenshot ./e2e/
+
+clean:
+	rm -f web/payroc.wasm web/payroc.wasm.br web/payroc.wasm.gz web/wasm_exec.js

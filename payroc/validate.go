@@ -1,0 +1,343 @@
+package payroc
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxAmount is the largest amount accepted, in minor units: 2^53−1, the largest integer a JavaScript number
+// keeps exact, so an amount survives the trip through the browser unchanged.
+const MaxAmount = 1<<53 - 1
+
+// validator collects every field error instead of stopping at the first, so a cashier sees them all at once.
+type validator struct{ errs []FieldError }
+
+func (v *validator) add(param, msg string) {
+	v.errs = append(v.errs, FieldError{Parameter: param, Message: msg})
+}
+
+// text checks a string's length in characters and that it holds printable text.
+func (v *validator) text(param, s string, min, max int, required bool) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case s == "" && required:
+		v.add(param, "is required")
+	case !utf8.ValidString(s):
+		v.add(param, "is not valid UTF-8")
+	case n < min && s != "":
+		v.add(param, fmt.Sprintf("must be at least %d characters", min))
+	case n > max:
+		v.add(param, fmt.Sprintf("must be at most %d characters", max))
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		v.add(param, "must not contain control characters")
+	}
+}
+
+func (v *validator) enum(param, s string, allowed ...string) {
+	if s == "" {
+		return
+	}
+	for _, a := range allowed {
+		if s == a {
+			return
+		}
+	}
+	v.add(param, "must be one of "+strings.Join(allowed, ", "))
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	e := NewError(CodeInvalidRequest, "One or more fields are invalid", v.errs...)
+	return e
+}
+
+// Validate checks the request against Payroc's published limits before anything is sent. The error is an
+// *Error with code invalid-request whose Errors name every bad field by JSON path (order.amount…).
+func (r *RefundInstructionRequest) Validate() error {
+	if r == nil {
+		return NewError(CodeInvalidRequest, "The refund request is missing", FieldError{Parameter: "body", Message: "is required"})
+	}
+	var v validator
+	r.validate(&v)
+	return v.err()
+}
+
+func (r *RefundInstructionRequest) validate(v *validator) {
+	v.text("processingTerminalId", r.ProcessingTerminalID, 4, 50, true)
+	o := r.Order
+	v.text("order.orderId", o.OrderID, 1, 24, true)
+	v.text("order.description", o.Description, 1, 256, true)
+	switch {
+	case o.Amount < 1:
+		v.add("order.amount", "must be a positive integer in minor units")
+	case o.Amount > MaxAmount:
+		v.add("order.amount", fmt.Sprintf("must be at most %d", int64(MaxAmount)))
+	}
+	if o.Currency == "" {
+		v.add("order.currency", "is required")
+	} else if !ValidCurrency(o.Currency) {
+		v.add("order.currency", "must be an ISO 4217 code Payroc accepts, such as USD")
+	}
+	v.text("operator", r.Operator, 0, 50, false)
+	if c := r.Customer; c != nil {
+		c.validate(v, "customer")
+	}
+	if ip := r.IPAddress; ip != nil {
+		validateIP(v, ip)
+	}
+	if co := r.CustomizationOptions; co != nil {
+		v.enum("customizationOptions.entryMethod", co.EntryMethod, "deviceRead", "manualEntry", "deviceReadOrManualEntry")
+		if e := co.EBTDetails; e != nil {
+			if e.BenefitCategory == "" {
+				v.add("customizationOptions.ebtDetails.benefitCategory", "is required")
+			}
+			v.enum("customizationOptions.ebtDetails.benefitCategory", e.BenefitCategory, "cash", "foodStamp")
+			if e.Withdrawal != nil && *e.Withdrawal && e.BenefitCategory != "cash" {
+				v.add("customizationOptions.ebtDetails.withdrawal", "applies to EBT cash only")
+			}
+		}
+		if cl := co.ClosedLoopOptions; cl != nil {
+			if cl.Type == "" {
+				v.add("customizationOptions.closedLoopOptions.type", "is required")
+			}
+			v.enum("customizationOptions.closedLoopOptions.type", cl.Type, "mifare")
+		}
+	}
+}
+
+func (c *Customer) validate(v *validator, p string) {
+	v.text(p+".firstName", c.FirstName, 0, 60, false)
+	v.text(p+".lastName", c.LastName, 0, 60, false)
+	if c.DateOfBirth != "" {
+		if _, err := time.Parse(time.DateOnly, c.DateOfBirth); err != nil {
+			v.add(p+".dateOfBirth", "must be a date as YYYY-MM-DD")
+		}
+	}
+	v.text(p+".referenceNumber", c.ReferenceNumber, 0, 48, false)
+	if a := c.BillingAddress; a != nil {
+		a.validate(v, p+".billingAddress")
+	}
+	if s := c.ShippingAddress; s != nil {
+		v.text(p+".shippingAddress.recipientName", s.RecipientName, 0, 50, false)
+		if s.Address != nil {
+			s.Address.validate(v, p+".shippingAddress.address")
+		}
+	}
+	for i, m := range c.ContactMethods {
+		q := fmt.Sprintf("%s.contactMethods[%d]", p, i)
+		switch m.Type {
+		case "email":
+			v.text(q+".value", m.Value, 1, 50, true)
+			if m.Value != "" && !strings.Contains(m.Value, "@") {
+				v.add(q+".value", "must be an email address")
+			}
+		case "phone", "mobile", "fax":
+			v.text(q+".value", m.Value, 1, 15, true)
+		case "":
+			v.add(q+".type", "is required")
+		default:
+			v.add(q+".type", "must be one of email, phone, mobile, fax")
+		}
+	}
+	v.enum(p+".notificationLanguage", c.NotificationLanguage, "en", "fr")
+}
+
+func (a *Address) validate(v *validator, p string) {
+	v.text(p+".address1", a.Address1, 1, 150, true)
+	v.text(p+".address2", a.Address2, 0, 150, false)
+	v.text(p+".address3", a.Address3, 0, 150, false)
+	v.text(p+".city", a.City, 1, 50, true)
+	v.text(p+".state", a.State, 1, 50, true)
+	v.text(p+".postalCode", a.PostalCode, 1, 10, true)
+	if len(a.Country) != 2 || strings.ToUpper(a.Country) != a.Country || !isLetters(a.Country) {
+		v.add(p+".country", "must be a two-letter ISO 3166-1 code such as US")
+	}
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func validateIP(v *validator, ip *IPAddress) {
+	switch ip.Type {
+	case "ipv4", "ipv6":
+		a, err := netip.ParseAddr(ip.Value)
+		if err != nil || (ip.Type == "ipv4") != a.Is4() {
+			v.add("ipAddress.value", "must be an "+ip.Type+" address")
+		}
+	case "":
+		v.add("ipAddress.type", "is required")
+	default:
+		v.add("ipAddress.type", "must be one of ipv4, ipv6")
+	}
+}
+
+// ValidateSerialNumber checks a device serial number (1–64 characters, printable, no slash: it goes in the
+// path).
+func ValidateSerialNumber(s string) error {
+	var v validator
+	v.text("serialNumber", s, 1, 64, true)
+	if len(v.errs) == 0 && strings.ContainsAny(s, "/?#%\\ ") {
+		v.add("serialNumber", "must not contain / ? # % \\ or spaces")
+	}
+	return v.err()
+}
+
+// validateID checks an instruction or refund id before it goes in a path.
+func validateID(param, id string) error {
+	var v validator
+	v.text(param, id, 1, 64, true)
+	if len(v.errs) == 0 && strings.ContainsAny(id, "/?#%\\ ") {
+		v.add(param, "must not contain / ? # % \\ or spaces")
+	}
+	return v.err()
+}
+
+// ValidateIdempotencyKey checks that key is a UUID version 4 in its canonical text form (either case).
+func ValidateIdempotencyKey(key string) error {
+	if !IsUUIDv4(key) {
+		return NewError(CodeInvalidRequest, "The Idempotency-Key must be a UUID v4",
+			FieldError{Parameter: "Idempotency-Key", Message: "must be a UUID v4 such as 8e03978e-40d5-43e8-bc93-6894a57f9324"})
+	}
+	return nil
+}
+
+// IsUUIDv4 reports whether s is xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx in hex digits.
+func IsUUIDv4(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+			continue
+		case 14:
+			if c != '4' {
+				return false
+			}
+			continue
+		case 19:
+			if !strings.ContainsRune("89abAB", rune(c)) {
+				return false
+			}
+			continue
+		}
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// NewIdempotencyKey returns a fresh random UUID v4.
+func NewIdempotencyKey() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("payroc: no randomness: " + err.Error()) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hex[x>>4], hex[x&0xf])
+	}
+	return string(out)
+}
+
+// MaxRequestBytes bounds a refund instruction body; real ones are well under 4 KiB.
+const MaxRequestBytes = 64 << 10
+
+// DecodeRefundInstructionRequest parses and validates a submit body strictly: one JSON object, no unknown
+// fields, numbers of the right kind (an amount of 49.99 is refused, never rounded). Every failure is an
+// *Error with code invalid-request naming the fields. The proxy and the simulator both use it.
+func DecodeRefundInstructionRequest(body []byte) (*RefundInstructionRequest, error) {
+	if len(body) > MaxRequestBytes {
+		return nil, NewError(CodeInvalidRequest, "The body is too large", FieldError{Parameter: "body", Message: fmt.Sprintf("must be at most %d bytes", MaxRequestBytes)})
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, NewError(CodeInvalidRequest, "The body is empty", FieldError{Parameter: "body", Message: "is required"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var r RefundInstructionRequest
+	if err := dec.Decode(&r); err != nil {
+		return nil, decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, NewError(CodeInvalidRequest, "The body must be one JSON object", FieldError{Parameter: "body", Message: "has data after the JSON object"})
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func decodeError(err error) *Error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		p := te.Field
+		if p == "" {
+			p = "body"
+		}
+		msg := "must be " + jsonKind(te.Type.Kind().String())
+		if te.Value == "number" || strings.HasPrefix(te.Value, "number ") {
+			if p == "order.amount" {
+				msg = "must be an integer in minor units (4999 for 49.99)"
+			}
+		}
+		return NewError(CodeInvalidRequest, "A field has the wrong type", FieldError{Parameter: p, Message: msg})
+	case errors.As(err, &se):
+		return NewError(CodeInvalidRequest, "The body is not valid JSON", FieldError{Parameter: "body", Message: fmt.Sprintf("is not valid JSON at byte %d", se.Offset)})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return NewError(CodeInvalidRequest, "The body has a field Payroc does not accept", FieldError{Parameter: f, Message: "is not a known field"})
+	default:
+		return NewError(CodeInvalidRequest, "The body is not valid JSON", FieldError{Parameter: "body", Message: err.Error()})
+	}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "int64", "int", "int32":
+		return "an integer"
+	case "bool":
+		return "true or false"
+	case "struct", "ptr", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "float64":
+		return "a number"
+	}
+	return "of another type"
+}
