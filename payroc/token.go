@@ -188,8 +188,9 @@ func (c *TokenCache) Token(ctx context.Context) (string, error) {
 		c.mu.Unlock()
 		return "", c.unavailable(err)
 	}
+	seen := c.current()
 	c.mu.Unlock()
-	return c.mintShared(ctx)
+	return c.mintShared(ctx, seen)
 }
 
 // refreshAt is when a background refresh of the current token starts. Call with mu held.
@@ -206,7 +207,10 @@ func (c *TokenCache) refreshAt() time.Time {
 func (c *TokenCache) refresh() {
 	ctx, cancel := context.WithTimeout(context.Background(), c.mintTimeout())
 	defer cancel()
-	_, _ = c.mintShared(ctx)
+	c.mu.Lock()
+	seen := c.current()
+	c.mu.Unlock()
+	_, _ = c.mintShared(ctx, seen)
 	c.mu.Lock()
 	c.refreshing = false
 	c.mu.Unlock()
@@ -219,9 +223,24 @@ func (c *TokenCache) mintTimeout() time.Duration {
 	return 15 * time.Second
 }
 
-// mintShared mints once for all concurrent callers; each caller still honours its own ctx.
-func (c *TokenCache) mintShared(ctx context.Context) (string, error) {
+func (c *TokenCache) current() string {
+	if c.tok == nil {
+		return ""
+	}
+	return c.tok.AccessToken
+}
+
+// mintShared mints once for all concurrent callers; each caller still honours its own ctx. seen is the token
+// the caller found wanting: if another mint has replaced it meanwhile, that token is used instead (the
+// double check that keeps a late caller from minting again).
+func (c *TokenCache) mintShared(ctx context.Context, seen string) (string, error) {
 	ch := c.sf.DoChan("mint", func() (any, error) {
+		c.mu.Lock()
+		if t := c.tok; t != nil && t.AccessToken != seen && c.now().Before(t.Expiry.Add(-expirySlack)) {
+			c.mu.Unlock()
+			return t.AccessToken, nil
+		}
+		c.mu.Unlock()
 		mctx, cancel := context.WithTimeout(context.Background(), c.mintTimeout())
 		defer cancel()
 		start := c.now()

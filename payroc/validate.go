@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -287,7 +289,7 @@ func DecodeRefundInstructionRequest(body []byte) (*RefundInstructionRequest, err
 	dec.DisallowUnknownFields()
 	var r RefundInstructionRequest
 	if err := dec.Decode(&r); err != nil {
-		return nil, decodeError(err)
+		return nil, decodeError(err, body)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, NewError(CodeInvalidRequest, "The body must be one JSON object", FieldError{Parameter: "body", Message: "has data after the JSON object"})
@@ -298,7 +300,7 @@ func DecodeRefundInstructionRequest(body []byte) (*RefundInstructionRequest, err
 	return &r, nil
 }
 
-func decodeError(err error) *Error {
+func decodeError(err error, body []byte) *Error {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
@@ -318,6 +320,9 @@ func decodeError(err error) *Error {
 		return NewError(CodeInvalidRequest, "The body is not valid JSON", FieldError{Parameter: "body", Message: fmt.Sprintf("is not valid JSON at byte %d", se.Offset)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if p := unknownField(body, reflect.TypeFor[RefundInstructionRequest](), ""); p != "" {
+			f = p
+		}
 		return NewError(CodeInvalidRequest, "The body has a field Payroc does not accept", FieldError{Parameter: f, Message: "is not a known field"})
 	default:
 		return NewError(CodeInvalidRequest, "The body is not valid JSON", FieldError{Parameter: "body", Message: err.Error()})
@@ -340,4 +345,59 @@ func jsonKind(k string) string {
 		return "a number"
 	}
 	return "of another type"
+}
+
+// unknownField finds the JSON path of the first member of raw that t has no field for. encoding/json names
+// only the member ("dateTime"); a cashier's integrator needs "order.dateTime".
+func unknownField(raw []byte, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			return ""
+		}
+		known := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			known[name] = f.Type
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			ft, ok := known[k]
+			if !ok {
+				// encoding/json matches names case-insensitively; so does this.
+				for n, t2 := range known {
+					if strings.EqualFold(n, k) {
+						ft, ok = t2, true
+						break
+					}
+				}
+			}
+			if !ok {
+				return prefix + k
+			}
+			if p := unknownField(m[k], ft, prefix+k+"."); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return ""
+		}
+		for i, it := range items {
+			if p := unknownField(it, t.Elem(), strings.TrimSuffix(prefix, ".")+fmt.Sprintf("[%d].", i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }

@@ -1,0 +1,130 @@
+package payroc
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestParseProblem(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		header     Header
+		body       string
+		code       string
+		retryable  bool
+		retryAfter time.Duration
+		refundLink string
+	}{
+		{"payroc 400 with fields", 400, nil,
+			`{"type":"https://docs.payroc.com/api/errors#bad-request","title":"Bad request","status":400,"detail":"One or more validation errors occurred","errors":[{"parameter":"order.amount","message":"must be positive"}]}`,
+			CodeBadRequest, false, 0, ""},
+		{"409 with refund link", 409, nil,
+			`{"type":"https://docs.payroc.com/api/errors#cannot-be-canceled","title":"Cannot be canceled","status":409,"detail":"You cannot cancel this resource in its current state","errors":[{"parameter":"refundInstructionId","message":"Completed instruction cannot be canceled"}],"link":{"rel":"refund","method":"GET","href":"https://api.payroc.com/v1/refunds/M2MJOG6O2Y"}}`,
+			CodeCannotBeCanceled, false, 0, "M2MJOG6O2Y"},
+		{"proxy slug", 409, nil, `{"type":"urn:x#device-busy","title":"Device busy","status":409,"detail":"busy"}`, CodeDeviceBusy, false, 0, ""},
+		{"429 with Retry-After", 429, Header{"retry-after": "3"}, `{"type":"x#rate-limited","title":"t","status":429}`, CodeRateLimited, true, 3 * time.Second, ""},
+		{"500 api-error", 500, nil, `{"type":"https://docs.payroc.com/api/errors#api-error","title":"Api error","status":500,"detail":"d","errors":[{"message":"Service offline"}]}`, CodeAPIError, true, 0, ""},
+		{"plain text 502", 502, nil, "Bad Gateway", CodeUpstreamError, true, 0, ""},
+		{"empty 503", 503, nil, "", "service-unavailable", true, 0, ""},
+		{"html 404", 404, nil, "<html>not here</html>", CodeNotFound, false, 0, ""},
+		{"type without fragment", 403, nil, `{"type":"https://example.test/problems/forbidden","title":"Forbidden","status":403}`, CodeForbidden, false, 0, ""},
+		{"about:blank", 418, nil, `{"type":"about:blank","title":"teapot","status":418}`, "http-418", false, 0, ""},
+		{"501 is final", 501, nil, ``, CodeServerError, false, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ParseProblem(tt.status, tt.header, []byte(tt.body))
+			if e.Status != tt.status || e.Code != tt.code {
+				t.Errorf("status, code = %d, %q; want %d, %q", e.Status, e.Code, tt.status, tt.code)
+			}
+			if e.Retryable() != tt.retryable {
+				t.Errorf("Retryable() = %v, want %v", e.Retryable(), tt.retryable)
+			}
+			if e.RetryAfter != tt.retryAfter {
+				t.Errorf("RetryAfter = %v, want %v", e.RetryAfter, tt.retryAfter)
+			}
+			if got := RefundIDFromLink(e.Link); got != tt.refundLink {
+				t.Errorf("refund link id = %q, want %q", got, tt.refundLink)
+			}
+			if e.Error() == "" || e.Title == "" && TitleForCode(e.Code) != "" {
+				t.Errorf("Error() = %q, Title = %q", e.Error(), e.Title)
+			}
+		})
+	}
+}
+
+func TestErrorMatching(t *testing.T) {
+	err := error(ParseProblem(404, nil, []byte(`{"type":"https://docs.payroc.com/api/errors#not-found","title":"Not found","status":404,"resource":"refundInstruction"}`)))
+	wrapped := errors.Join(errors.New("watching"), err)
+	if !errors.Is(wrapped, ErrNotFound) || errors.Is(wrapped, ErrCannotBeCanceled) {
+		t.Error("errors.Is does not match by code")
+	}
+	var e *Error
+	if !errors.As(wrapped, &e) || e.Resource != "refundInstruction" {
+		t.Errorf("errors.As lost the problem: %+v", e)
+	}
+	if AsError(errors.New("boom")).Code != CodeInternalError {
+		t.Error("AsError of a plain error is not internal-error")
+	}
+}
+
+func TestErrorMarshalsProblem(t *testing.T) {
+	e := NewError(CodeDeviceBusy, "Another refund is running on 1850010868")
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := ParseProblem(409, nil, b)
+	if back.Code != CodeDeviceBusy || back.Detail != e.Detail || back.Title != "Device busy" || back.Status != 409 {
+		t.Errorf("round trip = %+v", back)
+	}
+}
+
+func TestCodesMapBothWays(t *testing.T) {
+	for code, status := range codeStatus {
+		if status == 0 {
+			continue
+		}
+		if TitleForCode(code) == "" {
+			t.Errorf("code %q has no title", code)
+		}
+	}
+	for status, code := range statusCode {
+		if s := StatusForCode(code); s != 0 && s != status {
+			t.Errorf("CodeForStatus(%d) = %q, whose status is %d", status, code, s)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"": 0, "0": 0, "-1": 0, "120": 2 * time.Minute, "soon": 0,
+		now.Add(90 * time.Second).Format(time.RFC1123): 90 * time.Second,
+		now.Add(-time.Minute).Format(time.RFC1123):     0,
+	} {
+		if got := parseRetryAfter(v, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func FuzzParseProblem(f *testing.F) {
+	f.Add(400, []byte(`{"type":"https://docs.payroc.com/api/errors#bad-request","title":"Bad request","status":400,"errors":[{"parameter":"x"}]}`))
+	f.Add(409, []byte(`{"type":"#","link":{"rel":"refund","href":"/"}}`))
+	f.Add(500, []byte(`not json`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		e := ParseProblem(status, Header{"retry-after": "1"}, body)
+		if e == nil || e.Code == "" || e.Status != status {
+			t.Fatalf("ParseProblem(%d, %q) = %+v", status, body, e)
+		}
+		_ = e.Error()
+		_ = RefundIDFromLink(e.Link)
+		if _, err := json.Marshal(e); err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+	})
+}

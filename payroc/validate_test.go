@@ -1,0 +1,186 @@
+package payroc
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func validRequest() *RefundInstructionRequest {
+	return &RefundInstructionRequest{
+		ProcessingTerminalID: "1234001",
+		Order:                RefundOrder{OrderID: "ORDER-1001", Description: "Refund for ORDER-1001", Amount: 4999, Currency: "USD"},
+		Operator:             "cashier-1",
+	}
+}
+
+func TestValidateRequest(t *testing.T) {
+	yes := true
+	tests := []struct {
+		name   string
+		mutate func(r *RefundInstructionRequest)
+		fields []string // the parameters named, in order; nil means valid
+	}{
+		{"valid", func(r *RefundInstructionRequest) {}, nil},
+		{"zero amount", func(r *RefundInstructionRequest) { r.Order.Amount = 0 }, []string{"order.amount"}},
+		{"negative amount", func(r *RefundInstructionRequest) { r.Order.Amount = -5 }, []string{"order.amount"}},
+		{"amount beyond 2^53", func(r *RefundInstructionRequest) { r.Order.Amount = 1 << 53 }, []string{"order.amount"}},
+		{"largest safe amount", func(r *RefundInstructionRequest) { r.Order.Amount = MaxAmount }, nil},
+		{"unknown currency", func(r *RefundInstructionRequest) { r.Order.Currency = "XXX" }, []string{"order.currency"}},
+		{"lower-case currency", func(r *RefundInstructionRequest) { r.Order.Currency = "usd" }, []string{"order.currency"}},
+		{"missing currency", func(r *RefundInstructionRequest) { r.Order.Currency = "" }, []string{"order.currency"}},
+		{"order id too long", func(r *RefundInstructionRequest) { r.Order.OrderID = strings.Repeat("9", 25) }, []string{"order.orderId"}},
+		{"order id 24 multibyte characters", func(r *RefundInstructionRequest) { r.Order.OrderID = strings.Repeat("é", 24) }, nil},
+		{"missing description", func(r *RefundInstructionRequest) { r.Order.Description = "" }, []string{"order.description"}},
+		{"description too long", func(r *RefundInstructionRequest) { r.Order.Description = strings.Repeat("d", 257) }, []string{"order.description"}},
+		{"terminal too short", func(r *RefundInstructionRequest) { r.ProcessingTerminalID = "123" }, []string{"processingTerminalId"}},
+		{"operator too long", func(r *RefundInstructionRequest) { r.Operator = strings.Repeat("o", 51) }, []string{"operator"}},
+		{"control character", func(r *RefundInstructionRequest) { r.Operator = "cashier\x00" }, []string{"operator"}},
+		{"every order field bad", func(r *RefundInstructionRequest) { r.Order = RefundOrder{} },
+			[]string{"order.orderId", "order.description", "order.amount", "order.currency"}},
+		{"bad entry method", func(r *RefundInstructionRequest) {
+			r.CustomizationOptions = &CustomizationOptions{EntryMethod: "chip"}
+		}, []string{"customizationOptions.entryMethod"}},
+		{"ebt withdrawal on food stamps", func(r *RefundInstructionRequest) {
+			r.CustomizationOptions = &CustomizationOptions{EBTDetails: &EBTDetails{BenefitCategory: "foodStamp", Withdrawal: &yes}}
+		}, []string{"customizationOptions.ebtDetails.withdrawal"}},
+		{"closed loop mifare", func(r *RefundInstructionRequest) {
+			r.CustomizationOptions = &CustomizationOptions{ClosedLoopOptions: &ClosedLoopOptions{Type: "mifare"}}
+		}, nil},
+		{"ip type mismatch", func(r *RefundInstructionRequest) { r.IPAddress = &IPAddress{Type: "ipv4", Value: "::1"} }, []string{"ipAddress.value"}},
+		{"ipv6", func(r *RefundInstructionRequest) { r.IPAddress = &IPAddress{Type: "ipv6", Value: "2001:db8::1"} }, nil},
+		{"customer limits", func(r *RefundInstructionRequest) {
+			r.Customer = &Customer{FirstName: strings.Repeat("f", 61), DateOfBirth: "1990-13-01", NotificationLanguage: "de",
+				BillingAddress: &Address{Address1: "1 Example Ave.", City: "Springfield", State: "IL", Country: "usa", PostalCode: "60056"},
+				ContactMethods: []ContactMethod{{Type: "email", Value: "no-at-sign"}, {Type: "pager", Value: "1"}, {Type: "phone", Value: strings.Repeat("5", 16)}}}
+		}, []string{"customer.firstName", "customer.dateOfBirth", "customer.billingAddress.country",
+			"customer.contactMethods[0].value", "customer.contactMethods[1].type", "customer.contactMethods[2].value", "customer.notificationLanguage"}},
+		{"billing address requires its fields", func(r *RefundInstructionRequest) {
+			r.Customer = &Customer{BillingAddress: &Address{Country: "US"}}
+		}, []string{"customer.billingAddress.address1", "customer.billingAddress.city", "customer.billingAddress.state", "customer.billingAddress.postalCode"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := validRequest()
+			tt.mutate(r)
+			err := r.Validate()
+			if tt.fields == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeInvalidRequest {
+				t.Fatalf("Validate() = %v, want an invalid-request *Error", err)
+			}
+			var got []string
+			for _, f := range e.Errors {
+				got = append(got, f.Parameter)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
+				t.Errorf("fields = %v, want %v", got, tt.fields)
+			}
+		})
+	}
+}
+
+func TestDecodeRefundInstructionRequest(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		field string // "" means valid
+	}{
+		{"minimal", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}}`, ""},
+		{"decimal amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":49.99,"currency":"USD"}}`, "order.amount"},
+		{"string amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":"4999","currency":"USD"}}`, "order.amount"},
+		{"unknown field", `{"processingTerminalId":"1234001","surprise":1,"order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}}`, "surprise"},
+		{"dateTime is read-only", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD","dateTime":"2024-07-02T15:30:00Z"}}`, "order.dateTime"},
+		{"two objects", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}} {}`, "body"},
+		{"not json", `amount=4999`, "body"},
+		{"empty", ``, "body"},
+		{"array", `[]`, "body"},
+		{"validation after decoding", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":0,"currency":"USD"}}`, "order.amount"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := DecodeRefundInstructionRequest([]byte(tt.body))
+			if tt.field == "" {
+				if err != nil || r == nil {
+					t.Fatalf("got %v, %v; want a request", r, err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeInvalidRequest || len(e.Errors) == 0 {
+				t.Fatalf("err = %v, want invalid-request with fields", err)
+			}
+			if e.Errors[0].Parameter != tt.field {
+				t.Errorf("field = %q, want %q (%v)", e.Errors[0].Parameter, tt.field, e)
+			}
+		})
+	}
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		k := NewIdempotencyKey()
+		if !IsUUIDv4(k) {
+			t.Fatalf("NewIdempotencyKey() = %q, not a UUID v4", k)
+		}
+		if seen[k] {
+			t.Fatalf("duplicate key %q", k)
+		}
+		seen[k] = true
+	}
+	for _, bad := range []string{"", "8e03978e-40d5-13e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-7c93-6894a57f9324",
+		"8e03978e40d543e8bc936894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f932g", "{8e03978e-40d5-43e8-bc93-6894a57f9324}"} {
+		if ValidateIdempotencyKey(bad) == nil {
+			t.Errorf("ValidateIdempotencyKey(%q) = nil, want an error", bad)
+		}
+	}
+	if err := ValidateIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324"); err != nil {
+		t.Errorf("upper-case key refused: %v", err)
+	}
+}
+
+func TestValidateSerialNumber(t *testing.T) {
+	for s, ok := range map[string]bool{"1850010868": true, "": false, "18500/10868": false, strings.Repeat("1", 65): false, "a b": false, "..%2f": false} {
+		if got := ValidateSerialNumber(s) == nil; got != ok {
+			t.Errorf("ValidateSerialNumber(%q) ok = %v, want %v", s, got, ok)
+		}
+	}
+}
+
+func TestCurrencies(t *testing.T) {
+	if len(Currencies) != 171 {
+		t.Fatalf("len(Currencies) = %d, want 171", len(Currencies))
+	}
+	for _, c := range []string{"USD", "EUR", "JPY", "BHD", "ZWL"} {
+		if !ValidCurrency(c) {
+			t.Errorf("ValidCurrency(%q) = false", c)
+		}
+	}
+}
+
+func FuzzDecodeRefundInstructionRequest(f *testing.F) {
+	f.Add([]byte(`{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}}`))
+	f.Add([]byte(`{"processingTerminalId":"1234001","order":{"amount":1e400}}`))
+	f.Add([]byte(`{"customer":{"contactMethods":[{"type":"email","value":"a@b"}]},"ipAddress":{"type":"ipv4","value":"1.2.3.4"}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := DecodeRefundInstructionRequest(body)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeInvalidRequest || len(e.Errors) == 0 {
+				t.Fatalf("error %v is not an invalid-request naming fields", err)
+			}
+			return
+		}
+		// Whatever decodes must validate and stay within the limits the browser relies on.
+		if r.Validate() != nil || r.Order.Amount < 1 || r.Order.Amount > MaxAmount {
+			t.Fatalf("accepted an invalid request: %+v", r)
+		}
+	})
+}
