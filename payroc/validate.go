@@ -323,6 +323,13 @@ func decodeError(err error, body []byte) *Error {
 		if p := unknownField(body, reflect.TypeFor[RefundInstructionRequest](), ""); p != "" {
 			f = p
 		}
+		if f == "" || strings.HasSuffix(f, ".") { // a member named "": name the object that holds it
+			p := strings.TrimSuffix(f, ".")
+			if p == "" {
+				p = "body"
+			}
+			return NewError(CodeInvalidRequest, "The body has a field Payroc does not accept", FieldError{Parameter: p, Message: "has a member with an empty name"})
+		}
 		return NewError(CodeInvalidRequest, "The body has a field Payroc does not accept", FieldError{Parameter: f, Message: "is not a known field"})
 	default:
 		return NewError(CodeInvalidRequest, "The body is not valid JSON", FieldError{Parameter: "body", Message: err.Error()})

@@ -1,0 +1,336 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
+)
+
+// serveAPI answers one of the four refund endpoints; route is already matched.
+func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, route Route, param string) {
+	if p := s.bearerProblem(w, r); p != nil {
+		drain(r)
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	if !acceptsJSON(r) {
+		drain(r)
+		httpapi.WriteProblem(w, notAcceptable())
+		return
+	}
+	switch route {
+	case RouteSubmit:
+		s.submit(w, r, param)
+	case RouteGetInstruction:
+		s.getInstruction(w, r, param)
+	case RouteCancelInstruction:
+		drain(r)
+		s.cancel(w, r, param)
+	case RouteGetRefund:
+		drain(r)
+		s.getRefund(w, r, param)
+	}
+}
+
+// submit is POST /devices/{serialNumber}/refund-instructions. The checks run in this order: Idempotency-Key
+// present (400 idempotency-key-missing) and a UUID v4 (400 bad-request), a JSON body (415), the body valid
+// (400 with errors[]), the device known (404), the terminal the device's (400), then the key's replay rule
+// (same request: the original instruction; another request: 409 idempotency-key-in-use).
+func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, payroc.MaxRequestBytes+1))
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if key == "" {
+		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing,
+			"The Idempotency-Key header is required on this request",
+			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"}))
+		return
+	}
+	if err := payroc.ValidateIdempotencyKey(key); err != nil {
+		httpapi.WriteProblem(w, badRequest(err))
+		return
+	}
+	key = strings.ToLower(key)
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeUnsupportedMediaType,
+			"The body must be application/json"))
+		return
+	}
+	req, err := payroc.DecodeRefundInstructionRequest(body)
+	if err != nil {
+		httpapi.WriteProblem(w, badRequest(err))
+		return
+	}
+	dev, ok := s.bySerial[serial]
+	if !ok {
+		p := httpapi.Problem("", payroc.CodeNotFound, "No device with serial number "+strconv.Quote(serial))
+		p.Resource = "device"
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	if req.ProcessingTerminalID != dev.ProcessingTerminalID {
+		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeBadRequest,
+			"One or more validation errors occurred, see error section for more info",
+			payroc.FieldError{Parameter: "processingTerminalId", Message: "is not the processing terminal of device " + serial}))
+		return
+	}
+	// The replay rule compares the parsed request (and the device), not the bytes: a retry that re-encodes
+	// the same request differently is still the same request.
+	canon, _ := json.Marshal(struct {
+		Serial string                           `json:"serialNumber"`
+		Req    *payroc.RefundInstructionRequest `json:"request"`
+	}{serial, req})
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		httpapi.WriteProblem(w, unavailable("The simulator is closed"))
+		return
+	}
+	now := s.now()
+	s.expireLocked(now)
+	if in := s.byKey[key]; in != nil {
+		if !bytes.Equal(in.canon, canon) {
+			s.mu.Unlock()
+			httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse,
+				"The Idempotency-Key is already used by a different request",
+				payroc.FieldError{Parameter: "Idempotency-Key", Message: "was used with another request body or device"}))
+			return
+		}
+		v := in.view()
+		s.mu.Unlock()
+		writeJSON(w, http.StatusAccepted, v.wire(origin(r)))
+		return
+	}
+	if !s.makeRoomLocked() {
+		s.mu.Unlock()
+		p := unavailable("The simulator holds too many instructions in progress")
+		p.RetryAfter = time.Second
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	in := s.createLocked(key, canon, dev, req, now)
+	v := in.view()
+	s.mu.Unlock()
+	s.log.Info("payroc sim instruction created", "refundInstructionId", v.id, "serialNumber", serial,
+		"amount", req.Order.Amount, "currency", req.Order.Currency, "outcome", in.outcome.String())
+	writeJSON(w, http.StatusAccepted, v.wire(origin(r)))
+}
+
+// getInstruction is GET /refund-instructions/{id}: a long-poll. While the instruction is inProgress the
+// answer waits up to Hold for a change, and comes the moment the status changes, the client leaves, or the
+// simulator closes.
+func (s *Simulator) getInstruction(w http.ResponseWriter, r *http.Request, id string) {
+	// Read the (empty) body to its end first: only then does net/http watch the connection and cancel the
+	// request's context when the client goes away.
+	drain(r)
+	s.mu.Lock()
+	s.expireLocked(s.now())
+	in := s.insts[id]
+	if in == nil {
+		s.mu.Unlock()
+		writeNotFound(w, "refundInstruction", "No refund instruction "+strconv.Quote(id))
+		return
+	}
+	if in.status == payroc.StatusInProgress && !s.closed {
+		ch := in.changed
+		in.waiters++
+		s.held++
+		s.mu.Unlock()
+		// A server's WriteTimeout shorter than the hold must not cut the answer off.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.Hold + 30*time.Second))
+		t := time.NewTimer(s.cfg.Hold)
+		var expired, left bool
+		select {
+		case <-ch:
+		case <-t.C:
+			expired = true
+		case <-r.Context().Done():
+			left = true
+		case <-s.done:
+		}
+		t.Stop()
+		s.mu.Lock()
+		in.waiters--
+		s.held--
+		switch {
+		case expired && in.status == payroc.StatusInProgress:
+			s.holdExpiredLocked(in)
+		case !expired:
+			s.waiterLeftLocked(in)
+		}
+		if left {
+			s.mu.Unlock()
+			return
+		}
+	}
+	v := in.view()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, v.wire(origin(r)))
+}
+
+// cancel is DELETE /refund-instructions/{id}: 204 while inProgress, else 409 cannot-be-canceled (with the
+// refund link when completed). Outcome 5 completes as the cancel arrives, so the cancel loses the race.
+func (s *Simulator) cancel(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	s.expireLocked(s.now())
+	in := s.insts[id]
+	if in == nil {
+		s.mu.Unlock()
+		writeNotFound(w, "refundInstruction", "No refund instruction "+strconv.Quote(id))
+		return
+	}
+	if in.status == payroc.StatusInProgress && !s.closed {
+		if in.outcome == outcomeCancelLoses {
+			s.completeLocked(in, true)
+		} else {
+			s.finishLocked(in, payroc.StatusCanceled, "")
+			s.mu.Unlock()
+			s.log.Info("payroc sim instruction canceled", "refundInstructionId", id)
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	v := in.view()
+	s.mu.Unlock()
+	var msg string
+	switch v.status {
+	case payroc.StatusCompleted:
+		msg = "Completed instruction cannot be canceled"
+	case payroc.StatusFailure:
+		msg = "Failed instruction cannot be canceled"
+	case payroc.StatusCanceled:
+		msg = "Canceled instruction cannot be canceled"
+	default: // closed simulator
+		msg = "The instruction cannot be canceled now"
+	}
+	p := httpapi.Problem("", payroc.CodeCannotBeCanceled, "You cannot cancel this resource in its current state",
+		payroc.FieldError{Parameter: "refundInstructionId", Message: msg})
+	if v.status == payroc.StatusCompleted {
+		p.Link = v.wire(origin(r)).Link
+	}
+	httpapi.WriteProblem(w, p)
+}
+
+// getRefund is GET /refunds/{refundId}.
+func (s *Simulator) getRefund(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	s.expireLocked(s.now())
+	in := s.refunds[id]
+	var ref payroc.Refund
+	if in != nil {
+		ref = *in.refund
+	}
+	s.mu.Unlock()
+	if in == nil {
+		writeNotFound(w, "refund", "No refund "+strconv.Quote(id))
+		return
+	}
+	writeJSON(w, http.StatusOK, &ref)
+}
+
+// origin is the simulator's own origin as the client reached it; links are absolute URLs on it.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return scheme + "://" + host
+}
+
+// acceptsJSON reports whether the Accept header allows JSON or problem+json (absent means anything).
+func acceptsJSON(r *http.Request) bool {
+	vals := r.Header.Values("Accept")
+	seen := false
+	for _, v := range vals {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, params, _ := strings.Cut(part, ";")
+			mt = strings.ToLower(strings.TrimSpace(mt))
+			if mt == "" {
+				continue
+			}
+			seen = true
+			if qZero(params) {
+				continue
+			}
+			switch {
+			case mt == "*/*", mt == "application/*", mt == "application/json", mt == "application/problem+json":
+				return true
+			}
+		}
+	}
+	return !seen
+}
+
+func qZero(params string) bool {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q == 0
+		}
+	}
+	return false
+}
+
+func isJSONContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+func badRequest(err error) *payroc.Error {
+	return httpapi.Problem("", payroc.CodeBadRequest,
+		"One or more validation errors occurred, see error section for more info", payroc.AsError(err).Errors...)
+}
+
+func notAcceptable() *payroc.Error {
+	return httpapi.Problem("", payroc.CodeNotAcceptable, "Only application/json (and application/problem+json for errors) can be served")
+}
+
+func unavailable(detail string) *payroc.Error {
+	p := httpapi.Problem("", "service-unavailable", detail)
+	p.Status = http.StatusServiceUnavailable
+	p.Title = http.StatusText(http.StatusServiceUnavailable)
+	return p
+}
+
+func writeNotFound(w http.ResponseWriter, resource, detail string) {
+	p := httpapi.Problem("", payroc.CodeNotFound, detail)
+	p.Resource = resource
+	httpapi.WriteProblem(w, p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeAPIError, "The simulator could not encode its answer"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// drain reads what is left of a request body (bounded), so net/http notices a client that goes away.
+func drain(r *http.Request) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, payroc.MaxRequestBytes+1))
+	}
+}

@@ -1,0 +1,377 @@
+package sim_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+)
+
+// TestOutcomesThroughTheClient runs each amount-driven outcome end to end with client.RunRefund.
+func TestOutcomesThroughTheClient(t *testing.T) {
+	cases := []struct {
+		name     string
+		amount   int64
+		cancel   bool // cancel as soon as the submit is accepted
+		outcome  payroc.Outcome
+		code     string // refund responseCode when completed
+		minPolls int    // least GETs of the instruction
+		errMsg   bool   // the final instruction carries an errorMessage
+	}{
+		{name: "other amounts approve", amount: 4999, outcome: payroc.OutcomeApproved, code: "A"},
+		{name: "00 approves", amount: 10000, outcome: payroc.OutcomeApproved, code: "A"},
+		{name: "01 is declined but completed", amount: 4901, outcome: payroc.OutcomeDeclined, code: "D"},
+		{name: "02 fails with an errorMessage", amount: 4902, outcome: payroc.OutcomeFailed, errMsg: true},
+		{name: "03 cancels while waiting for a card", amount: 4903, cancel: true, outcome: payroc.OutcomeCanceled},
+		{name: "03 fails after the timeout", amount: 4903, outcome: payroc.OutcomeFailed, errMsg: true},
+		{name: "04 approves after more than one hold", amount: 4904, outcome: payroc.OutcomeApproved, code: "A", minPolls: 2},
+		{name: "05 cancel loses the race", amount: 4905, cancel: true, outcome: payroc.OutcomeApproved, code: "A"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := start(t, fast)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			key := payroc.NewIdempotencyKey()
+			var mu sync.Mutex
+			var seen []payroc.Status
+			var cancelRes chan *payroc.RefundInstruction
+			if c.cancel {
+				cancelRes = make(chan *payroc.RefundInstruction, 1)
+			}
+			res, err := e.client.RunRefund(ctx, "1850010868", request(c.amount), payroc.RunOptions{
+				IdempotencyKey: key,
+				OnStatus: func(ri *payroc.RefundInstruction) {
+					mu.Lock()
+					seen = append(seen, ri.Status)
+					first := len(seen) == 1
+					mu.Unlock()
+					if first && c.cancel {
+						go func() {
+							got, err := e.client.Cancel(ctx, ri.RefundInstructionID)
+							if err != nil {
+								t.Errorf("cancel: %v", err)
+							}
+							cancelRes <- got
+						}()
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != c.outcome {
+				t.Fatalf("outcome %s, want %s (%+v)", res.Outcome, c.outcome, res.Instruction)
+			}
+			mu.Lock()
+			if len(seen) != 2 || seen[0] != payroc.StatusInProgress || seen[1] != res.Instruction.Status {
+				t.Errorf("statuses seen %v", seen)
+			}
+			mu.Unlock()
+			if (res.Instruction.ErrorMessage != "") != c.errMsg {
+				t.Errorf("errorMessage %q", res.Instruction.ErrorMessage)
+			}
+			if c.code != "" {
+				if res.Refund == nil || res.Refund.TransactionResult.ResponseCode != c.code || res.Refund.RefundID != res.Instruction.RefundID {
+					t.Fatalf("refund %+v", res.Refund)
+				}
+				if c.code == "D" && (res.Refund.TransactionResult.Status != "declined" || res.Refund.TransactionResult.AuthorizedAmount != nil) {
+					t.Errorf("declined refund %+v", res.Refund.TransactionResult)
+				}
+			} else if res.Refund != nil {
+				t.Errorf("a refund for outcome %s", res.Outcome)
+			}
+			if c.cancel {
+				got := <-cancelRes
+				if c.amount%100 == 5 && (got == nil || got.Status != payroc.StatusCompleted || got.RefundID != res.Refund.RefundID) {
+					t.Errorf("cancel of 05 gave %+v, want completed with refund %s", got, res.Refund.RefundID)
+				}
+				if c.amount%100 == 3 && (got == nil || got.Status != payroc.StatusCanceled) {
+					t.Errorf("cancel of 03 gave %+v", got)
+				}
+			}
+			st := e.sim.Stats()
+			if polls := st.Requests[sim.RouteGetInstruction]; polls < c.minPolls {
+				t.Errorf("%d instruction GETs, want at least %d", polls, c.minPolls)
+			}
+			wantRefunds := 0
+			if c.code != "" {
+				wantRefunds = 1
+			}
+			if st.InstructionsByKey[key] != 1 || st.RefundsByKey[key] != wantRefunds {
+				t.Errorf("per key: %d instructions, %d refunds", st.InstructionsByKey[key], st.RefundsByKey[key])
+			}
+		})
+	}
+}
+
+// TestClientSeesEveryError checks that what the simulator answers reaches the real client as the right
+// *payroc.Error (or, for cannot-be-canceled, as the instruction's final state).
+func TestClientSeesEveryError(t *testing.T) {
+	e := start(t, sim.Config{Delay: time.Hour, Hold: 20 * time.Millisecond, Timeout: time.Hour})
+	ctx := t.Context()
+	done, err := e.client.Submit(ctx, "1850010868", request(4999), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Finish(done.RefundInstructionID, payroc.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	key := done.IdempotencyKey
+	if done, err = e.client.Instruction(ctx, done.RefundInstructionID); err != nil || done.RefundID == "" {
+		t.Fatalf("%+v, %v", done, err)
+	}
+	done.IdempotencyKey = key
+	failed, _ := e.client.Submit(ctx, "1850010868", request(4999), "")
+	_ = e.sim.Finish(failed.RefundInstructionID, payroc.StatusFailure)
+
+	cases := []struct {
+		name   string
+		before func()
+		call   func() error
+		code   string
+		status int
+	}{
+		{name: "400 terminal of another device", call: func() error {
+			_, err := e.client.Submit(ctx, "1850010869", request(4999), "")
+			return err
+		}, code: payroc.CodeBadRequest, status: 400},
+		{name: "404 unknown device", call: func() error {
+			_, err := e.client.Submit(ctx, "1850099999", request(4999), "")
+			return err
+		}, code: payroc.CodeNotFound, status: 404},
+		{name: "404 unknown instruction", call: func() error {
+			_, err := e.client.Instruction(ctx, "a37439165d134678a9100ebba3b29597")
+			return err
+		}, code: payroc.CodeNotFound, status: 404},
+		{name: "404 unknown refund", call: func() error {
+			_, err := e.client.Refund(ctx, "CD3HN88U9F")
+			return err
+		}, code: payroc.CodeNotFound, status: 404},
+		{name: "409 key in use", call: func() error {
+			_, err := e.client.Submit(ctx, "1850010868", request(5000), done.IdempotencyKey)
+			return err
+		}, code: payroc.CodeIdempotencyKeyInUse, status: 409},
+		{name: "403 forced", before: func() { _ = e.sim.FailNext(1, 403, sim.FailOptions{}) }, call: func() error {
+			_, err := e.client.Refund(ctx, done.RefundID)
+			return err
+		}, code: payroc.CodeForbidden, status: 403},
+		{name: "406 forced", before: func() { _ = e.sim.FailNext(1, 406, sim.FailOptions{Route: sim.RouteGetInstruction}) }, call: func() error {
+			_, err := e.client.Instruction(ctx, done.RefundInstructionID)
+			return err
+		}, code: payroc.CodeNotAcceptable, status: 406},
+		{name: "500 forced past every retry", before: func() { _ = e.sim.FailNext(4, 500, sim.FailOptions{Route: sim.RouteGetRefund}) }, call: func() error {
+			_, err := e.client.Refund(ctx, done.RefundID)
+			return err
+		}, code: payroc.CodeAPIError, status: 500},
+		{name: "503 forced past every retry", before: func() { _ = e.sim.FailNext(4, 503, sim.FailOptions{}) }, call: func() error {
+			_, err := e.client.Refund(ctx, done.RefundID)
+			return err
+		}, code: "service-unavailable", status: 503},
+		{name: "401 bearer refused twice", before: func() { _ = e.sim.FailNext(2, 401, sim.FailOptions{}) }, call: func() error {
+			_, err := e.client.Refund(ctx, done.RefundID)
+			return err
+		}, code: payroc.CodeNotAuthorized, status: 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.sim.Reset() // no fault left over from a failed case
+			if c.before != nil {
+				c.before()
+			}
+			err := c.call()
+			var pe *payroc.Error
+			if !errors.As(err, &pe) || pe.Code != c.code || pe.Status != c.status {
+				t.Fatalf("got %v, want %d %s", err, c.status, c.code)
+			}
+		})
+	}
+
+	t.Run("cancel of a completed instruction is its refund", func(t *testing.T) {
+		got, err := e.client.Cancel(ctx, done.RefundInstructionID)
+		if err != nil || got.Status != payroc.StatusCompleted || got.RefundID != done.RefundID {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
+	t.Run("cancel of a failed instruction is its failure", func(t *testing.T) {
+		got, err := e.client.Cancel(ctx, failed.RefundInstructionID)
+		if err != nil || got.Status != payroc.StatusFailure || got.ErrorMessage == "" {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
+	t.Run("transient failures are retried into one answer", func(t *testing.T) {
+		_ = e.sim.FailNext(1, 500, sim.FailOptions{Route: sim.RouteSubmit})
+		_ = e.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit})
+		_ = e.sim.FailNext(1, 503, sim.FailOptions{Route: sim.RouteSubmit})
+		before := e.sim.Stats().Requests[sim.RouteSubmit]
+		ri, err := e.client.Submit(ctx, "1850010868", request(4999), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := e.sim.Stats().Requests[sim.RouteSubmit] - before; n != 4 {
+			t.Errorf("%d submits, want 4", n)
+		}
+		if e.sim.InstructionsFor(ri.IdempotencyKey) != 1 {
+			t.Errorf("instructions for the key: %d", e.sim.InstructionsFor(ri.IdempotencyKey))
+		}
+	})
+	t.Run("identity down is identity-unavailable", func(t *testing.T) {
+		c := *e.client
+		doer := payroc.HTTPDoer{Client: e.srv.Client()}
+		c.Tokens = &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: e.srv.URL, APIKey: "wrong", Doer: doer}).Mint}
+		_, err := c.Refund(ctx, done.RefundID)
+		var pe *payroc.Error
+		if !errors.As(err, &pe) || pe.Code != payroc.CodeIdentityUnavailable || !errors.Is(err, &payroc.Error{Code: payroc.CodeNotAuthorized}) {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+// TestIdentity checks POST /authorize: the key is the only credential, the body is ignored, and the
+// answer has Payroc's fields.
+func TestIdentity(t *testing.T) {
+	e := start(t, sim.Config{APIKey: "test-key-1", TokenTTL: 90 * time.Second})
+	cases := []struct {
+		name   string
+		path   string
+		header map[string]string
+		body   string
+		status int
+	}{
+		{name: "curl: key, no body", path: "/authorize", header: map[string]string{"x-api-key": "test-key-1"}, status: 200},
+		{name: "Go SDK: key and an empty client body", path: "/authorize",
+			header: map[string]string{"x-api-key": "test-key-1", "Content-Type": "application/json"},
+			body:   `{"client_id":"","client_secret":""}`, status: 200},
+		{name: "under /v1", path: "/v1/authorize", header: map[string]string{"X-Api-Key": "test-key-1"}, status: 200},
+		{name: "no key", path: "/authorize", status: 401},
+		{name: "the default key is not this one's", path: "/authorize", header: map[string]string{"x-api-key": sim.DefaultAPIKey}, status: 401},
+		{name: "key as a bearer", path: "/authorize", header: map[string]string{"Authorization": "Bearer test-key-1"}, status: 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, b := e.do(t, "POST", c.path, c.header, c.body)
+			if res.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, c.status, b)
+			}
+			if c.status != 200 {
+				return
+			}
+			var tr map[string]any
+			if err := json.Unmarshal(b, &tr); err != nil {
+				t.Fatal(err)
+			}
+			if tr["token_type"] != "Bearer" || tr["expires_in"] != float64(90) || tr["scope"] == "" || tr["access_token"] == "" {
+				t.Errorf("answer %s", b)
+			}
+			if res.Header.Get("Content-Type") != "application/json" || res.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("headers %v", res.Header)
+			}
+		})
+	}
+	st := e.sim.Stats()
+	if st.IdentityCalls != len(cases) || st.TokensIssued != 3 {
+		t.Errorf("identity calls %d, tokens %d", st.IdentityCalls, st.TokensIssued)
+	}
+}
+
+// TestTokenCacheMintsOnce: many calls through one client mint one token.
+func TestTokenCacheMintsOnce(t *testing.T) {
+	e := start(t, sim.Config{Delay: time.Hour})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := e.client.Refund(t.Context(), "CD3HN88U9F"); !errors.Is(err, payroc.ErrNotFound) {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := e.sim.Stats().IdentityCalls; n != 1 {
+		t.Errorf("%d identity calls, want 1", n)
+	}
+}
+
+// TestConcurrentRefundsOnManyDevices runs many refunds at once across the extra devices.
+func TestConcurrentRefundsOnManyDevices(t *testing.T) {
+	cfg := fast
+	cfg.ExtraDevices = 20
+	e := start(t, cfg)
+	devs := e.sim.Devices()
+	if len(devs) != 22 || devs[2].SerialNumber != "1850020001" || devs[21].SerialNumber != "1850020020" || devs[21].ProcessingTerminalID != "1234001" {
+		t.Fatalf("devices %+v", devs)
+	}
+	want := map[int64]payroc.Outcome{0: payroc.OutcomeApproved, 1: payroc.OutcomeDeclined, 2: payroc.OutcomeFailed, 7: payroc.OutcomeApproved}
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Go(func() {
+			dev := devs[2+i%20]
+			end := []int64{0, 1, 2, 7}[i%4]
+			req := request(int64(1000*(i+1)) + end)
+			req.ProcessingTerminalID = dev.ProcessingTerminalID
+			res, err := e.client.RunRefund(t.Context(), dev.SerialNumber, req, payroc.RunOptions{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if res.Outcome != want[end] {
+				t.Errorf("refund %d: %s, want %s", i, res.Outcome, want[end])
+			}
+		})
+	}
+	wg.Wait()
+	st := e.sim.Stats()
+	if st.InstructionsCreated != 60 || st.RefundsCreated != 45 || st.InProgress != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	for k, n := range st.InstructionsByKey {
+		if n != 1 || st.RefundsByKey[k] > 1 {
+			t.Errorf("key %s: %d instructions, %d refunds", k, n, st.RefundsByKey[k])
+		}
+	}
+}
+
+// TestTransportInProcess runs a refund with no listener at all, and a drop becomes a transport error.
+func TestTransportInProcess(t *testing.T) {
+	s := sim.New(fast)
+	defer s.Close()
+	doer := payroc.HTTPDoer{Client: &http.Client{Transport: s.Transport()}}
+	c := &payroc.Client{BaseURL: "http://payroc.sim/v1", Doer: doer, MinPollInterval: time.Millisecond,
+		Tokens: &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: "http://payroc.sim", APIKey: s.APIKey(), Doer: doer}).Mint},
+		Retry:  payroc.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
+	_ = s.DropNext(1, sim.RouteSubmit)
+	key := payroc.NewIdempotencyKey()
+	res, err := c.RunRefund(t.Context(), "1850010868", request(4999), payroc.RunOptions{IdempotencyKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != payroc.OutcomeApproved || res.Instruction.Link.Href != "http://payroc.sim/v1/refunds/"+res.Refund.RefundID {
+		t.Fatalf("result %+v %+v", res, res.Instruction.Link)
+	}
+	if s.InstructionsFor(key) != 1 || s.RefundsFor(key) != 1 || s.Stats().Requests[sim.RouteSubmit] != 2 {
+		t.Errorf("stats %+v", s.Stats())
+	}
+
+	// A long-poll through the transport ends with its context.
+	ri, err := c.Submit(t.Context(), "1850010868", request(4903), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Instruction(ctx, ri.RefundInstructionID)
+		errc <- err
+	}()
+	eventually(t, "a held poll", func() bool { return s.Stats().HeldPolls == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v", err)
+	}
+	eventually(t, "the hold released", func() bool { return s.Stats().HeldPolls == 0 })
+}

@@ -1,0 +1,144 @@
+package sim_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+)
+
+func TestIdempotentReplay(t *testing.T) {
+	e := start(t, sim.Config{Delay: time.Hour, Hold: 10 * time.Millisecond, Timeout: time.Hour})
+	tok := e.token(t)
+	const path = "/v1/devices/1850010868/refund-instructions"
+	key := payroc.NewIdempotencyKey()
+	res, b := e.do(t, "POST", path, submitHeaders(tok, key), body(4999))
+	if res.StatusCode != 202 {
+		t.Fatalf("%d %s", res.StatusCode, b)
+	}
+	first := instructionOf(t, b)
+
+	same := []struct{ name, key, body string }{
+		{"same bytes", key, body(4999)},
+		{"key in upper case", strings.ToUpper(key), body(4999)},
+		{"fields reordered, spaced", key, `{ "operator": "cashier-1", "order": {"currency":"USD","amount":4999,` +
+			`"description":"Refund for ORDER-1001","orderId":"ORDER-1001"}, "processingTerminalId": "1234001" }`},
+	}
+	for _, c := range same {
+		t.Run("replay: "+c.name, func(t *testing.T) {
+			res, b := e.do(t, "POST", path, submitHeaders(tok, c.key), c.body)
+			if res.StatusCode != 202 || instructionOf(t, b).RefundInstructionID != first.RefundInstructionID {
+				t.Fatalf("%d %s, want the original %s", res.StatusCode, b, first.RefundInstructionID)
+			}
+		})
+	}
+	other := []struct{ name, path, body string }{
+		{"another amount", path, body(5000)},
+		{"another operator", path, strings.Replace(body(4999), "cashier-1", "cashier-2", 1)},
+		{"another device", "/v1/devices/1850010869/refund-instructions", strings.Replace(body(4999), "1234001", "1234002", 1)},
+	}
+	for _, c := range other {
+		t.Run("conflict: "+c.name, func(t *testing.T) {
+			res, b := e.do(t, "POST", c.path, submitHeaders(tok, key), c.body)
+			if p := payroc.ParseProblem(res.StatusCode, nil, b); res.StatusCode != 409 || p.Code != payroc.CodeIdempotencyKeyInUse {
+				t.Fatalf("%d %s", res.StatusCode, b)
+			}
+		})
+	}
+	t.Run("replay after completion answers the current status", func(t *testing.T) {
+		_ = e.sim.Finish(first.RefundInstructionID, payroc.StatusCompleted)
+		res, b := e.do(t, "POST", path, submitHeaders(tok, key), body(4999))
+		ri := instructionOf(t, b)
+		if res.StatusCode != 202 || ri.RefundInstructionID != first.RefundInstructionID || ri.Status != payroc.StatusCompleted || ri.Link.Rel != "refund" {
+			t.Fatalf("%d %s", res.StatusCode, b)
+		}
+	})
+	if n, r := e.sim.InstructionsFor(key), e.sim.RefundsFor(key); n != 1 || r != 1 {
+		t.Errorf("%d instructions, %d refunds for the key", n, r)
+	}
+	// The client gets the same instruction for the same key, too.
+	ri, err := e.client.Submit(t.Context(), "1850010868", request(4999), key)
+	if err != nil || ri.RefundInstructionID != first.RefundInstructionID {
+		t.Fatalf("client replay %+v, %v", ri, err)
+	}
+}
+
+// TestConcurrentDuplicatesMakeOneInstruction: the same submit sent many times at once.
+func TestConcurrentDuplicatesMakeOneInstruction(t *testing.T) {
+	e := start(t, sim.Config{Delay: time.Hour})
+	tok := e.token(t)
+	key := payroc.NewIdempotencyKey()
+	ids := make(chan string, 32)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			res, b, err := e.try(context.Background(), "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999))
+			if err != nil || res.StatusCode != 202 {
+				t.Errorf("%v %s", err, b)
+				return
+			}
+			ids <- instructionOf(t, b).RefundInstructionID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	if len(seen) != 1 || e.sim.InstructionsFor(key) != 1 || e.sim.Stats().InstructionsCreated != 1 {
+		t.Fatalf("ids %v, stats %+v", seen, e.sim.Stats())
+	}
+}
+
+// TestDroppedSubmitIsRetriedIntoOneRefund: the first answer to a submit is lost after the instruction was
+// made; the client's retry with the same key gets the original, and exactly one refund results.
+func TestDroppedSubmitIsRetriedIntoOneRefund(t *testing.T) {
+	e := start(t, fast)
+	if err := e.sim.DropNext(1, sim.RouteSubmit); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.DropNext(1, sim.RouteGetRefund); err != nil {
+		t.Fatal(err)
+	}
+	key := payroc.NewIdempotencyKey()
+	res, err := e.client.RunRefund(t.Context(), "1850010868", request(4999), payroc.RunOptions{IdempotencyKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != payroc.OutcomeApproved {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	st := e.sim.Stats()
+	if st.Requests[sim.RouteSubmit] != 2 || st.Requests[sim.RouteGetRefund] != 2 || st.PendingDrops != 0 {
+		t.Errorf("requests %v, pending drops %d", st.Requests, st.PendingDrops)
+	}
+	if st.InstructionsByKey[key] != 1 || st.RefundsByKey[key] != 1 || st.InstructionsCreated != 1 || st.RefundsCreated != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestDropWithoutRetryLeavesTheInstruction: a raw client that gives up after the drop still left an
+// instruction behind, which a replay with the same key finds.
+func TestDropWithoutRetryLeavesTheInstruction(t *testing.T) {
+	e := start(t, sim.Config{Delay: time.Hour})
+	tok := e.token(t)
+	_ = e.sim.DropNext(1, sim.RouteAny)
+	key := payroc.NewIdempotencyKey()
+	once := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if _, _, err := e.tryWith(context.Background(), once, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999)); err == nil {
+		t.Fatal("the dropped request got an answer")
+	}
+	if n := e.sim.InstructionsFor(key); n != 1 {
+		t.Fatalf("%d instructions", n)
+	}
+	res, b := e.do(t, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999))
+	if res.StatusCode != 202 || e.sim.InstructionsFor(key) != 1 {
+		t.Fatalf("%d %s", res.StatusCode, b)
+	}
+}
