@@ -1,0 +1,343 @@
+// Command proxy is the Payroc Cloud refunds proxy: it holds the Payroc API key, gives browsers scoped lane
+// tokens, and forwards exactly the four refund calls. With no PAYROC_API_KEY (or -simulate) it runs an
+// embedded Payroc simulator as its upstream, so `make run` is a working demo.
+//
+//	proxy [flags]                 serve (see -h)
+//	proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID]
+//
+// This file only wires flags and the environment into proxy/server; everything else lives there.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal during the shutdown grace ends the process at once
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is the whole program, minus the process: tests call it with their own args, environment and output.
+// Exit status: 0 done, 1 failed while running, 2 bad usage or configuration.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "token" {
+		return runToken(args[1:], getenv, stdout, stderr)
+	}
+	o, code := parseFlags(args, getenv, stderr)
+	if o == nil {
+		return code
+	}
+	return o.serve(ctx, getenv, stdout, stderr)
+}
+
+type options struct {
+	addr, web, publicURL, devices, allowOrigin string
+	maxAmount                                  int64
+	rate                                       float64
+	simulate                                   bool
+	simAddr                                    string
+	simDelay, simHold, simTimeout, simTokenTTL time.Duration
+	simDevices                                 int
+	env, apiURL, identityURL                   string
+	tlsCert, tlsKey                            string
+	grace, busyTimeout                         time.Duration
+	logLevel                                   string
+}
+
+const usageText = `Usage:
+  proxy [flags]
+  proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID]
+
+The Payroc Cloud refunds proxy: it keeps the Payroc API key, hands browsers lane tokens, and forwards only
+the four refund calls. Without PAYROC_API_KEY (or with -simulate) it runs an embedded Payroc simulator.
+
+Environment (secrets are never flags: flags show in ps):
+  PAYROC_API_KEY       the Payroc API key; when unset the simulator is the upstream
+  PROXY_TOKEN_SECRET   lane-token signing keys, comma-separated, each at least 32 bytes; the first signs,
+                       all verify (rotation). Required with PAYROC_API_KEY; random in simulator mode
+  PROXY_ADMIN_KEY      enables POST /admin/lane-tokens for "Authorization: Bearer <key>" (at least 32 bytes)
+  PAYROC_SIM_API_KEY   the one API key the simulator accepts (default sim-api-key)
+
+Flags:
+`
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*options, int) {
+	o := &options{}
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `HOST:PORT`")
+	fs.StringVar(&o.web, "web", "web", "`DIR` of the static files: the POS page, payroc.js, payroc.d.ts, payroc.wasm(+.br/.gz), wasm_exec.js")
+	fs.StringVar(&o.publicURL, "public-url", "", "the origin browsers use, e.g. https://pos.example when behind a TLS-terminating load balancer;\nused for link rewriting and origin checks (default: each request's own origin)")
+	fs.StringVar(&o.devices, "devices", "", "the devices this proxy may drive, with their processing terminals: `SERIAL=TERMINAL[=LABEL],...`\n(default in simulator mode: the simulator's)")
+	fs.Int64Var(&o.maxAmount, "max-amount", 0, "global cap per refund in minor units, on top of each lane token's own (0: none)")
+	fs.StringVar(&o.allowOrigin, "allow-origin", "", "origins allowed to call the API cross-origin, comma-separated: `URL,...` (default none: same-origin only)")
+	fs.Float64Var(&o.rate, "rate", 20, "requests per second per lane token (burst 3×); negative disables the limit")
+	fs.BoolVar(&o.simulate, "simulate", false, "use the embedded simulator as upstream (the default when PAYROC_API_KEY is unset)")
+	fs.StringVar(&o.simAddr, "sim-addr", "", "also serve the simulator's Payroc API (/authorize, /v1/..., the root) and its /sim/ test controls on `HOST:PORT`")
+	fs.DurationVar(&o.simDelay, "sim-delay", sim.DefaultDelay, "how long a simulated device takes to finish")
+	fs.DurationVar(&o.simHold, "sim-hold", sim.DefaultHold, "how long the simulator holds a status GET (long-poll)")
+	fs.DurationVar(&o.simTimeout, "sim-timeout", sim.DefaultTimeout, "when a simulated instruction nobody finishes fails")
+	fs.DurationVar(&o.simTokenTTL, "sim-token-ttl", sim.DefaultTokenTTL, "lifetime of the simulator's identity tokens")
+	fs.IntVar(&o.simDevices, "sim-devices", 0, "`N` more simulated devices for load tests: 1850020001, 1850020002, … on terminal 1234001")
+	fs.StringVar(&o.env, "env", "test", "the Payroc environment when PAYROC_API_KEY is set: test (UAT) or production")
+	fs.StringVar(&o.apiURL, "api-url", "", "upstream API base `URL` ending in /v1 (overrides -env)")
+	fs.StringVar(&o.identityURL, "identity-url", "", "upstream identity base `URL` (POST {URL}/authorize; overrides -env)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "certificate `FILE` (PEM): serve HTTPS with HTTP/2 (with -tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `FILE` (PEM) for -tls-cert")
+	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long open long-polls may finish before they are answered and the proxy exits")
+	fs.DurationVar(&o.busyTimeout, "busy-timeout", 3*time.Minute, "free a device whose in-flight refund nobody has asked about for this long")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "proxy: unexpected argument %q (flags only; or the token subcommand first)\n", fs.Arg(0))
+		return nil, 2
+	}
+	if !o.simulate && getenv("PAYROC_API_KEY") == "" {
+		o.simulate = true
+	}
+	return o, 0
+}
+
+func (o *options) serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "proxy: "+format+"\n", a...)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fail("-log-level %q: use debug, info, warn or error", o.logLevel)
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg := server.Config{
+		Addr: o.addr, WebDir: o.web, PublicURL: o.publicURL, MaxAmount: o.maxAmount, Rate: o.rate,
+		Simulate: o.simulate, TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, ShutdownGrace: o.grace,
+		BusyTimeout: o.busyTimeout, AdminKey: getenv("PROXY_ADMIN_KEY"), Logger: logger, Version: versionString(),
+	}
+	if o.rate == 0 {
+		return fail("-rate 0 would refuse everything: give a positive rate, or a negative one for no limit")
+	}
+	if o.allowOrigin != "" {
+		for _, s := range strings.Split(o.allowOrigin, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.AllowOrigins = append(cfg.AllowOrigins, strings.TrimRight(s, "/"))
+			}
+		}
+	}
+	if o.devices != "" {
+		d, err := server.ParseDevices(o.devices)
+		if err != nil {
+			return fail("%v", err)
+		}
+		cfg.Devices = d
+	}
+	if s := getenv("PROXY_TOKEN_SECRET"); s != "" {
+		keys, err := lane.ParseSecrets(s)
+		if err != nil {
+			return fail("%v", err)
+		}
+		cfg.TokenSecrets = keys
+	}
+	mode := ""
+	var simulator *sim.Simulator
+	var simSrv *http.Server
+	if o.simulate {
+		if o.simDelay <= 0 || o.simHold <= 0 || o.simTimeout <= 0 || o.simTokenTTL <= 0 {
+			return fail("-sim-delay, -sim-hold, -sim-timeout and -sim-token-ttl must be positive")
+		}
+		if o.simDevices < 0 || o.simDevices > sim.MaxExtraDevices {
+			return fail("-sim-devices must be between 0 and %d", sim.MaxExtraDevices)
+		}
+		if o.apiURL != "" || o.identityURL != "" {
+			return fail("-api-url and -identity-url need PAYROC_API_KEY (the simulator is the upstream without it)")
+		}
+		simKey := getenv("PAYROC_SIM_API_KEY")
+		if simKey == "" {
+			simKey = sim.DefaultAPIKey
+		}
+		simulator = sim.New(sim.Config{APIKey: simKey, Delay: o.simDelay, Hold: o.simHold, Timeout: o.simTimeout,
+			TokenTTL: o.simTokenTTL, ExtraDevices: o.simDevices, Logger: logger.With("component", "sim")})
+		defer simulator.Close()
+		simAddr := o.simAddr
+		if simAddr == "" {
+			simAddr = "127.0.0.1:0"
+		}
+		l, err := net.Listen("tcp", simAddr)
+		if err != nil {
+			return fail("-sim-addr: %v", err)
+		}
+		simSrv = &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = simSrv.Serve(l) }()
+		base := "http://" + l.Addr().String()
+		cfg.APIURL, cfg.IdentityURL, cfg.APIKey = base+"/v1", base, simKey
+		cfg.PollTimeout = max(75*time.Second, o.simHold+15*time.Second)
+		if cfg.Devices == nil {
+			for _, d := range simulator.Devices() {
+				cfg.Devices = append(cfg.Devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID, Label: d.Label})
+			}
+		}
+		mode = "simulator"
+		if o.simAddr != "" {
+			mode = "simulator at " + base + ", controls at " + base + "/sim/"
+		}
+		if getenv("PAYROC_API_KEY") != "" {
+			logger.Warn("-simulate given: PAYROC_API_KEY is ignored")
+		}
+	} else {
+		switch o.env {
+		case "test":
+			cfg.APIURL, cfg.IdentityURL = payroc.UATAPIURL, payroc.UATIdentityURL
+		case "production":
+			cfg.APIURL, cfg.IdentityURL = payroc.ProductionAPIURL, payroc.ProductionIdentityURL
+		default:
+			return fail("-env %q: use test or production", o.env)
+		}
+		mode = "Payroc " + o.env
+		if o.apiURL != "" {
+			cfg.APIURL = o.apiURL
+			mode = "upstream " + o.apiURL
+		}
+		if o.identityURL != "" {
+			cfg.IdentityURL = o.identityURL
+		}
+		cfg.APIKey = getenv("PAYROC_API_KEY")
+	}
+	defer func() {
+		if simSrv != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			simulator.Close() // answers held long-polls, so Shutdown need not wait for them
+			_ = simSrv.Shutdown(sctx)
+		}
+	}()
+	s, err := server.New(cfg)
+	if err != nil {
+		return fail("%v", err)
+	}
+	l, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fail("-addr: %v", err)
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	for _, w := range s.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	fmt.Fprintf(stdout, "payroc proxy listening on %s://%s (%s)\n", scheme, l.Addr(), mode)
+	if o.tlsCert != "" {
+		err = s.ServeTLS(ctx, l, o.tlsCert, o.tlsKey)
+	} else {
+		err = s.Serve(ctx, l)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+// runToken is `proxy token`: print one lane token signed with the first PROXY_TOKEN_SECRET key.
+func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proxy token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	devices := fs.String("devices", "", "the serial numbers the token may drive, comma-separated: `S1,S2,...` (required)")
+	maxAmount := fs.Int64("max-amount", 0, "largest refund in minor units, e.g. 50000 for 500.00 (required)")
+	currency := fs.String("currency", "USD", "the one currency the token may refund")
+	ttl := fs.Duration("ttl", lane.DefaultTTL, "how long the token is valid (at most "+lane.MaxTTL.String()+")")
+	laneID := fs.String("lane", "", "the lane (POS station) id; tokens for the same lane share its refunds (default: random)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID]\n\n"+
+			"Prints a lane token (one line on stdout), signed with the first key of PROXY_TOKEN_SECRET.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "proxy token: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q", fs.Arg(0))
+	}
+	secret := getenv("PROXY_TOKEN_SECRET")
+	if secret == "" {
+		return fail("PROXY_TOKEN_SECRET is not set: it must hold the proxy's signing key (at least 32 bytes)")
+	}
+	keys, err := lane.ParseSecrets(secret)
+	if err != nil {
+		return fail("%v", err)
+	}
+	ring, err := lane.NewKeyring(keys)
+	if err != nil {
+		return fail("%v", err)
+	}
+	var serials []string
+	for _, s := range strings.Split(*devices, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			serials = append(serials, s)
+		}
+	}
+	if len(serials) == 0 {
+		return fail("-devices is required: the serial numbers the token may drive")
+	}
+	if *maxAmount <= 0 {
+		return fail("-max-amount is required: the largest refund in minor units")
+	}
+	tok, _, err := ring.Issue(lane.Spec{Lane: *laneID, Devices: serials, MaxAmount: *maxAmount, Currency: *currency, TTL: *ttl})
+	if err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintln(stdout, tok)
+	return 0
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

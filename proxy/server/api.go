@@ -1,0 +1,345 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
+	"github.com/posrefund/cloud/proxy/lane"
+)
+
+// serveAPI answers /v1/...: exactly the four refund routes, after CORS, origin, lane-token and rate checks.
+// Nothing else is ever sent upstream. It returns the route's metric label.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
+	if s.preflight(w, r) {
+		return "preflight"
+	}
+	rest, _ := httpapi.TrimV1(r.URL.EscapedPath())
+	route, param, allow := httpapi.Match(r.Method, rest)
+	if route == httpapi.RouteNone {
+		if allow != "" {
+			writeProblem(w, methodNotAllowed(w, allow))
+		} else {
+			writeProblem(w, notFound())
+		}
+		return "other"
+	}
+	label := route.String()
+	if err := s.cop.Check(r); err != nil {
+		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused: this origin is not allowed"))
+		return label
+	}
+	c, ok := s.admitLane(w, r)
+	if !ok {
+		return label
+	}
+	if route != httpapi.RouteSubmit && !s.drainBody(w, r) {
+		return label
+	}
+	switch route {
+	case httpapi.RouteSubmit:
+		s.submit(w, r, c, param)
+	case httpapi.RouteGetInstruction:
+		s.getInstruction(w, r, c, param)
+	case httpapi.RouteCancelInstruction:
+		s.cancel(w, r, c, param)
+	case httpapi.RouteGetRefund:
+		s.getRefund(w, r, c, param)
+	}
+	return label
+}
+
+// drainBody reads (and discards) a bodiless route's body within the size limit: a handler that never reads
+// the body does not notice the client leaving, and a long-poll must.
+func (s *Server) drainBody(w http.ResponseWriter, r *http.Request) bool {
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeProblem(w, problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes)))
+		} else {
+			writeProblem(w, badRequest("The request body could not be read"))
+		}
+		return false
+	}
+	return true
+}
+
+// submit: validate everything, check the lane's scope, hold the device, then forward once.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial string) {
+	key := r.Header.Get("Idempotency-Key")
+	refuse := func(e *payroc.Error) {
+		s.audit(r.Context(), "submit", slog.String("idempotencyKey", auditKey(key)), slog.String("laneTokenId", c.ID),
+			slog.String("lane", c.Lane), slog.String("serialNumber", serial), slog.Int("status", e.Status),
+			slog.String("result", e.Code))
+		writeProblem(w, e)
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	_ = rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			refuse(problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes)))
+		} else {
+			refuse(badRequest("The request body could not be read"))
+		}
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			refuse(problem(payroc.CodeUnsupportedMediaType, "The body must be application/json"))
+			return
+		}
+	}
+	if key == "" {
+		refuse(httpapi.Problem("", payroc.CodeIdempotencyKeyMissing, "The Idempotency-Key header is required (a UUID v4)",
+			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"}))
+		return
+	}
+	if err := payroc.ValidateIdempotencyKey(key); err != nil {
+		refuse(badRequest("The Idempotency-Key must be a UUID v4", payroc.AsError(err).Errors...))
+		return
+	}
+	if err := payroc.ValidateSerialNumber(serial); err != nil {
+		refuse(badRequest("The serial number is not valid", payroc.AsError(err).Errors...))
+		return
+	}
+	req, err := payroc.DecodeRefundInstructionRequest(body)
+	if err != nil {
+		refuse(badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...))
+		return
+	}
+	o := req.Order
+	dev, known := s.devices[serial]
+	switch {
+	case !known || !c.HasDevice(serial):
+		refuse(problem(payroc.CodeOutOfScope, "This lane may not use device "+serial,
+			payroc.FieldError{Parameter: "serialNumber", Message: "is not a device of this lane"}))
+		return
+	case o.Currency != c.Currency:
+		refuse(problem(payroc.CodeOutOfScope, "This lane refunds in "+c.Currency,
+			payroc.FieldError{Parameter: "order.currency", Message: "must be " + c.Currency}))
+		return
+	case o.Amount > c.MaxAmount || (s.cfg.MaxAmount > 0 && o.Amount > s.cfg.MaxAmount):
+		limit := c.MaxAmount
+		if s.cfg.MaxAmount > 0 {
+			limit = min(limit, s.cfg.MaxAmount)
+		}
+		refuse(problem(payroc.CodeOutOfScope, fmt.Sprintf("The amount is over this lane's limit of %d", limit),
+			payroc.FieldError{Parameter: "order.amount", Message: fmt.Sprintf("must be at most %d", limit)}))
+		return
+	case req.ProcessingTerminalID != dev.TerminalID:
+		refuse(badRequest("The processing terminal is not the device's",
+			payroc.FieldError{Parameter: "processingTerminalId", Message: "must be " + dev.TerminalID + " for device " + serial}))
+		return
+	}
+	now := s.now()
+	switch s.state.reserve(serial, key, c.Lane, now) {
+	case deviceBusy:
+		refuse(problem(payroc.CodeDeviceBusy, "Another refund is in progress on device "+serial))
+		return
+	case keyElsewhere:
+		refuse(httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
+		return
+	}
+	h := payroc.Header{"content-type": "application/json", "idempotency-key": key, "accept": acceptOf(r)}
+	// The submit runs to its end even if the browser leaves: the device may already be showing the refund,
+	// and the proxy must learn the instruction id to keep its guard and audit right.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
+	defer cancel()
+	res, err := s.forward(ctx, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
+	base := []any{slog.String("idempotencyKey", key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
+		slog.String("serialNumber", serial), slog.Int64("amount", o.Amount), slog.String("currency", o.Currency),
+		slog.String("orderId", o.OrderID)}
+	if err != nil {
+		e := s.detachedProblem(r, err)
+		if e.Code == payroc.CodeIdentityUnavailable {
+			s.state.unreserve(serial, key) // no bearer, so nothing was sent
+		}
+		// Otherwise it is unknown whether the device got it: the guard stays until the same key is replayed
+		// (which passes) or it times out.
+		s.audit(r.Context(), "submit", append(base, slog.Int("status", e.Status), slog.String("result", e.Code))...)
+		writeProblem(w, e)
+		return
+	}
+	if res.StatusCode >= 400 && res.StatusCode < 500 {
+		s.state.unreserve(serial, key) // a refusal: nothing runs on the device
+	}
+	attrs := append(base, slog.Int("status", res.StatusCode))
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		if inst := parseInstruction(res.Body); inst != nil {
+			rec := &instruction{id: inst.RefundInstructionID, serial: serial, key: key, lane: c.Lane, tokenID: c.ID,
+				amount: o.Amount, currency: o.Currency, orderID: o.OrderID, status: inst.Status, submittedAt: now}
+			if !s.state.accept(rec, now) {
+				e := httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane")
+				s.audit(r.Context(), "submit", append(attrs, slog.String("result", "refused-foreign-instruction"))...)
+				writeProblem(w, e)
+				return
+			}
+			attrs = append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID), slog.String("result", string(inst.Status)))
+			s.audit(r.Context(), "submit", attrs...)
+			s.noteStatus(r.Context(), inst)
+		} else {
+			s.audit(r.Context(), "submit", append(attrs, slog.String("result", "unreadable-answer"))...)
+		}
+	} else {
+		s.audit(r.Context(), "submit", append(attrs, slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
+	}
+	s.writeUpstream(w, r, res)
+}
+
+// getInstruction: one long-poll, passed through; the browser leaving cancels it upstream at once.
+func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
+	if _, ok := s.state.lookup(id, c.Lane, s.now()); !ok {
+		writeProblem(w, notFound())
+		return
+	}
+	// Payroc holds this GET up to a minute: allow the write past the server's ordinary WriteTimeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.PollTimeout + 15*time.Second))
+	s.metrics.longPolls.Inc()
+	defer s.metrics.longPolls.Dec()
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PollTimeout)
+	defer cancel()
+	res, err := s.forward(ctx, httpapi.RouteGetInstruction, "GET", "/refund-instructions/"+url.PathEscape(id),
+		payroc.Header{"accept": acceptOf(r)}, nil)
+	if err != nil {
+		if e := s.upstreamProblem(r, err); e != nil {
+			writeProblem(w, e)
+		}
+		return
+	}
+	if res.StatusCode == http.StatusOK {
+		if inst := parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
+			s.noteStatus(r.Context(), inst)
+		}
+	}
+	s.writeUpstream(w, r, res)
+}
+
+// cancel forwards a DELETE; a 204 or a 409 means the instruction is over and the device is free.
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
+	rec, ok := s.state.lookup(id, c.Lane, s.now())
+	if !ok {
+		writeProblem(w, notFound())
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
+	defer cancel()
+	res, err := s.forward(ctx, httpapi.RouteCancelInstruction, "DELETE", "/refund-instructions/"+url.PathEscape(id),
+		payroc.Header{"accept": acceptOf(r)}, nil)
+	base := []any{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
+		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", id)}
+	if err != nil {
+		e := s.detachedProblem(r, err)
+		s.audit(r.Context(), "cancel", append(base, slog.Int("status", e.Status), slog.String("result", e.Code))...)
+		writeProblem(w, e)
+		return
+	}
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", "canceled"))...)
+		s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCanceled})
+	case res.StatusCode == http.StatusConflict:
+		p := payroc.ParseProblem(res.StatusCode, res.Header, res.Body)
+		result := p.Code
+		if refundID := payroc.RefundIDFromLink(p.Link); refundID != "" && p.Code == payroc.CodeCannotBeCanceled {
+			// The device finished first: the 409 carries the refund link.
+			result = "completed-first"
+			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
+			s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCompleted, Link: p.Link})
+		} else {
+			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
+			if p.Code == payroc.CodeCannotBeCanceled {
+				s.state.release(id) // failed or canceled already: final, but which one a GET will say
+			}
+		}
+	default:
+		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode),
+			slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
+	}
+	s.writeUpstream(w, r, res)
+}
+
+// getRefund answers only for refunds that came of this lane's instructions.
+func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
+	if s.state.refundLane(id, s.now()) != c.Lane {
+		writeProblem(w, notFound())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CallTimeout)
+	defer cancel()
+	res, err := s.forward(ctx, httpapi.RouteGetRefund, "GET", "/refunds/"+url.PathEscape(id), payroc.Header{"accept": acceptOf(r)}, nil)
+	if err != nil {
+		if e := s.upstreamProblem(r, err); e != nil {
+			writeProblem(w, e)
+		}
+		return
+	}
+	s.writeUpstream(w, r, res)
+}
+
+// noteStatus files a status the proxy saw; the first final one frees the device and is audited.
+func (s *Server) noteStatus(ctx context.Context, inst *payroc.RefundInstruction) {
+	refundID := ""
+	if inst.Status == payroc.StatusCompleted {
+		refundID = payroc.RefundIDFromLink(inst.Link)
+	}
+	rec, auditNow := s.state.observe(inst.RefundInstructionID, inst.Status, refundID, s.now())
+	if !auditNow {
+		return
+	}
+	attrs := []any{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", rec.tokenID), slog.String("lane", rec.lane),
+		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", rec.id), slog.Int64("amount", rec.amount),
+		slog.String("currency", rec.currency), slog.String("orderId", rec.orderID), slog.String("result", string(inst.Status)),
+		slog.Int64("sinceSubmitMs", s.now().Sub(rec.submittedAt).Milliseconds())}
+	if refundID != "" {
+		attrs = append(attrs, slog.String("refundId", refundID))
+	}
+	if inst.ErrorMessage != "" {
+		attrs = append(attrs, slog.String("errorMessage", inst.ErrorMessage))
+	}
+	s.audit(ctx, "final", attrs...)
+}
+
+// audit writes one audit line: event submit, cancel or final, keyed by Idempotency-Key and lane token id.
+func (s *Server) audit(ctx context.Context, event string, attrs ...any) {
+	s.log.InfoContext(context.WithoutCancel(ctx), "audit", append([]any{slog.String("event", event)}, attrs...)...)
+}
+
+// auditKey keeps a refused submit's key in the audit line only when it is a well-formed key (a malformed
+// header could be anything, even a pasted secret).
+func auditKey(k string) string {
+	if payroc.IsUUIDv4(k) {
+		return k
+	}
+	if k == "" {
+		return ""
+	}
+	return "(malformed)"
+}
+
+func parseInstruction(body []byte) *payroc.RefundInstruction {
+	var inst payroc.RefundInstruction
+	if json.Unmarshal(body, &inst) != nil || inst.RefundInstructionID == "" || inst.Status == "" {
+		return nil
+	}
+	return &inst
+}
+
+// acceptOf passes the browser's Accept through (it is on the allowlist), defaulting to JSON.
+func acceptOf(r *http.Request) string {
+	if a := r.Header.Get("Accept"); a != "" && len(a) < 256 {
+		return a
+	}
+	return "application/json"
+}

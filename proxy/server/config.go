@@ -1,0 +1,256 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/lane"
+)
+
+// Device is one payment device the proxy may drive: its serial number (the path parameter of a submit), the
+// Payroc processing terminal it belongs to, and a label for the page.
+type Device struct {
+	Serial     string
+	TerminalID string
+	Label      string
+}
+
+// Config is everything the proxy is told at start. proxy/main.go fills it from flags and the environment;
+// tests and users fill it directly. Zero values take the defaults named on each field; New refuses a
+// configuration that cannot work, with one clear sentence.
+type Config struct {
+	// Addr is where ListenAndServe listens (default 127.0.0.1:8080). Serve takes its own listener.
+	Addr string
+	// WebDir holds the page, payroc.js, payroc.d.ts, payroc.wasm (+ .br/.gz) and wasm_exec.js (default "web").
+	WebDir string
+	// PublicURL is the origin browsers use, e.g. https://pos.example (with an optional path prefix) when a
+	// TLS-terminating load balancer sits in front: links are rewritten to it and it is a trusted origin.
+	// Empty: each request's own origin.
+	PublicURL string
+	// TLSCertFile and TLSKeyFile, when both set, make ListenAndServe serve HTTPS with HTTP/2.
+	TLSCertFile, TLSKeyFile string
+	// Devices the proxy may drive, with their processing terminal ids. Required.
+	Devices []Device
+	// MaxAmount caps every refund in minor units, on top of each lane token's own cap (0: no extra cap).
+	MaxAmount int64
+	// AllowOrigins may call the API cross-origin (CORS); empty means same-origin only.
+	AllowOrigins []string
+	// Rate is the requests per second allowed per lane token, with a burst of 3×Rate (0: 20; <0: no limit).
+	Rate float64
+
+	// Simulate marks the upstream as the simulator: it enables GET /dev/token and a random lane-token
+	// secret when TokenSecrets is empty.
+	Simulate bool
+	// APIURL is the upstream API base ending in /v1 (e.g. payroc.UATAPIURL). Required.
+	APIURL string
+	// IdentityURL is the upstream identity base (POST {IdentityURL}/authorize). Required.
+	IdentityURL string
+	// APIKey is exchanged for Payroc bearer tokens. Required. It is never logged or served.
+	APIKey string
+	// TokenSecrets sign (the first) and verify (all) lane tokens; each at least 32 bytes.
+	TokenSecrets [][]byte
+	// AdminKey, when set (at least 32 bytes), enables POST /admin/lane-tokens for Bearer AdminKey.
+	AdminKey string
+
+	// PollTimeout bounds one upstream long-poll GET of an instruction (default 75s: above Payroc's 60 s hold).
+	PollTimeout time.Duration
+	// CallTimeout bounds every other upstream call (default 30s).
+	CallTimeout time.Duration
+	// BusyTimeout frees a device whose in-flight refund nobody has asked about for this long (default 3m):
+	// the page went away without seeing a final status.
+	BusyTimeout time.Duration
+	// StateTTL is how long the proxy remembers which lane made which instruction and refund (default 24h).
+	StateTTL time.Duration
+	// MaxEntries bounds each of those maps (default 100000; the oldest entries go first).
+	MaxEntries int
+	// MaxBodyBytes bounds a request body (default payroc.MaxRequestBytes, 64 KiB).
+	MaxBodyBytes int64
+	// ShutdownGrace is how long Serve lets open requests (long-polls) finish after its context ends before
+	// they are answered 504 and the server closes (default 30s).
+	ShutdownGrace time.Duration
+	// WriteTimeout bounds writing an ordinary response (default 60s); long-polls extend it per request.
+	WriteTimeout time.Duration
+
+	// TokenRefreshBefore, MintMinBackoff and MintMaxBackoff tune the Payroc token cache (payroc.TokenCache's
+	// RefreshBefore, MinBackoff and MaxBackoff; zero: its defaults).
+	TokenRefreshBefore             time.Duration
+	MintMinBackoff, MintMaxBackoff time.Duration
+
+	// HTTPClient carries every upstream call (nil: a client with sane dial and TLS timeouts and no overall
+	// timeout: contexts bound each call).
+	HTTPClient *http.Client
+	// Logger receives JSON-friendly structured logs and the audit lines (nil: slog.Default()).
+	Logger *slog.Logger
+	// Version is reported by /healthz.
+	Version string
+	// Now is the clock for tokens and state (nil: time.Now). Tests move it forward.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.WebDir == "" {
+		c.WebDir = "web"
+	}
+	if c.Rate == 0 {
+		c.Rate = 20
+	}
+	if c.PollTimeout <= 0 {
+		c.PollTimeout = 75 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 30 * time.Second
+	}
+	if c.BusyTimeout <= 0 {
+		c.BusyTimeout = 3 * time.Minute
+	}
+	if c.StateTTL <= 0 {
+		c.StateTTL = 24 * time.Hour
+	}
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = 100_000
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = payroc.MaxRequestBytes
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 30 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+}
+
+// check reports the first thing wrong, as one sentence naming the flag or variable to fix.
+func (c *Config) check() error {
+	if c.APIURL == "" {
+		return errors.New("no upstream API URL (-api-url)")
+	}
+	if err := checkBase(c.APIURL); err != nil {
+		return fmt.Errorf("-api-url %q: %v", c.APIURL, err)
+	}
+	if c.IdentityURL == "" {
+		return errors.New("no upstream identity URL (-identity-url)")
+	}
+	if err := checkBase(c.IdentityURL); err != nil {
+		return fmt.Errorf("-identity-url %q: %v", c.IdentityURL, err)
+	}
+	if c.APIKey == "" {
+		return errors.New("no Payroc API key: set PAYROC_API_KEY, or use -simulate")
+	}
+	if c.PublicURL != "" {
+		if err := checkBase(c.PublicURL); err != nil {
+			return fmt.Errorf("-public-url %q: %v", c.PublicURL, err)
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	if len(c.Devices) == 0 {
+		return errors.New("no devices: give -devices SERIAL=TERMINAL[=LABEL],...")
+	}
+	seen := map[string]bool{}
+	for _, d := range c.Devices {
+		if err := payroc.ValidateSerialNumber(d.Serial); err != nil {
+			return fmt.Errorf("-devices: %q is not a device serial number", d.Serial)
+		}
+		if seen[d.Serial] {
+			return fmt.Errorf("-devices: %s is listed twice", d.Serial)
+		}
+		seen[d.Serial] = true
+		if n := len(d.TerminalID); n < 4 || n > 50 {
+			return fmt.Errorf("-devices: device %s needs its processing terminal id (4 to 50 characters): SERIAL=TERMINAL", d.Serial)
+		}
+	}
+	if c.MaxAmount < 0 || c.MaxAmount > payroc.MaxAmount {
+		return fmt.Errorf("-max-amount must be between 1 and %d minor units", int64(payroc.MaxAmount))
+	}
+	for _, o := range c.AllowOrigins {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("-allow-origin %q: %v", o, err)
+		}
+	}
+	if len(c.TokenSecrets) == 0 && !c.Simulate {
+		return errors.New("no lane-token signing key: set PROXY_TOKEN_SECRET (at least 32 bytes)")
+	}
+	for i, k := range c.TokenSecrets {
+		if len(k) < lane.MinSecretBytes {
+			return fmt.Errorf("PROXY_TOKEN_SECRET: key %d is shorter than %d bytes", i+1, lane.MinSecretBytes)
+		}
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 32 {
+		return errors.New("PROXY_ADMIN_KEY must be at least 32 bytes")
+	}
+	return nil
+}
+
+// checkBase accepts an absolute http(s) URL without query, fragment or credentials.
+func checkBase(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must start with http:// or https://")
+	case u.Host == "":
+		return errors.New("has no host")
+	case u.User != nil:
+		return errors.New("must not carry credentials")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("must not have a query or fragment")
+	}
+	return nil
+}
+
+// checkOrigin accepts scheme://host[:port] exactly, as browsers send it in Origin.
+func checkOrigin(s string) error {
+	if err := checkBase(s); err != nil {
+		return err
+	}
+	u, _ := url.Parse(s)
+	if u.Path != "" {
+		return errors.New("an origin has no path (scheme://host[:port])")
+	}
+	return nil
+}
+
+// ParseDevices reads the -devices flag: SERIAL=TERMINAL[=LABEL],... (the label may not contain commas).
+func ParseDevices(s string) ([]Device, error) {
+	var out []Device
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		parts := strings.SplitN(item, "=", 3)
+		if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+			return nil, fmt.Errorf("-devices: %q is not SERIAL=TERMINAL[=LABEL]", item)
+		}
+		d := Device{Serial: strings.TrimSpace(parts[0]), TerminalID: strings.TrimSpace(parts[1])}
+		if len(parts) == 3 {
+			d.Label = strings.TrimSpace(parts[2])
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("-devices: no device given")
+	}
+	return out, nil
+}

@@ -1,0 +1,389 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/server"
+)
+
+// Secrets the tests hunt for in logs and answers.
+const (
+	testAPIKey   = "sim-key-7d1e5c0b9a3f4e21a8c6"
+	testSecret   = "lane-secret-0123456789abcdef0123456789abcdef"
+	testAdminKey = "admin-key-0123456789abcdef0123456789abcdef"
+)
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// lines returns the JSON log records whose msg is msg.
+func (s *syncBuffer) records(msg string) []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(s.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// upstreamRequest is what the recorder in front of the simulator saw.
+type upstreamRequest struct {
+	Method, Path string
+	Header       http.Header
+}
+
+// recorder sits in front of the simulator and keeps every request's headers.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	reqs []upstreamRequest
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	rc.reqs = append(rc.reqs, upstreamRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
+	rc.mu.Unlock()
+	rc.next.ServeHTTP(w, r)
+}
+
+func (rc *recorder) requests() []upstreamRequest {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]upstreamRequest(nil), rc.reqs...)
+}
+
+// harness is the real simulator on a loopback server, and the proxy in front of it on another.
+type harness struct {
+	t      testing.TB
+	sim    *sim.Simulator
+	simSrv *httptest.Server
+	rec    *recorder
+	proxy  *server.Server
+	url    string // the proxy's origin
+	stop   func() error
+	cfg    server.Config
+	logs   *syncBuffer
+	keys   *lane.Keyring
+	client *http.Client
+}
+
+type option func(*sim.Config, *server.Config)
+
+func newHarness(t testing.TB, opts ...option) *harness {
+	t.Helper()
+	scfg := sim.Config{APIKey: testAPIKey, Delay: 20 * time.Millisecond, Hold: 300 * time.Millisecond,
+		Timeout: 5 * time.Second, ExtraDevices: 2}
+	logs := &syncBuffer{}
+	cfg := server.Config{
+		APIKey:         testAPIKey,
+		Simulate:       true,
+		TokenSecrets:   [][]byte{[]byte(testSecret)},
+		WebDir:         t.TempDir(),
+		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		MintMinBackoff: 50 * time.Millisecond,
+		MintMaxBackoff: 200 * time.Millisecond,
+		ShutdownGrace:  2 * time.Second,
+		Version:        "test",
+	}
+	for _, o := range opts {
+		o(&scfg, &cfg)
+	}
+	h := &harness{t: t, logs: logs}
+	h.sim = sim.New(scfg)
+	h.rec = &recorder{next: h.sim}
+	h.simSrv = httptest.NewServer(h.rec)
+	if cfg.APIURL == "" {
+		cfg.APIURL = h.simSrv.URL + "/v1"
+	}
+	if cfg.IdentityURL == "" {
+		cfg.IdentityURL = h.simSrv.URL
+	}
+	if cfg.Devices == nil {
+		for _, d := range h.sim.Devices() {
+			cfg.Devices = append(cfg.Devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID, Label: d.Label})
+		}
+	}
+	p, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.proxy, h.cfg = p, cfg
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.url = "http://" + l.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, l) }()
+	var once sync.Once
+	var serveErr error
+	h.stop = func() error {
+		once.Do(func() { cancel(); serveErr = <-done })
+		return serveErr
+	}
+	h.client = &http.Client{Transport: &http.Transport{}}
+	keys, err := lane.NewKeyring([][]byte{[]byte(testSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Now != nil {
+		keys.Now = cfg.Now
+	}
+	h.keys = keys
+	t.Cleanup(func() {
+		if err := h.stop(); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		h.client.CloseIdleConnections()
+		h.sim.Close()
+		h.simSrv.Close()
+		h.assertNoSecretsLogged()
+	})
+	return h
+}
+
+// assertNoSecretsLogged: neither the API key, any Payroc bearer, the signing key nor the admin key is in a log.
+func (h *harness) assertNoSecretsLogged() {
+	logs := h.logs.String()
+	secrets := []string{testAPIKey, testSecret, testAdminKey}
+	for _, r := range h.rec.requests() {
+		if a := r.Header.Get("Authorization"); a != "" {
+			secrets = append(secrets, strings.TrimPrefix(a, "Bearer "))
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			h.t.Errorf("a secret (%.12s…) is in the logs", s)
+		}
+	}
+}
+
+// token issues a lane token directly with the proxy's signing key.
+func (h *harness) token(laneID string, maxAmount int64, devices ...string) string {
+	h.t.Helper()
+	if len(devices) == 0 {
+		devices = []string{"1850010868", "1850010869"}
+	}
+	tok, _, err := h.keys.Issue(lane.Spec{Lane: laneID, Devices: devices, MaxAmount: maxAmount, TTL: time.Hour})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok
+}
+
+// devToken gets a token from GET /dev/token.
+func (h *harness) devToken() string {
+	h.t.Helper()
+	res, body := h.do("GET", "/dev/token", "", nil, nil)
+	if res.StatusCode != 200 {
+		h.t.Fatalf("/dev/token: %d %s", res.StatusCode, body)
+	}
+	var tr server.TokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil {
+		h.t.Fatal(err)
+	}
+	return tr.Token
+}
+
+// do sends one request to the proxy.
+func (h *harness) do(method, path, token string, body []byte, hdr map[string]string) (*http.Response, []byte) {
+	h.t.Helper()
+	return h.doCtx(context.Background(), method, path, token, body, hdr)
+}
+
+func (h *harness) doCtx(ctx context.Context, method, path, token string, body []byte, hdr map[string]string) (*http.Response, []byte) {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, h.url+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	res, err := h.client.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res, b
+}
+
+func refundBody(serial string, amount int64) []byte {
+	terminal := "1234001"
+	if serial == "1850010869" {
+		terminal = "1234002"
+	}
+	return []byte(fmt.Sprintf(`{"processingTerminalId":%q,"order":{"orderId":"ORDER-1001","description":"Refund for ORDER-1001","amount":%d,"currency":"USD"},"operator":"cashier-1"}`, terminal, amount))
+}
+
+// submit posts a refund instruction with key ("" makes one) and returns the answer.
+func (h *harness) submit(token, serial string, amount int64, key string) (*http.Response, []byte, string) {
+	h.t.Helper()
+	if key == "" {
+		key = payroc.NewIdempotencyKey()
+	}
+	res, body := h.do("POST", "/v1/devices/"+serial+"/refund-instructions", token, refundBody(serial, amount),
+		map[string]string{"Idempotency-Key": key})
+	return res, body, key
+}
+
+// mustSubmit submits and expects a 202, returning the instruction.
+func (h *harness) mustSubmit(token, serial string, amount int64, key string) (*payroc.RefundInstruction, string) {
+	h.t.Helper()
+	res, body, key := h.submit(token, serial, amount, key)
+	if res.StatusCode != http.StatusAccepted {
+		h.t.Fatalf("submit: %d %s", res.StatusCode, body)
+	}
+	var inst payroc.RefundInstruction
+	if err := json.Unmarshal(body, &inst); err != nil {
+		h.t.Fatal(err)
+	}
+	return &inst, key
+}
+
+// waitFinal long-polls until the instruction is final.
+func (h *harness) waitFinal(token, id string) *payroc.RefundInstruction {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		res, body := h.do("GET", "/v1/refund-instructions/"+id, token, nil, nil)
+		if res.StatusCode != 200 {
+			h.t.Fatalf("GET instruction: %d %s", res.StatusCode, body)
+		}
+		var inst payroc.RefundInstruction
+		if err := json.Unmarshal(body, &inst); err != nil {
+			h.t.Fatal(err)
+		}
+		if inst.Status.Final() {
+			return &inst
+		}
+	}
+	h.t.Fatal("the instruction never ended")
+	return nil
+}
+
+// upstreamTotal counts every request the simulator received (identity included).
+func (h *harness) upstreamTotal() int {
+	n := 0
+	for _, c := range h.sim.Stats().Requests {
+		n += c
+	}
+	return n
+}
+
+// problemOf decodes a problem answer and checks its status, content type and slug.
+func problemOf(t testing.TB, res *http.Response, body []byte, status int, slug string) map[string]any {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", res.StatusCode, status, body)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type %q: %s", ct, body)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("problem %s: %v", body, err)
+	}
+	typ, _ := p["type"].(string)
+	if !strings.HasSuffix(typ, "#"+slug) {
+		t.Fatalf("type %q, want #%s: %s", typ, slug, body)
+	}
+	if int(p["status"].(float64)) != status || p["title"] == "" || p["detail"] == nil {
+		t.Fatalf("problem members: %s", body)
+	}
+	return p
+}
+
+// fieldNamed reports whether the problem's errors[] names param.
+func fieldNamed(p map[string]any, param string) bool {
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if m, ok := e.(map[string]any); ok && m["parameter"] == param {
+			return true
+		}
+	}
+	return false
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}

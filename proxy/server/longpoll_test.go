@@ -1,0 +1,174 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/server"
+)
+
+// pollResult is one long-poll's outcome, from a goroutine.
+type pollResult struct {
+	status int
+	body   string
+	header http.Header
+	err    error
+}
+
+// startPoll sends GET instruction in the background.
+func (r pollResult) String() string {
+	return fmt.Sprintf("status %d, body %s, error %v", r.status, r.body, r.err)
+}
+
+func (h *harness) startPoll(ctx context.Context, token, id string) <-chan pollResult {
+	out := make(chan pollResult, 1)
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.url+"/v1/refund-instructions/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	go func() {
+		res, err := h.client.Do(req)
+		if err != nil {
+			out <- pollResult{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		out <- pollResult{status: res.StatusCode, body: string(b), header: res.Header, err: err}
+	}()
+	return out
+}
+
+// noLeaks checks, after every cleanup of the test has run, that no goroutine it started is left.
+func noLeaks(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
+
+func (h *harness) heldPolls() int { return h.sim.Stats().HeldPolls }
+
+func TestProxyClientDisconnectCancelsUpstreamPoll(t *testing.T) {
+	noLeaks(t)
+	h := newHarness(t, func(s *sim.Config, _ *server.Config) { s.Hold = 20 * time.Second })
+	tok := h.devToken()
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "") // never finishes on its own
+	ctx, cancel := context.WithCancel(context.Background())
+	done := h.startPoll(ctx, tok, inst.RefundInstructionID)
+	eventually(t, 5*time.Second, "the long-poll to be held upstream", func() bool { return h.heldPolls() == 1 })
+	cancel()
+	start := time.Now()
+	if r := <-done; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("poll ended with %v", r)
+	}
+	eventually(t, 2*time.Second, "the upstream long-poll to end", func() bool { return h.heldPolls() == 0 })
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("upstream poll outlived the browser by %v", d)
+	}
+	eventually(t, 2*time.Second, "the open long-poll gauge to drop", func() bool {
+		_, b := h.do("GET", "/metrics", "", nil, nil)
+		return strings.Contains(string(b), "payroc_proxy_open_long_polls 0")
+	})
+	h.sim.Close()
+	h.client.CloseIdleConnections()
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.client.CloseIdleConnections()
+}
+
+func TestProxyLongPollOutlivesWriteTimeout(t *testing.T) {
+	h := newHarness(t, func(s *sim.Config, c *server.Config) {
+		s.Hold = 800 * time.Millisecond
+		c.WriteTimeout = 200 * time.Millisecond // ordinary answers; long-polls extend their own
+	})
+	tok := h.devToken()
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
+	start := time.Now()
+	r := <-h.startPoll(context.Background(), tok, inst.RefundInstructionID)
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"inProgress"`) {
+		t.Fatalf("long-poll: %v", r)
+	}
+	if d := time.Since(start); d < 700*time.Millisecond {
+		t.Fatalf("answered after %v: the simulator did not hold it", d)
+	}
+}
+
+func TestProxyGracefulShutdownLetsLongPollFinish(t *testing.T) {
+	noLeaks(t)
+	h := newHarness(t, func(s *sim.Config, c *server.Config) { s.Hold = 10 * time.Second; c.ShutdownGrace = 10 * time.Second })
+	tok := h.devToken()
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
+	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
+	eventually(t, 5*time.Second, "the long-poll to be held", func() bool { return h.heldPolls() == 1 })
+	h.client.CloseIdleConnections()
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop() }()
+	addr := strings.TrimPrefix(h.url, "http://")
+	eventually(t, 5*time.Second, "the listener to close", func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	select {
+	case err := <-stopped:
+		t.Fatalf("Serve returned (%v) with a long-poll open", err)
+	default:
+	}
+	// The device finishes during the grace period: the open long-poll gets its answer.
+	if err := h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	var got payroc.RefundInstruction
+	if r.err != nil || r.status != 200 || json.Unmarshal([]byte(r.body), &got) != nil || got.Status != payroc.StatusCompleted {
+		t.Fatalf("long-poll during shutdown: %v", r)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	h.sim.Close()
+	h.client.CloseIdleConnections()
+}
+
+func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
+	noLeaks(t)
+	h := newHarness(t, func(s *sim.Config, c *server.Config) {
+		s.Hold = 20 * time.Second
+		c.ShutdownGrace = 300 * time.Millisecond
+	})
+	tok := h.devToken()
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
+	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
+	eventually(t, 5*time.Second, "the long-poll to be held", func() bool { return h.heldPolls() == 1 })
+	start := time.Now()
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("long-poll: %v", r.err)
+	}
+	problemOf(t, &http.Response{StatusCode: r.status, Header: r.header}, []byte(r.body), 504, "upstream-timeout")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After: the page should poll again")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("shutdown took %v with a 300ms grace", d)
+	}
+	eventually(t, 2*time.Second, "the upstream poll to end", func() bool { return h.heldPolls() == 0 })
+	h.sim.Close()
+	h.client.CloseIdleConnections()
+}

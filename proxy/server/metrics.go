@@ -1,0 +1,71 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the proxy's Prometheus series, on a registry of its own so several servers can run in one
+// process (tests, the end-to-end suite).
+type metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	upstream  *prometheus.HistogramVec
+	mints     *prometheus.CounterVec
+	mintTime  prometheus.Histogram
+	longPolls prometheus.Gauge
+	issued    *prometheus.CounterVec
+}
+
+func newMetrics(busy func() float64) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payroc_proxy_requests_total",
+			Help: "Requests answered, by route and HTTP status.",
+		}, []string{"route", "code"}),
+		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "payroc_proxy_upstream_seconds",
+			Help:    "Time of upstream Payroc calls by route (instruction GETs are long-polls of up to a minute).",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 90},
+		}, []string{"route"}),
+		mints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payroc_proxy_token_mints_total",
+			Help: "Payroc bearer token mints at the identity service, by result.",
+		}, []string{"result"}),
+		mintTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "payroc_proxy_token_mint_seconds",
+			Help:    "Time of Payroc bearer token mints.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		longPolls: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "payroc_proxy_open_long_polls",
+			Help: "Instruction status GETs now waiting on Payroc.",
+		}),
+		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payroc_proxy_lane_tokens_issued_total",
+			Help: "Lane tokens issued, by where (dev, admin).",
+		}, []string{"via"}),
+	}
+	m.reg.MustRegister(m.requests, m.upstream, m.mints, m.mintTime, m.longPolls, m.issued,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "payroc_proxy_busy_devices",
+			Help: "Devices with a refund in flight.",
+		}, busy),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) observeRequest(route string, status int) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}

@@ -1,0 +1,37 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+// serveHealth is liveness: the process answers, and says its version.
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if !onlyMethod(w, r, http.MethodGet) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}
+
+// serveReady is readiness: a Payroc token can be had (cached or minted now), and the proxy is not draining.
+// While identity is failing the token cache backs off, so a probe never hammers identity.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if !onlyMethod(w, r, http.MethodGet) {
+		return
+	}
+	if s.draining.Load() {
+		writeProblem(w, &payroc.Error{Status: http.StatusServiceUnavailable, Code: "shutting-down", Type: ProblemTypeBase + "#shutting-down",
+			Title: "Shutting down", Detail: "The proxy is shutting down", RetryAfter: time.Second})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := s.tokens.Token(ctx); err != nil {
+		writeProblem(w, retryAfter(problem(payroc.CodeIdentityUnavailable, "No Payroc access token can be had"), time.Second))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "version": s.cfg.Version})
+}

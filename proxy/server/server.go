@@ -1,0 +1,257 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/lane"
+)
+
+// Server is the proxy: an http.Handler for the whole site (API, lane tokens, operations endpoints and the
+// static page). Build it with New; run it with Serve, ServeTLS or ListenAndServe for graceful shutdown, or
+// mount it anywhere (httptest.NewServer(s)).
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	keys   *lane.Keyring
+	tokens *payroc.TokenCache
+	client *payroc.Client
+	// httpClient carries the upstream calls (Close drops its idle connections).
+	httpClient *http.Client
+	state      *state
+	limits     *limiters
+	metrics    *metrics
+	static     *static
+	links      linkRewriter
+
+	devices      map[string]Device
+	allowOrigins map[string]bool
+	cop          *http.CrossOriginProtection
+	publicOrigin string // PublicURL without a trailing slash, or ""
+
+	// drain: baseCtx is the parent of every request's context; it is cancelled when the shutdown grace is
+	// over, so open long-polls answer at once.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+	draining   atomic.Bool
+	active     atomic.Int64 // requests being served
+
+	warnings []string
+}
+
+// New checks cfg, fills in defaults and builds the proxy. Nothing is contacted yet: the first Payroc token is
+// minted on the first request that needs one (or by /readyz).
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	secrets := cfg.TokenSecrets
+	if len(secrets) == 0 {
+		secrets = [][]byte{lane.RandomSecret()} // simulator mode only (check refuses otherwise)
+	}
+	keys, err := lane.NewKeyring(secrets)
+	if err != nil {
+		return nil, err
+	}
+	keys.Now = cfg.Now
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = defaultHTTPClient()
+	}
+	doer := payroc.HTTPDoer{Client: hc}
+	s := &Server{
+		cfg:          cfg,
+		httpClient:   hc,
+		log:          cfg.Logger,
+		keys:         keys,
+		state:        newState(cfg.StateTTL, cfg.MaxEntries, cfg.BusyTimeout),
+		limits:       newLimiters(cfg.Rate, cfg.MaxEntries),
+		devices:      make(map[string]Device, len(cfg.Devices)),
+		allowOrigins: make(map[string]bool, len(cfg.AllowOrigins)),
+		cop:          http.NewCrossOriginProtection(),
+		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
+	}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	for _, d := range cfg.Devices {
+		s.devices[d.Serial] = d
+	}
+	for _, o := range cfg.AllowOrigins {
+		s.allowOrigins[o] = true
+		if err := s.cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("-allow-origin %q: %v", o, err)
+		}
+	}
+	if s.publicOrigin != "" {
+		u, _ := url.Parse(s.publicOrigin)
+		if err := s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("-public-url: %v", err)
+		}
+	}
+	api, _ := url.Parse(cfg.APIURL)
+	s.links = linkRewriter{apiPath: api.Path}
+	s.metrics = newMetrics(func() float64 { return float64(s.state.busyDevices(s.cfg.Now())) })
+	identity := &payroc.Identity{BaseURL: cfg.IdentityURL, APIKey: cfg.APIKey, Doer: doer, Now: cfg.Now}
+	s.tokens = &payroc.TokenCache{
+		Mint:          identity.Mint,
+		RefreshBefore: cfg.TokenRefreshBefore,
+		MinBackoff:    cfg.MintMinBackoff,
+		MaxBackoff:    cfg.MintMaxBackoff,
+		MintTimeout:   10 * time.Second,
+		Now:           cfg.Now,
+		OnMint:        s.onMint,
+	}
+	s.client = &payroc.Client{BaseURL: cfg.APIURL, Doer: doer, Tokens: s.tokens}
+	s.static = newStatic(cfg.WebDir)
+	s.warnings = s.static.check()
+	for _, w := range s.warnings {
+		s.log.Warn(w, "web", cfg.WebDir)
+	}
+	return s, nil
+}
+
+// Warnings lists problems found at start that do not stop the proxy (e.g. payroc.wasm not built), one
+// sentence each, for main to print beside its start line.
+func (s *Server) Warnings() []string { return append([]string(nil), s.warnings...) }
+
+func (s *Server) onMint(took time.Duration, err error) {
+	s.metrics.mintTime.Observe(took.Seconds())
+	if err != nil {
+		s.metrics.mints.WithLabelValues("error").Inc()
+		// The error says what identity answered (a status, a problem code), never the key or a token.
+		s.log.Warn("payroc token mint failed", "took_ms", took.Milliseconds(), "error", payroc.AsError(err).Code)
+		return
+	}
+	s.metrics.mints.WithLabelValues("ok").Inc()
+	s.log.Info("payroc token minted", "took_ms", took.Milliseconds())
+}
+
+func defaultHTTPClient() *http.Client {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConns:          200,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse // never follow a redirect with the bearer attached
+	}}
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// statusWriter remembers the status for metrics and the access log. Unwrap keeps http.ResponseController
+// working through it (long-polls extend their write deadline).
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	tokenID string
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP routes every request: /v1/ to the API allowlist, the lane-token and operations endpoints, and
+// everything else to the static files.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	s.active.Add(1)
+	defer s.active.Add(-1)
+	// However the handler is hosted (Serve, httptest, a user's own server), Close and the end of the shutdown
+	// grace end its requests.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(s.baseCtx, cancel)
+	defer stop()
+	r = r.WithContext(ctx)
+	sw := &statusWriter{ResponseWriter: w}
+	route := "static"
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
+			if sw.status == 0 {
+				writeProblem(sw, problem(payroc.CodeInternalError, "The proxy failed; nothing was sent to Payroc"))
+			}
+		}
+		status := sw.status
+		if status == 0 {
+			status = 499 // the client left before an answer
+		}
+		s.metrics.observeRequest(route, status)
+		lvl := slog.LevelInfo
+		if route == "static" || route == "healthz" || route == "metrics" || route == "readyz" {
+			lvl = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("route", route), slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
+			slog.String("laneTokenId", sw.tokenID))
+	}()
+	h := sw.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	p := r.URL.Path
+	switch {
+	case p == "/v1" || strings.HasPrefix(p, "/v1/"):
+		route = s.serveAPI(sw, r)
+	case p == "/lane":
+		route = "lane"
+		s.serveLane(sw, r)
+	case p == "/dev/token" && s.cfg.Simulate:
+		route = "dev_token"
+		s.serveDevToken(sw, r)
+	case p == "/admin/lane-tokens" && s.cfg.AdminKey != "":
+		route = "admin"
+		s.serveAdmin(sw, r)
+	case p == "/healthz":
+		route = "healthz"
+		s.serveHealth(sw, r)
+	case p == "/readyz":
+		route = "readyz"
+		s.serveReady(sw, r)
+	case p == "/metrics":
+		route = "metrics"
+		s.metrics.handler().ServeHTTP(sw, r)
+	default:
+		s.static.serve(sw, r)
+	}
+}
+
+// origin is the proxy's origin as the browser sees it: -public-url, else the request's own.
+func (s *Server) origin(r *http.Request) string {
+	if s.publicOrigin != "" {
+		return s.publicOrigin
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,269 @@
+package server_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/server"
+)
+
+// webDir writes a web directory like `make wasm` leaves it, with precompressed wasm.
+func webDir(t *testing.T) (dir string, wasm []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	wasm = append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte("payroc wasm body "), 4000)...)
+	var br, gz bytes.Buffer
+	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	bw.Write(wasm)
+	bw.Close()
+	gw := gzip.NewWriter(&gz)
+	gw.Write(wasm)
+	gw.Close()
+	files := map[string][]byte{
+		"index.html":       []byte(`<!doctype html><html><head><script type="module" src="/app.js"></script></head><body class="pos"><h1>Refunds</h1></body></html>`),
+		"app.js":           []byte(`import { load } from '/payroc.js';`),
+		"payroc.js":        []byte(`export async function load() {}`),
+		"payroc.d.ts":      []byte(`export declare function load(): Promise<void>;`),
+		"wasm_exec.js":     []byte(`"use strict";`),
+		"payroc.wasm":      wasm,
+		"payroc.wasm.br":   br.Bytes(),
+		"payroc.wasm.gz":   gz.Bytes(),
+		".env":             []byte("PAYROC_API_KEY=" + testAPIKey),
+		"notes.md":         []byte("private notes"),
+		"sub/style.css":    []byte("body{}"),
+		"sub/.hidden.js":   []byte("hidden"),
+		"sub/deeper/x.txt": []byte("x"),
+	}
+	for name, b := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The compressed siblings are never older than the wasm.
+	later := time.Now().Add(time.Second)
+	for _, n := range []string{"payroc.wasm.br", "payroc.wasm.gz"} {
+		if err := os.Chtimes(filepath.Join(dir, n), later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, wasm
+}
+
+func withWeb(dir string) option {
+	return func(_ *sim.Config, c *server.Config) { c.WebDir = dir }
+}
+
+func TestProxyStaticHeadersAndRevalidation(t *testing.T) {
+	dir, _ := webDir(t)
+	h := newHarness(t, withWeb(dir))
+	if w := h.proxy.Warnings(); len(w) != 0 {
+		t.Fatalf("warnings with a complete web dir: %v", w)
+	}
+	for _, tc := range []struct{ path, ctype string }{
+		{"/", "text/html; charset=utf-8"},
+		{"/payroc.js", "text/javascript; charset=utf-8"},
+		{"/app.js", "text/javascript; charset=utf-8"},
+		{"/wasm_exec.js", "text/javascript; charset=utf-8"},
+		{"/payroc.d.ts", "application/typescript; charset=utf-8"},
+		{"/payroc.wasm", "application/wasm"},
+		{"/sub/style.css", "text/css; charset=utf-8"},
+		{"/favicon.ico", "image/x-icon"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			res, body := h.do("GET", tc.path, "", nil, nil)
+			if res.StatusCode != 200 || res.Header.Get("Content-Type") != tc.ctype {
+				t.Fatalf("%d %q", res.StatusCode, res.Header.Get("Content-Type"))
+			}
+			csp := res.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval'") || strings.Contains(csp, "unsafe-inline") ||
+				!strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Fatalf("CSP %q", csp)
+			}
+			if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Cache-Control") != "no-cache" {
+				t.Fatalf("headers %v", res.Header)
+			}
+			etag := res.Header.Get("ETag")
+			if !strings.HasPrefix(etag, `"`) || len(etag) < 10 {
+				t.Fatalf("ETag %q is not strong", etag)
+			}
+			res, b2 := h.do("GET", tc.path, "", nil, map[string]string{"If-None-Match": etag})
+			if res.StatusCode != http.StatusNotModified || len(b2) != 0 || res.Header.Get("ETag") != etag {
+				t.Fatalf("revalidation: %d, %d bytes", res.StatusCode, len(b2))
+			}
+			res, _ = h.do("GET", tc.path, "", nil, map[string]string{"If-None-Match": `"stale"`})
+			if res.StatusCode != 200 {
+				t.Fatalf("stale ETag: %d", res.StatusCode)
+			}
+			if tc.path == "/favicon.ico" && !bytes.HasPrefix(body, []byte{0, 0, 1, 0}) {
+				t.Fatal("the default favicon is not an ICO")
+			}
+		})
+	}
+	// A changed file gets a new ETag.
+	res, _ := h.do("GET", "/payroc.js", "", nil, nil)
+	old := res.Header.Get("ETag")
+	if err := os.WriteFile(filepath.Join(dir, "payroc.js"), []byte(`export async function load() { return 2 }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, b := h.do("GET", "/payroc.js", "", nil, map[string]string{"If-None-Match": old})
+	if res.StatusCode != 200 || res.Header.Get("ETag") == old || !strings.Contains(string(b), "return 2") {
+		t.Fatalf("after a change: %d %q", res.StatusCode, res.Header.Get("ETag"))
+	}
+}
+
+func TestProxyStaticWasmByAcceptEncoding(t *testing.T) {
+	dir, wasm := webDir(t)
+	h := newHarness(t, withWeb(dir))
+	etags := map[string]string{}
+	for _, tc := range []struct{ accept, encoding string }{
+		{"gzip, deflate, br, zstd", "br"},
+		{"gzip", "gzip"},
+		{"br;q=0, gzip;q=0.8", "gzip"},
+		{"*", "br"},
+		{"identity", ""},
+		{"", ""},
+	} {
+		t.Run(tc.accept, func(t *testing.T) {
+			tr := &http.Transport{DisableCompression: true}
+			defer tr.CloseIdleConnections()
+			req, _ := http.NewRequest("GET", h.url+"/payroc.wasm", nil)
+			if tc.accept != "" {
+				req.Header.Set("Accept-Encoding", tc.accept)
+			}
+			res, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			raw, _ := io.ReadAll(res.Body)
+			if res.Header.Get("Content-Encoding") != tc.encoding || res.Header.Get("Vary") != "Accept-Encoding" ||
+				res.Header.Get("Content-Type") != "application/wasm" {
+				t.Fatalf("headers %v", res.Header)
+			}
+			var got []byte
+			switch tc.encoding {
+			case "br":
+				got, err = io.ReadAll(brotli.NewReader(bytes.NewReader(raw)))
+			case "gzip":
+				zr, zerr := gzip.NewReader(bytes.NewReader(raw))
+				if zerr != nil {
+					t.Fatal(zerr)
+				}
+				got, err = io.ReadAll(zr)
+			default:
+				got = raw
+			}
+			if err != nil || !bytes.Equal(got, wasm) {
+				t.Fatalf("decoded body differs (%v)", err)
+			}
+			if tc.encoding != "" && len(raw) >= len(wasm)/4 {
+				t.Fatalf("%s body is %d bytes of %d", tc.encoding, len(raw), len(wasm))
+			}
+			if res.Header.Get("Content-Length") == "" {
+				t.Fatal("no Content-Length")
+			}
+			etags[tc.encoding] = res.Header.Get("ETag")
+		})
+	}
+	if etags["br"] == etags["gzip"] || etags["br"] == etags[""] || etags["gzip"] == etags[""] {
+		t.Fatalf("one ETag for different representations: %v", etags)
+	}
+	// A .br older than the wasm (a rebuild without precompress) is never served.
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "payroc.wasm.br"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := h.do("GET", "/payroc.wasm", "", nil, map[string]string{"Accept-Encoding": "br"})
+	if res.Header.Get("Content-Encoding") == "br" {
+		t.Fatal("a stale payroc.wasm.br was served")
+	}
+}
+
+func TestProxyStaticServesOnlyWebFiles(t *testing.T) {
+	dir, _ := webDir(t)
+	h := newHarness(t, withWeb(dir))
+	for _, p := range []string{"/.env", "/notes.md", "/sub/.hidden.js", "/sub/", "/sub", "/../go.mod", "/%2e%2e/go.mod",
+		"/sub/../.env", "/payroc.wasm.br", "/index.html/", "//etc/passwd.txt", "/nope.js"} {
+		res, b := h.do("GET", p, "", nil, nil)
+		if res.StatusCode != 404 {
+			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+		if strings.Contains(string(b), testAPIKey) {
+			t.Errorf("%s served a secret", p)
+		}
+	}
+	if res, _ := h.do("GET", "/sub/deeper/x.txt", "", nil, nil); res.StatusCode != 200 {
+		t.Errorf("a nested file: %d", res.StatusCode)
+	}
+	res, b := h.do("POST", "/payroc.js", "", []byte("{}"), nil)
+	problemOf(t, res, b, 405, "method-not-allowed")
+}
+
+func TestProxyStaticMissingBuildIsSaidOnThePage(t *testing.T) {
+	dir, _ := webDir(t)
+	for _, n := range []string{"payroc.wasm", "payroc.wasm.br", "payroc.wasm.gz", "wasm_exec.js"} {
+		os.Remove(filepath.Join(dir, n))
+	}
+	h := newHarness(t, withWeb(dir))
+	warnings := strings.Join(h.proxy.Warnings(), "\n")
+	if !strings.Contains(warnings, "payroc.wasm is missing") || !strings.Contains(warnings, "make wasm") {
+		t.Fatalf("warnings %q", warnings)
+	}
+	res, b := h.do("GET", "/", "", nil, nil)
+	page := string(b)
+	if res.StatusCode != 200 || !strings.Contains(page, `data-testid="build-warning"`) || !strings.Contains(page, "make wasm") ||
+		!strings.Contains(page, "<h1>Refunds</h1>") || strings.Index(page, "build-warning") < strings.Index(page, "<body") {
+		t.Fatalf("page without the build warning: %s", page)
+	}
+	res, b = h.do("GET", "/payroc.wasm", "", nil, nil)
+	if p := problemOf(t, res, b, 404, "not-found"); !strings.Contains(p["detail"].(string), "make wasm") {
+		t.Fatalf("%s", b)
+	}
+
+	// No page at all: a placeholder that says what is missing, never a blank page.
+	empty := newHarness(t)
+	res, b = empty.do("GET", "/", "", nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(b), "index.html") || res.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("placeholder: %d %s", res.StatusCode, b)
+	}
+}
+
+func TestProxyCrossOriginOnlyForAllowedOrigins(t *testing.T) {
+	const allowed = "https://till.example"
+	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.AllowOrigins = []string{allowed} })
+	tok := h.devToken()
+	path := "/v1/devices/1850010868/refund-instructions"
+	res, _ := h.do("OPTIONS", path, "", nil, map[string]string{"Origin": allowed, "Access-Control-Request-Method": "POST",
+		"Access-Control-Request-Headers": "authorization, content-type, idempotency-key"})
+	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != allowed ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Idempotency-Key") {
+		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	res, b := h.do("POST", path, tok, refundBody("1850010868", 4999), map[string]string{"Origin": allowed,
+		"Sec-Fetch-Site": "cross-site", "Idempotency-Key": "8e03978e-40d5-43e8-bc93-6894a57f9324"})
+	if res.StatusCode != 202 || res.Header.Get("Access-Control-Allow-Origin") != allowed {
+		t.Fatalf("cross-origin submit from an allowed origin: %d %s", res.StatusCode, b)
+	}
+	res, _ = h.do("GET", "/lane", tok, nil, map[string]string{"Origin": "https://other.example"})
+	if res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("CORS header for an origin not allowed")
+	}
+	res, b = h.do("POST", path, tok, refundBody("1850010869", 4999), map[string]string{"Origin": "https://other.example",
+		"Sec-Fetch-Site": "cross-site", "Idempotency-Key": "9e03978e-40d5-43e8-bc93-6894a57f9324"})
+	problemOf(t, res, b, 403, "forbidden")
+}

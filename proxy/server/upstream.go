@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
+)
+
+// forward sends one call upstream through the payroc client: the minted bearer, one re-mint and replay on a
+// 401, no retries (the browser's client retries, with the same Idempotency-Key). Only the headers given go:
+// the caller builds them from the allowlist (Content-Type, Accept, Idempotency-Key).
+func (s *Server) forward(ctx context.Context, route httpapi.Route, method, path string, h payroc.Header, body []byte) (*payroc.Response, error) {
+	start := time.Now()
+	res, err := s.client.Do(ctx, method, path, h, body)
+	s.metrics.upstream.WithLabelValues(route.String()).Observe(time.Since(start).Seconds())
+	return res, err
+}
+
+// upstreamProblem turns a failed upstream call into the proxy's answer; nil when the browser has left and
+// there is no one to answer.
+func (s *Server) upstreamProblem(r *http.Request, err error) *payroc.Error {
+	switch {
+	case s.draining.Load() && errors.Is(err, context.Canceled):
+		return retryAfter(problem(payroc.CodeUpstreamTimeout, "The proxy is restarting: ask again"), time.Second)
+	case errors.Is(err, context.DeadlineExceeded):
+		return problem(payroc.CodeUpstreamTimeout, "Payroc did not answer in time")
+	case errors.Is(err, context.Canceled) || r.Context().Err() != nil:
+		return nil
+	}
+	e := payroc.AsError(err)
+	if e.Code == payroc.CodeIdentityUnavailable {
+		return retryAfter(problem(payroc.CodeIdentityUnavailable, "No Payroc access token could be had: the identity service is unavailable or refused the API key"), time.Second)
+	}
+	s.log.Warn("upstream call failed", "path", r.URL.Path, "code", e.Code)
+	return problem(payroc.CodeUpstreamError, "Payroc could not be reached")
+}
+
+// detachedProblem is upstreamProblem for calls that run on after the browser left (submit, cancel): there is
+// always an answer, for the audit line if for no one else.
+func (s *Server) detachedProblem(r *http.Request, err error) *payroc.Error {
+	if e := s.upstreamProblem(r, err); e != nil {
+		return e
+	}
+	return problem(payroc.CodeUpstreamError, "Payroc could not be reached")
+}
+
+// writeUpstream passes an upstream answer through: status and body, with link.href rewritten to the proxy's
+// origin in JSON bodies. Only Content-Type and Retry-After are kept of its headers. A 401 (Payroc refusing
+// the proxy's own bearer even after a fresh one) becomes a 502: the browser's lane token is not at fault and
+// must not be renewed for it.
+func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response) {
+	if res.StatusCode == http.StatusUnauthorized {
+		s.log.Error("Payroc refused the proxy's bearer token", "path", r.URL.Path)
+		writeProblem(w, problem(payroc.CodeUpstreamError, "Payroc refused the proxy's credentials"))
+		return
+	}
+	body := res.Body
+	ct := res.Header.Get("Content-Type")
+	if strings.Contains(ct, "json") && len(body) > 0 {
+		origin := s.origin(r)
+		body = rewriteLinkHref(body, func(href string) (string, bool) { return s.links.rewrite(href, origin) })
+	}
+	h := w.Header()
+	if ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	if ra := res.Header.Get("Retry-After"); ra != "" {
+		h.Set("Retry-After", ra)
+	}
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(res.StatusCode)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
