@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"syscall/js"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+// config is what load() hands the module, plus the seams tests replace.
+type config struct {
+	BaseURL  string   // the proxy's origin; the API is under BaseURL + "/v1"
+	Token    string   // the lane token
+	GetToken js.Value // async () => string, called when the proxy says the token expired; may be undefined
+	Doer     payroc.Doer
+	Storage  Storage
+	Retry    payroc.RetryPolicy
+}
+
+// api is the module's JavaScript surface: each method is one exported function returning a Promise.
+type api struct {
+	client *payroc.Client
+	store  *pendingStore
+}
+
+func newAPI(cfg config) *api {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	var renew func(ctx context.Context) (string, error)
+	if cfg.GetToken.Type() == js.TypeFunction {
+		getToken := cfg.GetToken
+		renew = func(ctx context.Context) (string, error) { return callGetToken(ctx, getToken) }
+	}
+	return &api{
+		client: &payroc.Client{BaseURL: base, Doer: cfg.Doer, Tokens: payroc.NewStaticToken(cfg.Token, renew), Retry: cfg.Retry},
+		store:  newPendingStore(cfg.Storage),
+	}
+}
+
+// callGetToken asks the page for a new lane token; it runs on a call's goroutine, so it may wait.
+func callGetToken(ctx context.Context, getToken js.Value) (tok string, err error) {
+	var p js.Value
+	if err := catch(func() { p = getToken.Invoke() }); err != nil {
+		return "", payroc.NewError(payroc.CodeLaneTokenExpired, "getToken failed: "+err.Error())
+	}
+	v, err := await(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", payroc.NewError(payroc.CodeLaneTokenExpired, "getToken failed: "+err.Error())
+	}
+	if v.Type() != js.TypeString || v.String() == "" {
+		return "", payroc.NewError(payroc.CodeLaneTokenExpired, "getToken gave no token")
+	}
+	return v.String(), nil
+}
+
+// object returns the JavaScript object of exported functions. The functions live as long as the page.
+func (a *api) object() js.Value {
+	o := js.Global().Get("Object").New()
+	o.Set("submit", entry(a.submit))
+	o.Set("watch", entry(a.watch))
+	o.Set("cancel", entry(a.cancel))
+	o.Set("getRefund", entry(a.getRefund))
+	o.Set("refund", entry(a.refund))
+	o.Set("pending", entry(a.pending))
+	o.Set("resume", entry(a.resume))
+	o.Set("forget", entry(a.forget))
+	return o
+}
+
+// options reads the optional options object of a call.
+type options struct {
+	signal   js.Value
+	onStatus js.Value
+	key      string
+	keyErr   error // idempotencyKey is not a string
+	fnErr    error // onStatus is not a function
+}
+
+func readOptions(v js.Value) options {
+	o := options{signal: js.Undefined(), onStatus: js.Undefined()}
+	if v.Type() != js.TypeObject {
+		return o
+	}
+	o.signal = v.Get("signal")
+	if f := v.Get("onStatus"); f.Type() == js.TypeFunction {
+		o.onStatus = f
+	} else if f.Truthy() {
+		o.fnErr = payroc.NewError(payroc.CodeInvalidRequest, "onStatus must be a function",
+			payroc.FieldError{Parameter: "onStatus", Message: "must be a function"})
+	}
+	switch k := v.Get("idempotencyKey"); k.Type() {
+	case js.TypeString:
+		o.key = k.String()
+	case js.TypeUndefined, js.TypeNull:
+	default:
+		o.keyErr = payroc.NewError(payroc.CodeInvalidRequest, "The Idempotency-Key must be a UUID v4",
+			payroc.FieldError{Parameter: "idempotencyKey", Message: "must be a string"})
+	}
+	return o
+}
+
+// stringArg reads a required string argument (an id or a key) or says which parameter is wrong.
+func stringArg(args []js.Value, i int, name string) (string, error) {
+	v := arg(args, i)
+	if v.Type() != js.TypeString || v.String() == "" {
+		return "", payroc.NewError(payroc.CodeInvalidRequest, name+" is required",
+			payroc.FieldError{Parameter: name, Message: "must be a non-empty string"})
+	}
+	return v.String(), nil
+}
+
+// report hands one status to the caller's onStatus (the wrapper's, which parses the JSON and shields the
+// module from exceptions the page's callback throws).
+func report(onStatus js.Value, inst *payroc.RefundInstruction) {
+	if onStatus.Type() != js.TypeFunction {
+		return
+	}
+	b, err := json.Marshal(inst)
+	if err != nil {
+		return
+	}
+	if err := catch(func() { onStatus.Invoke(string(b)) }); err != nil {
+		consoleError("payroc: onStatus threw: " + err.Error())
+	}
+}
+
+func marshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", payroc.AsError(err)
+	}
+	return string(b), nil
+}
+
+func warnStorage(err error) {
+	if err != nil {
+		consoleError("payroc: could not update the pending-refund record: " + err.Error())
+	}
+}
+
+func recordError(err error) error {
+	return payroc.NewError(payroc.CodeInternalError,
+		"the refund could not be recorded in this browser's storage, so it was not sent: "+err.Error())
+}
+
+// tracked returns a copy of the client whose requests go through a fresh tracker.
+func (a *api) tracked() (*payroc.Client, *tracker) {
+	t := &tracker{next: a.client.Doer}
+	c := *a.client
+	c.Doer = t
+	return &c, t
+}
+
+// submit(requestJSON, {idempotencyKey, signal}) → Instruction JSON.
+func (a *api) submit(args []js.Value) js.Value {
+	opts := readOptions(arg(args, 1))
+	text := jsonArg(args, 0)
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if opts.keyErr != nil {
+			return "", opts.keyErr
+		}
+		key, err := validateKey(opts.key)
+		if err != nil {
+			return "", err
+		}
+		req, err := parseRequest(text)
+		if err != nil {
+			return "", err
+		}
+		if err := a.store.begin(key, req); err != nil {
+			return "", recordError(err)
+		}
+		c, t := a.tracked()
+		inst, err := c.Submit(ctx, req.SerialNumber, &req.RefundInstructionRequest, key)
+		if err != nil {
+			a.dropIfRefused(key, err, t)
+			return "", err
+		}
+		warnStorage(a.store.observe(key, inst, true))
+		return marshal(inst)
+	})
+}
+
+// jsonArg is the request argument as JSON text: the wrapper passes JSON.stringify(request).
+func jsonArg(args []js.Value, i int) string {
+	if v := arg(args, i); v.Type() == js.TypeString {
+		return v.String()
+	}
+	return "null"
+}
+
+// watch(id, {onStatus, signal}) → the final Instruction JSON.
+func (a *api) watch(args []js.Value) js.Value {
+	opts := readOptions(arg(args, 1))
+	id, idErr := stringArg(args, 0, "refundInstructionId")
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if idErr != nil {
+			return "", idErr
+		}
+		if opts.fnErr != nil {
+			return "", opts.fnErr
+		}
+		key, err := a.store.keyOf(id)
+		warnStorage(err)
+		inst, err := a.client.Watch(ctx, id, func(inst *payroc.RefundInstruction) {
+			inst.IdempotencyKey = key
+			if _, err := a.store.observeInstruction(inst, true); err != nil {
+				warnStorage(err)
+			}
+			report(opts.onStatus, inst)
+		})
+		if err != nil {
+			return "", err
+		}
+		inst.IdempotencyKey = key
+		return marshal(inst)
+	})
+}
+
+// cancel(id, {signal}) → the Instruction as it now stands.
+func (a *api) cancel(args []js.Value) js.Value {
+	opts := readOptions(arg(args, 1))
+	id, idErr := stringArg(args, 0, "refundInstructionId")
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if idErr != nil {
+			return "", idErr
+		}
+		inst, err := a.client.Cancel(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		key, err := a.store.observeInstruction(inst, true)
+		warnStorage(err)
+		inst.IdempotencyKey = key
+		return marshal(inst)
+	})
+}
+
+// getRefund(id, {signal}) → Refund JSON.
+func (a *api) getRefund(args []js.Value) js.Value {
+	opts := readOptions(arg(args, 1))
+	id, idErr := stringArg(args, 0, "refundId")
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if idErr != nil {
+			return "", idErr
+		}
+		r, err := a.client.Refund(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return marshal(r)
+	})
+}
+
+// refund(requestJSON, {idempotencyKey, onStatus, signal}) → RefundResult JSON.
+func (a *api) refund(args []js.Value) js.Value {
+	opts := readOptions(arg(args, 1))
+	text := jsonArg(args, 0)
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if opts.keyErr != nil {
+			return "", opts.keyErr
+		}
+		if opts.fnErr != nil {
+			return "", opts.fnErr
+		}
+		key, err := validateKey(opts.key)
+		if err != nil {
+			return "", err
+		}
+		req, err := parseRequest(text)
+		if err != nil {
+			return "", err
+		}
+		if err := a.store.begin(key, req); err != nil {
+			return "", recordError(err)
+		}
+		return a.run(ctx, key, req, "", opts.onStatus)
+	})
+}
+
+// resume(key, {onStatus, signal}) → RefundResult JSON, for a refund this browser recorded.
+func (a *api) resume(args []js.Value) js.Value {
+	opts := readOptions(arg(args, 1))
+	key, keyErr := stringArg(args, 0, "idempotencyKey")
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if keyErr != nil {
+			return "", keyErr
+		}
+		if opts.fnErr != nil {
+			return "", opts.fnErr
+		}
+		rec, err := a.store.get(key)
+		if err != nil {
+			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be read: "+err.Error())
+		}
+		if rec == nil {
+			return "", &payroc.Error{Code: payroc.CodeNotFound, Title: payroc.TitleForCode(payroc.CodeNotFound),
+				Detail: "no unfinished refund with this idempotency key in this browser"}
+		}
+		return a.run(ctx, key, rec.Request, rec.RefundInstructionID, opts.onStatus)
+	})
+}
+
+// run is refund and resume: the whole flow, recording each status; the record goes once the result is
+// known, or when the submit was refused before any instruction existed.
+func (a *api) run(ctx context.Context, key string, req DeviceRefundRequest, knownID string, onStatus js.Value) (string, error) {
+	c, t := a.tracked()
+	res, err := c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, payroc.RunOptions{
+		IdempotencyKey:      key,
+		RefundInstructionID: knownID,
+		OnStatus: func(inst *payroc.RefundInstruction) {
+			warnStorage(a.store.observe(key, inst, false))
+			report(onStatus, inst)
+		},
+	})
+	if err != nil {
+		a.dropIfRefused(key, err, t)
+		return "", err
+	}
+	warnStorage(a.store.remove(key))
+	return marshal(res)
+}
+
+// dropIfRefused removes the record of a failed submit when the failure proves nothing was created: never
+// once an instruction id was recorded for the key (that instruction exists, whatever this attempt met).
+func (a *api) dropIfRefused(key string, err error, t *tracker) {
+	rec, gerr := a.store.get(key)
+	if gerr == nil && rec != nil && rec.RefundInstructionID == "" && refused(err, t) {
+		warnStorage(a.store.remove(key))
+	}
+}
+
+// pending() → PendingRefund[] JSON.
+func (a *api) pending([]js.Value) js.Value {
+	return makePromise(js.Undefined(), func(context.Context) (string, error) {
+		recs, err := a.store.list()
+		if err != nil {
+			return "", payroc.NewError(payroc.CodeInternalError, "the pending refunds could not be read: "+err.Error())
+		}
+		return marshal(recs)
+	})
+}
+
+// forget(key) → boolean JSON: drops a pending record without finishing it, for a refund settled some other
+// way (checked on the device or in the back office). Whether it existed is the result.
+func (a *api) forget(args []js.Value) js.Value {
+	key, keyErr := stringArg(args, 0, "idempotencyKey")
+	return makePromise(js.Undefined(), func(context.Context) (string, error) {
+		if keyErr != nil {
+			return "", keyErr
+		}
+		rec, err := a.store.get(key)
+		if err != nil {
+			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be read: "+err.Error())
+		}
+		if rec == nil {
+			return "false", nil
+		}
+		if err := a.store.remove(key); err != nil {
+			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be removed: "+err.Error())
+		}
+		return "true", nil
+	})
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"syscall/js"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+// fetchDoer is the browser's payroc.Doer: one fetch per request, tied to the context by an AbortController.
+// Cancelling the context aborts the request before the headers arrive and, after them, the body read too
+// (js/wasm does not stop a body read on its own). No answer at all (offline, refused, CORS) is an error,
+// which the client reports as network-error; any HTTP answer, whatever its status, is a Response.
+type fetchDoer struct{}
+
+func (fetchDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ac := js.Global().Get("AbortController").New()
+	stop := context.AfterFunc(ctx, func() { ac.Call("abort") })
+	defer stop()
+
+	headers := js.Global().Get("Object").New()
+	for k, v := range req.Header {
+		headers.Set(k, v)
+	}
+	init := js.Global().Get("Object").New()
+	init.Set("method", req.Method)
+	init.Set("headers", headers)
+	init.Set("signal", ac.Get("signal"))
+	init.Set("cache", "no-store")   // every status GET must reach the server
+	init.Set("credentials", "omit") // the lane token is the only credential; no cookies ride along
+	init.Set("redirect", "error")   // a refund API that redirects is misconfigured; never follow with the token
+	init.Set("referrerPolicy", "same-origin")
+	if req.Body != nil {
+		b := js.Global().Get("Uint8Array").New(len(req.Body))
+		js.CopyBytesToJS(b, req.Body)
+		init.Set("body", b)
+	}
+
+	res, err := await(ctx, js.Global().Call("fetch", req.URL, init))
+	if err != nil {
+		return nil, fetchError(ctx, err)
+	}
+	out := &payroc.Response{StatusCode: res.Get("status").Int(), Header: payroc.Header{}}
+	each := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		out.Header.Set(arg(args, 1).String(), arg(args, 0).String())
+		return nil
+	})
+	res.Get("headers").Call("forEach", each) // calls back synchronously
+	each.Release()
+
+	if n, err := strconv.ParseInt(out.Header.Get("content-length"), 10, 64); err == nil && n > payroc.MaxResponseBytes {
+		ac.Call("abort")
+		return nil, errors.New("response body over " + strconv.Itoa(payroc.MaxResponseBytes) + " bytes")
+	}
+	buf, err := await(ctx, res.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fetchError(ctx, err)
+	}
+	arr := js.Global().Get("Uint8Array").New(buf)
+	n := arr.Get("byteLength").Int()
+	if n > payroc.MaxResponseBytes {
+		return nil, errors.New("response body over " + strconv.Itoa(payroc.MaxResponseBytes) + " bytes")
+	}
+	out.Body = make([]byte, n)
+	js.CopyBytesToGo(out.Body, arr)
+	return out, nil
+}
+
+// fetchError is ctx's error when the context ended (the abort caused the failure), else a plain error for
+// the client to report as network-error ("TypeError: Failed to fetch").
+func fetchError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return errors.New("fetch: " + err.Error())
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+// nodeServer starts a real HTTP server in the Node process that runs these tests (js/wasm Go cannot
+// listen, but the JavaScript around it can), so the fetch transport is tested over a real connection.
+// Routes: /echo answers with what it got; /headers-then-hold sends headers and part of the body, then
+// waits; /never never answers; /big announces a body over the limit. closed() counts connections the
+// client dropped before the answer ended.
+type nodeServer struct {
+	base string
+	v    js.Value
+}
+
+func startNodeServer(t *testing.T) *nodeServer {
+	t.Helper()
+	start := jsFunc("", `
+		const http = require("http");
+		const state = { dropped: 0, requests: 0 };
+		const srv = http.createServer((req, res) => {
+			state.requests++;
+			const chunks = [];
+			req.on("data", c => chunks.push(c));
+			req.on("end", () => {
+				res.on("close", () => { if (!res.writableFinished) state.dropped++; });
+				switch (req.url) {
+				case "/echo": {
+					const body = JSON.stringify({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
+					res.writeHead(201, { "content-type": "application/json", "retry-after": "3", "x-multi": "a" });
+					res.end(body);
+					break;
+				}
+				case "/headers-then-hold":
+					res.writeHead(200, { "content-type": "application/json" });
+					res.write("{\"partial\":");
+					break;
+				case "/never":
+					break;
+				case "/big":
+					res.writeHead(200, { "content-length": String(2 * 1024 * 1024) });
+					res.write("x");
+					break;
+				default:
+					res.writeHead(404); res.end();
+				}
+			});
+		});
+		return new Promise(resolve => srv.listen(0, "127.0.0.1", () =>
+			resolve({ port: srv.address().port, state, close: () => { srv.closeAllConnections(); srv.close(); } })));`)
+	v, rej := settle(t, start.Invoke())
+	if rej {
+		t.Fatalf("server did not start: %s", jsonOf(v))
+	}
+	s := &nodeServer{base: "http://127.0.0.1:" + js.Global().Call("String", v.Get("port")).String(), v: v}
+	t.Cleanup(func() { v.Call("close") })
+	return s
+}
+
+func (s *nodeServer) dropped() int { return s.v.Get("state").Get("dropped").Int() }
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestFetchDoerSendsAndReadsAnExchange(t *testing.T) {
+	s := startNodeServer(t)
+	res, err := fetchDoer{}.Do(context.Background(), &payroc.Request{Method: "POST", URL: s.base + "/echo",
+		Header: payroc.Header{"idempotency-key": "k1", "authorization": "Bearer lane", "content-type": "application/json"},
+		Body:   []byte(`{"a":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(res.Body)
+	if res.StatusCode != 201 || res.Header.Get("Retry-After") != "3" || res.Header.Get("content-type") != "application/json" {
+		t.Fatalf("got %d %v", res.StatusCode, res.Header)
+	}
+	for _, want := range []string{`"method":"POST"`, `"idempotency-key":"k1"`, `"authorization":"Bearer lane"`, `"body":"{\"a\":1}"`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("server saw %s, want %s in it", body, want)
+		}
+	}
+}
+
+func TestFetchDoerNoAnswerIsANetworkError(t *testing.T) {
+	c := &payroc.Client{BaseURL: "http://127.0.0.1:1/v1", Doer: fetchDoer{}, Retry: payroc.RetryPolicy{MaxAttempts: 1}}
+	_, err := c.Refund(context.Background(), "CD3HN88U9F")
+	var e *payroc.Error
+	if !errors.As(err, &e) || e.Code != payroc.CodeNetworkError || !e.Retryable() {
+		t.Fatalf("err = %v, want network-error", err)
+	}
+}
+
+func TestFetchDoerContextEndsTheRequest(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+	}{
+		{"before the headers", "/never"},
+		{"after the headers, during the body", "/headers-then-hold"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startNodeServer(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := fetchDoer{}.Do(ctx, &payroc.Request{Method: "GET", URL: s.base + tt.path, Header: payroc.Header{}})
+				done <- err
+			}()
+			waitFor(t, "the request to arrive", func() bool { return s.v.Get("state").Get("requests").Int() == 1 })
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("err = %v, want context.Canceled", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Do did not return after the context ended")
+			}
+			waitFor(t, "the connection to be dropped", func() bool { return s.dropped() == 1 })
+		})
+	}
+}
+
+func TestFetchDoerRefusesAnOversizedBody(t *testing.T) {
+	s := startNodeServer(t)
+	_, err := fetchDoer{}.Do(context.Background(), &payroc.Request{Method: "GET", URL: s.base + "/big", Header: payroc.Header{}})
+	if err == nil || !strings.Contains(err.Error(), "over") {
+		t.Fatalf("err = %v", err)
+	}
+	waitFor(t, "the connection to be dropped", func() bool { return s.dropped() == 1 })
+}

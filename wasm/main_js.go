@@ -1,0 +1,54 @@
+// Command wasm is the browser half of the POS: a Go WebAssembly module exposing promise-returning
+// JavaScript functions (submit, watch, cancel, getRefund, refund, pending, resume) over the payroc package.
+// It is glue only: promises, AbortSignal, callbacks, error objects, localStorage records and the fetch
+// transport. web/payroc.js loads it; build it with `make wasm`.
+//
+// Start-up handshake: payroc.js puts {baseURL, token, getToken, ready} in globalThis.__payrocBoot and runs
+// the module; main reads and removes it, builds the API and hands it to ready(api). The program then stays
+// alive for the life of the page, serving calls.
+package main
+
+import (
+	"syscall/js"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+const bootName = "__payrocBoot"
+
+func main() {
+	if !start(js.Global(), fetchDoer{}, browserStorage) {
+		return // the exit makes load() reject
+	}
+	select {} // serve calls until the page goes away
+}
+
+// start reads and removes the boot object from global, builds the API and hands it to boot.ready. It
+// reports whether the handshake happened.
+func start(global js.Value, doer payroc.Doer, storage func() Storage) bool {
+	boot := global.Get(bootName)
+	if boot.Type() != js.TypeObject || boot.Get("ready").Type() != js.TypeFunction {
+		consoleError("payroc: start this module with load() from payroc.js")
+		return false
+	}
+	global.Delete(bootName) // the token does not linger on a global
+	cfg := config{
+		BaseURL:  stringOr(boot.Get("baseURL"), ""),
+		Token:    stringOr(boot.Get("token"), ""),
+		GetToken: boot.Get("getToken"),
+		Doer:     doer,
+		Storage:  storage(),
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = global.Get("location").Get("origin").String()
+	}
+	boot.Call("ready", newAPI(cfg).object())
+	return true
+}
+
+func stringOr(v js.Value, def string) string {
+	if v.Type() == js.TypeString {
+		return v.String()
+	}
+	return def
+}

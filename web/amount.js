@@ -1,0 +1,91 @@
+// amount.js — money as the cashier types it ↔ integer minor units, exactly: string and BigInt arithmetic,
+// never floating point. The currency's number of decimals comes from the browser (Intl.NumberFormat), so
+// JPY has none, USD two, BHD three.
+
+/** The largest amount a JavaScript number holds exactly (and the module accepts): 2^53 − 1. */
+export const MAX_MINOR = 2n ** 53n - 1n;
+
+/** Decimals of a currency's minor unit: USD 2, JPY 0, BHD 3. Unknown codes count as 2. */
+export function currencyDigits(currency) {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * Reads an amount typed in major units ("12.50", "12,50", "1,234.50", "1.234,50", "1 234,5") and returns
+ * { minor } (a BigInt ≥ 1) or { error } (a sentence for the cashier). Either "." or "," may be the decimal
+ * separator; the other may group thousands. A lone separator followed by exactly three digits is grouping
+ * when the currency has no decimals (JPY "1,234" is 1234 yen), and an error otherwise (too many decimals).
+ */
+export function parseAmount(text, currency) {
+  const digits = currencyDigits(currency);
+  const s = String(text ?? '').trim().replace(/[\s\u00a0\u202f']/g, '');
+  if (s === '') return { error: 'Enter the amount to refund.' };
+  if (s.startsWith('-')) return { error: 'Enter the amount without a minus sign: it is refunded to the card.' };
+  if (!/^[0-9.,]+$/.test(s) || !/[0-9]/.test(s)) {
+    return { error: 'Use digits and at most one decimal separator, like 12.50 or 12,50.' };
+  }
+  const seps = s.replace(/[0-9]/g, '');
+  let intPart = s;
+  let frac = '';
+  if (seps.length > 0) {
+    const dec = s.lastIndexOf('.') > s.lastIndexOf(',') ? '.' : ',';
+    const group = dec === '.' ? ',' : '.';
+    const decCount = seps.split(dec).length - 1;
+    const lastSep = s.lastIndexOf(dec);
+    const tail = s.slice(lastSep + 1);
+    const groupingOnly = decCount > 1 || (decCount === 1 && digits === 0 && tail.length === 3 && !seps.includes(group));
+    if (groupingOnly) {
+      if (seps.includes(group)) return { error: 'The separators in this amount do not make sense. Type it like 1234.50.' };
+      if (!groupedOK(s, dec)) return { error: 'Thousands are grouped in threes, like 1,234,567. Or type the amount without them.' };
+      intPart = s.split(dec).join('');
+    } else {
+      intPart = s.slice(0, lastSep);
+      frac = tail;
+      if (intPart.includes(group)) {
+        if (!groupedOK(intPart, group)) return { error: 'Thousands are grouped in threes, like 1,234.50. Or type the amount without them.' };
+        intPart = intPart.split(group).join('');
+      }
+      if (digits === 0) return { error: `${currency} has no decimals: type a whole amount.` };
+      if (frac.length > digits) {
+        return { error: `${currency} has at most ${digits} digit${digits === 1 ? '' : 's'} after the decimal separator.` };
+      }
+    }
+  }
+  if (intPart === '' && frac === '') return { error: 'Enter the amount to refund.' };
+  const minor = BigInt(intPart || '0') * 10n ** BigInt(digits) + BigInt(frac.padEnd(digits, '0') || '0');
+  if (minor < 1n) return { error: 'The amount must be more than zero.' };
+  if (minor > MAX_MINOR) return { error: 'That amount is far too large.' };
+  return { minor };
+}
+
+// groupedOK checks "1,234,567"-style grouping: 1–3 digits, then groups of exactly three.
+function groupedOK(s, sep) {
+  const parts = s.split(sep);
+  return /^[0-9]{1,3}$/.test(parts[0]) && parts.slice(1).every((p) => /^[0-9]{3}$/.test(p));
+}
+
+/** The decimal text of a minor amount: (4999n, "USD") → "49.99"; (5n, "JPY") → "5". */
+export function minorToDecimal(minor, currency) {
+  const digits = currencyDigits(currency);
+  const neg = BigInt(minor) < 0n;
+  let s = (neg ? -BigInt(minor) : BigInt(minor)).toString();
+  if (digits > 0) {
+    s = s.padStart(digits + 1, '0');
+    s = `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+  }
+  return (neg ? '-' : '') + s;
+}
+
+/** A minor amount for people: (4999, "USD") → "$49.99" in the page's locale. Exact (formats the decimal text). */
+export function formatMinor(minor, currency, locale) {
+  const text = minorToDecimal(minor, currency);
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(text);
+  } catch {
+    return `${text} ${currency}`;
+  }
+}
