@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/posrefund/cloud/e2e/harness"
+)
+
+// Scenario 9: loading.
+
+// payroc.wasm arrives as application/wasm, brotli-compressed, with a strong ETag and no-cache (so a
+// reload revalidates and never pairs an old payroc.js with a new payroc.wasm).
+func TestWasmArrivesBrotliCompressedAsApplicationWasm(t *testing.T) {
+	t.Parallel()
+	var net *harness.Recorder
+	p := openPOS(t, beforeLoad(func(tab *harness.Tab) { net = tab.RecordNetwork() }))
+	got := net.Find("/payroc.wasm")
+	if len(got) != 1 {
+		t.Fatalf("the page fetched payroc.wasm %d times, want once", len(got))
+	}
+	x := got[0]
+	if x.Status != 200 {
+		t.Errorf("payroc.wasm status %d, want 200", x.Status)
+	}
+	if ct := x.ResponseHeaders["content-type"]; ct != "application/wasm" {
+		t.Errorf("payroc.wasm Content-Type %q, want application/wasm (needed by instantiateStreaming)", ct)
+	}
+	if ce := x.ResponseHeaders["content-encoding"]; ce != "br" {
+		t.Errorf("payroc.wasm Content-Encoding %q, want br (request Accept-Encoding %q)", ce, header(x.RequestHeaders, "Accept-Encoding"))
+	}
+	if et := x.ResponseHeaders["etag"]; et == "" || strings.HasPrefix(et, "W/") {
+		t.Errorf("payroc.wasm ETag %q, want a strong one", et)
+	}
+	if cc := x.ResponseHeaders["cache-control"]; !strings.Contains(cc, "no-cache") {
+		t.Errorf("payroc.wasm Cache-Control %q, want no-cache", cc)
+	}
+	if len(x.Body) < 8 || string(x.Body[:4]) != "\x00asm" {
+		t.Errorf("payroc.wasm body does not start with the wasm magic number (%d bytes)", len(x.Body))
+	}
+	if !strings.Contains(x.ResponseHeaders["vary"], "Accept-Encoding") {
+		t.Errorf("payroc.wasm Vary %q, want Accept-Encoding", x.ResponseHeaders["vary"])
+	}
+	if p.Attr("status", "data-status") != "idle" {
+		t.Errorf("page status %q after loading, want idle", p.status())
+	}
+}
+
+// A normal refund leaves nothing on the console at error level: no exception, no failed request.
+func TestNormalRefundLeavesNoConsoleErrors(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t)
+	p.refund("9.99")
+	p.waitStatus("approved")
+	p.Click("new-refund-button")
+	p.WaitFor("the form to be ready again", `document.querySelector('[data-testid="status"]').dataset.status === "idle"`)
+	if errs := p.ConsoleErrors(); len(errs) > 0 {
+		for _, e := range errs {
+			t.Errorf("console %s", e)
+		}
+	}
+}
+
+// The Go program ending at start (here: it finds no start-up handshake, as when payroc.wasm is run without
+// payroc.js) is a clear failure of load() with module-exited, and the page says refunds cannot run.
+func TestGoProgramExitAtStartIsReported(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t, dontWaitReady(), beforeLoad(func(tab *harness.Tab) {
+		tab.AllowExit()
+		// Swallow the handshake object payroc.js hands the Go program: its main finds none and returns.
+		tab.OnNewDocument(`Object.defineProperty(globalThis, '__payrocBoot', { configurable: true, get() { return undefined; }, set(v) {} });`)
+	}))
+	p.WaitFor("the page to give up loading (data-ready=error)", `document.documentElement.dataset.ready === "error"`)
+	p.WaitVisible("load-error")
+	msg := p.Text("load-error")
+	if !strings.Contains(msg, "stopped") || !strings.Contains(strings.ToLower(msg), "reload") {
+		t.Errorf("load error = %q, want it to say the module stopped and to reload", msg)
+	}
+	if p.Enabled("refund-button") {
+		t.Error("Refund is enabled although the module exited")
+	}
+	// load() itself, as a merchant's script calls it, rejects with module-exited. (payroc.js removes the
+	// handshake property after each start, so put the trap back for this second start.)
+	e := harness.Eval[*jsError](p.Tab, `Object.defineProperty(globalThis, '__payrocBoot', { configurable: true, get() { return undefined; }, set(v) {} }),
+		import('/payroc.js').then(m => m.load()).then(() => null,
+		(e) => ({ name: e.name, message: e.message, code: e.code, status: e.status, isError: e instanceof Error }))`)
+	if e == nil || e.code() != "module-exited" || e.Name != "PayrocError" || !e.IsError {
+		t.Errorf("load() after the Go program exited = %+v, want a PayrocError module-exited", e)
+	}
+}
+
+// captureGo makes the page keep a handle on the Go runtime object payroc.js creates (wasm_exec.js's Go
+// class), so a test can take the wasm memory away from it.
+const captureGo = `(() => { let G;
+	Object.defineProperty(globalThis, 'Go', { configurable: true, get() { return G; },
+		set(v) { G = class extends v { constructor(...a) { super(...a); globalThis.__e2eGo = this; } }; } }); })();`
+
+// starveGo grows the module's memory to the browser's limit behind the Go runtime's back, so its next heap
+// growth fails: "fatal error: out of memory", the way a kiosk that ran out of memory kills the program.
+const starveGo = `(() => { const go = globalThis.__e2eGo; const mem = go._inst.exports.mem;
+	for (let step = 16384; step >= 1; step >>= 1) { for (;;) { try { mem.grow(step); } catch { break; } } }
+	go.mem = new DataView(mem.buffer); // what the runtime does after its own growth
+	return mem.buffer.byteLength; })()`
+
+// The Go program dying after start (a fatal runtime error) turns the call in flight and every later call
+// into a rejected PayrocError module-exited instead of a hang.
+func TestGoProgramExitAfterStartRejectsCalls(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t, beforeLoad(func(tab *harness.Tab) {
+		tab.AllowExit()
+		// Callbacks the browser still holds for the dead program (the watch's fetch settling) throw this from
+		// wasm_exec.js; nothing in payroc.js can catch them.
+		tab.AllowException("Go program has already exited")
+		tab.OnNewDocument(captureGo)
+	}))
+	type out struct {
+		Bytes    float64  `json:"bytes"`
+		InFlight *jsError `json:"inFlight"`
+		Trigger  *jsError `json:"trigger"`
+		Later    *jsError `json:"later"`
+		Pending  *jsError `json:"pending"`
+	}
+	got := api[out](p, `
+		const s = await payroc.submit(req(9003)); // stays inProgress
+		const inflight = payroc.watch(s.refundInstructionId).then(() => null, err);
+		await new Promise((r) => setTimeout(r, 200));
+		const bytes = `+starveGo+`;
+		const trigger = await payroc.submit({ ...req(9000), order: { ...req(9000).order, description: 'x'.repeat(64 << 20) } }).then(() => null, err);
+		const later = await payroc.getRefund('ZZZZZZZZZZ').then(() => null, err);
+		const pending = await payroc.pending().then(() => null, err);
+		return { bytes, inFlight: await inflight, trigger, later, pending };`)
+	t.Logf("wasm memory grown to %.0f MB; the triggering call rejected with %s", got.Bytes/(1<<20), got.Trigger.code())
+	for name, e := range map[string]*jsError{"the watch in flight": got.InFlight, "a later getRefund": got.Later, "a later pending": got.Pending} {
+		if e == nil || e.code() != "module-exited" || !e.IsPayrocError {
+			t.Errorf("%s after the Go program died = %+v, want a PayrocError module-exited", name, e)
+		}
+	}
+	// The call whose own work killed the program must reject too (not hang). payroc.js currently reports it
+	// as internal-error ("unreadable result"), as the exit is noticed a few microtasks later; module-exited
+	// would be clearer, and either is accepted here.
+	if tr := got.Trigger; tr == nil || !tr.IsPayrocError || (tr.code() != "module-exited" && tr.code() != "internal-error") {
+		t.Errorf("the call during which the Go program died = %+v, want a PayrocError (module-exited)", got.Trigger)
+	}
+	if !strings.Contains(strings.Join(consoleTexts(p.Console()), "\n"), "fatal error: out of memory") {
+		t.Error("the Go program did not die of the memory starvation: the test proved nothing")
+	}
+}
+
+func consoleTexts(lines []harness.ConsoleLine) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.Text
+	}
+	return out
+}
