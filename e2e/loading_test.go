@@ -108,9 +108,6 @@ func TestGoProgramExitAfterStartRejectsCalls(t *testing.T) {
 	t.Parallel()
 	p := openPOS(t, beforeLoad(func(tab *harness.Tab) {
 		tab.AllowExit()
-		// Callbacks the browser still holds for the dead program (the watch's fetch settling) throw this from
-		// wasm_exec.js; nothing in payroc.js can catch them.
-		tab.AllowException("Go program has already exited")
 		tab.OnNewDocument(captureGo)
 	}))
 	type out struct {
@@ -135,10 +132,8 @@ func TestGoProgramExitAfterStartRejectsCalls(t *testing.T) {
 			t.Errorf("%s after the Go program died = %+v, want a PayrocError module-exited", name, e)
 		}
 	}
-	// The call whose own work killed the program must reject too (not hang). payroc.js currently reports it
-	// as internal-error ("unreadable result"), as the exit is noticed a few microtasks later; module-exited
-	// would be clearer, and either is accepted here.
-	if tr := got.Trigger; tr == nil || !tr.IsPayrocError || (tr.code() != "module-exited" && tr.code() != "internal-error") {
+	// The call whose own work killed the program rejects too, with the same code, not a hang.
+	if tr := got.Trigger; tr == nil || !tr.IsPayrocError || tr.code() != "module-exited" {
 		t.Errorf("the call during which the Go program died = %+v, want a PayrocError (module-exited)", got.Trigger)
 	}
 	if !strings.Contains(strings.Join(consoleTexts(p.Console()), "\n"), "fatal error: out of memory") {

@@ -153,7 +153,11 @@ func await(ctx context.Context, p js.Value) (js.Value, error) {
 		return nil
 	})
 	release := func() { onOK.Release(); onErr.Release() }
-	js.Global().Get("Promise").Call("resolve", p).Call("then", onOK, onErr)
+	// The trailing catch takes Function.prototype, a native no-op: if the Go program exits before p settles,
+	// calling onOK/onErr throws "Go program has already exited", which would otherwise surface as an
+	// unhandled rejection. (new Function() would need 'unsafe-eval', which the CSP forbids.)
+	js.Global().Get("Promise").Call("resolve", p).Call("then", onOK, onErr).
+		Call("catch", js.Global().Get("Function").Get("prototype"))
 	select {
 	case s := <-ch:
 		release()

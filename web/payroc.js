@@ -239,6 +239,11 @@ function wrap(raw, exited) {
       Promise.resolve(p).then(
         (text) => {
           done();
+          // Every Go function answers JSON text; anything else means the program died under the call.
+          if (typeof text !== 'string') {
+            reject(dead ?? new PayrocError('module-exited', 'The payroc module has stopped; reload the page'));
+            return;
+          }
           try { resolve(parse(text)); } catch (err) { reject(new PayrocError('internal-error', `unreadable result: ${err.message}`)); }
         },
         (err) => { done(); reject(toPayrocError(err)); },
