@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
@@ -24,7 +25,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
 		return "preflight"
 	}
 	rest, _ := httpapi.TrimV1(r.URL.EscapedPath())
-	route, param, allow := httpapi.Match(r.Method, rest)
+	route, param, allow := httpapi.RouteNone, "", ""
+	if path.Clean(rest) == rest { // exact paths only: no "//", trailing "/", "." or ".." segments
+		route, param, allow = httpapi.Match(r.Method, rest)
+	}
 	if route == httpapi.RouteNone {
 		if allow != "" {
 			writeProblem(w, methodNotAllowed(w, allow))
@@ -61,16 +65,27 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
 // drainBody reads (and discards) a bodiless route's body within the size limit: a handler that never reads
 // the body does not notice the client leaving, and a long-poll must.
 func (s *Server) drainBody(w http.ResponseWriter, r *http.Request) bool {
-	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeProblem(w, problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes)))
-		} else {
-			writeProblem(w, badRequest("The request body could not be read"))
-		}
+	if _, e := s.readBody(w, r); e != nil {
+		writeProblem(w, e)
 		return false
 	}
 	return true
+}
+
+// readBody reads r's whole body within Config.MaxBodyBytes and 30 seconds; on failure it returns the
+// problem to answer (413 payload-too-large, or 400).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *payroc.Error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes))
+		}
+		return nil, badRequest("The request body could not be read")
+	}
+	return body, nil
 }
 
 // submit: validate everything, check the lane's scope, hold the device, then forward once.
@@ -82,17 +97,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 			slog.String("result", e.Code))
 		writeProblem(w, e)
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(30 * time.Second))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	_ = rc.SetReadDeadline(time.Time{})
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			refuse(problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes)))
-		} else {
-			refuse(badRequest("The request body could not be read"))
-		}
+	body, e := s.readBody(w, r)
+	if e != nil {
+		refuse(e)
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -117,6 +124,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	req, err := payroc.DecodeRefundInstructionRequest(body)
 	if err != nil {
 		refuse(badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...))
+		return
+	}
+	// Upstream gets the request as checked, encoded afresh, never the browser's bytes: a body that another
+	// parser would read otherwise (duplicate or case-folded member names, invalid UTF-8) cannot carry an
+	// amount, currency or terminal past the checks below. The encoding is the payroc client's own, so the
+	// page's bytes and a replay's are unchanged.
+	if body, err = json.Marshal(req); err != nil {
+		refuse(problem(payroc.CodeInternalError, "The request could not be encoded"))
 		return
 	}
 	o := req.Order
@@ -157,30 +172,27 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	// and the proxy must learn the instruction id to keep its guard and audit right.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
 	defer cancel()
-	res, err := s.forward(ctx, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
+	res, err := s.forward(ctx, w, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
 	base := []any{slog.String("idempotencyKey", key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
 		slog.String("serialNumber", serial), slog.Int64("amount", o.Amount), slog.String("currency", o.Currency),
 		slog.String("orderId", o.OrderID)}
 	if err != nil {
 		e := s.detachedProblem(r, err)
-		if e.Code == payroc.CodeIdentityUnavailable {
-			s.state.unreserve(serial, key) // no bearer, so nothing was sent
-		}
-		// Otherwise it is unknown whether the device got it: the guard stays until the same key is replayed
-		// (which passes) or it times out.
+		// Without a bearer nothing was sent. Any other failure leaves it unknown whether the device got it:
+		// the guard stays until the same key is replayed (which passes) or it times out.
+		s.state.sent(serial, key, e.Code != payroc.CodeIdentityUnavailable, s.now())
 		s.audit(r.Context(), "submit", append(base, slog.Int("status", e.Status), slog.String("result", e.Code))...)
 		writeProblem(w, e)
 		return
 	}
-	if res.StatusCode >= 400 && res.StatusCode < 500 {
-		s.state.unreserve(serial, key) // a refusal: nothing runs on the device
-	}
+	// A 4xx is a refusal: this attempt made nothing on the device. Anything else may have.
+	s.state.sent(serial, key, res.StatusCode < 400 || res.StatusCode >= 500, s.now())
 	attrs := append(base, slog.Int("status", res.StatusCode))
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		if inst := parseInstruction(res.Body); inst != nil {
 			rec := &instruction{id: inst.RefundInstructionID, serial: serial, key: key, lane: c.Lane, tokenID: c.ID,
-				amount: o.Amount, currency: o.Currency, orderID: o.OrderID, status: inst.Status, submittedAt: now}
-			if !s.state.accept(rec, now) {
+				amount: o.Amount, currency: o.Currency, orderID: o.OrderID, submittedAt: now}
+			if !s.state.accept(rec, s.now()) {
 				e := httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane")
 				s.audit(r.Context(), "submit", append(attrs, slog.String("result", "refused-foreign-instruction"))...)
 				writeProblem(w, e)
@@ -204,13 +216,11 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 		writeProblem(w, notFound())
 		return
 	}
-	// Payroc holds this GET up to a minute: allow the write past the server's ordinary WriteTimeout.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.PollTimeout + 15*time.Second))
 	s.metrics.longPolls.Inc()
 	defer s.metrics.longPolls.Dec()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PollTimeout)
 	defer cancel()
-	res, err := s.forward(ctx, httpapi.RouteGetInstruction, "GET", "/refund-instructions/"+url.PathEscape(id),
+	res, err := s.forward(ctx, w, httpapi.RouteGetInstruction, "GET", "/refund-instructions/"+url.PathEscape(id),
 		payroc.Header{"accept": acceptOf(r)}, nil)
 	if err != nil {
 		if e := s.upstreamProblem(r, err); e != nil {
@@ -235,7 +245,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
 	defer cancel()
-	res, err := s.forward(ctx, httpapi.RouteCancelInstruction, "DELETE", "/refund-instructions/"+url.PathEscape(id),
+	res, err := s.forward(ctx, w, httpapi.RouteCancelInstruction, "DELETE", "/refund-instructions/"+url.PathEscape(id),
 		payroc.Header{"accept": acceptOf(r)}, nil)
 	base := []any{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
 		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", id)}
@@ -260,7 +270,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		} else {
 			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
 			if p.Code == payroc.CodeCannotBeCanceled {
-				s.state.release(id) // failed or canceled already: final, but which one a GET will say
+				s.state.release(id, s.now()) // failed or canceled already: final, but which one a GET will say
 			}
 		}
 	default:
@@ -278,7 +288,7 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claim
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CallTimeout)
 	defer cancel()
-	res, err := s.forward(ctx, httpapi.RouteGetRefund, "GET", "/refunds/"+url.PathEscape(id), payroc.Header{"accept": acceptOf(r)}, nil)
+	res, err := s.forward(ctx, w, httpapi.RouteGetRefund, "GET", "/refunds/"+url.PathEscape(id), payroc.Header{"accept": acceptOf(r)}, nil)
 	if err != nil {
 		if e := s.upstreamProblem(r, err); e != nil {
 			writeProblem(w, e)

@@ -144,20 +144,20 @@ func (c *Config) check() error {
 		return errors.New("no upstream API URL (-api-url)")
 	}
 	if err := checkBase(c.APIURL); err != nil {
-		return fmt.Errorf("-api-url %q: %v", c.APIURL, err)
+		return urlError("-api-url", c.APIURL, err)
 	}
 	if c.IdentityURL == "" {
 		return errors.New("no upstream identity URL (-identity-url)")
 	}
 	if err := checkBase(c.IdentityURL); err != nil {
-		return fmt.Errorf("-identity-url %q: %v", c.IdentityURL, err)
+		return urlError("-identity-url", c.IdentityURL, err)
 	}
 	if c.APIKey == "" {
 		return errors.New("no Payroc API key: set PAYROC_API_KEY, or use -simulate")
 	}
 	if c.PublicURL != "" {
 		if err := checkBase(c.PublicURL); err != nil {
-			return fmt.Errorf("-public-url %q: %v", c.PublicURL, err)
+			return urlError("-public-url", c.PublicURL, err)
 		}
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
@@ -184,7 +184,7 @@ func (c *Config) check() error {
 	}
 	for _, o := range c.AllowOrigins {
 		if err := checkOrigin(o); err != nil {
-			return fmt.Errorf("-allow-origin %q: %v", o, err)
+			return urlError("-allow-origin", o, err)
 		}
 	}
 	if len(c.TokenSecrets) == 0 && !c.Simulate {
@@ -199,6 +199,15 @@ func (c *Config) check() error {
 		return errors.New("PROXY_ADMIN_KEY must be at least 32 bytes")
 	}
 	return nil
+}
+
+// urlError names the flag and the URL at fault without repeating a password in it (the error goes to logs).
+func urlError(flag, s string, err error) error {
+	u, perr := url.Parse(s)
+	if perr != nil {
+		return fmt.Errorf("%s: %v", flag, err)
+	}
+	return fmt.Errorf("%s %q: %v", flag, u.Redacted(), err)
 }
 
 // checkBase accepts an absolute http(s) URL without query, fragment or credentials.

@@ -6,14 +6,14 @@
 //
 // What a request meets, in order (the first refusal answers, and nothing reaches Payroc):
 //
-//   - /v1/...: CORS (same-origin unless Config.AllowOrigins), the allowlist of the four routes (404/405
-//     problems otherwise), http.CrossOriginProtection on POST and DELETE, the lane token (401
+//   - /v1/...: CORS (same-origin unless Config.AllowOrigins), the allowlist of the four routes at their exact
+//     paths (404/405 problems otherwise), http.CrossOriginProtection on POST and DELETE, the lane token (401
 //     lane-token-missing/-invalid/-expired), the per-token rate limit (429 rate-limited), the body limit
 //     (413). A submit is then validated with the payroc package's strict decoder (400 bad-request naming
 //     each field; Payroc's own 400 idempotency-key-missing without a key), checked against the token's scope
 //     and Config.MaxAmount (403 out-of-scope), held against the device's in-flight guard (409 device-busy,
-//     a replay with the same key passes), and only then forwarded with a header allowlist and a minted
-//     Payroc bearer. Instructions and refunds answer only for the lane that made them (404 otherwise).
+//     a replay with the same key passes), and only then forwarded, as checked and encoded afresh, with a
+//     header allowlist and a minted Payroc bearer. Instructions and refunds answer only for the lane that made them (404 otherwise).
 //   - Payroc's answers pass through with link.href rewritten to the proxy's origin; a status GET is a
 //     long-poll whose write deadline is extended, and which is cancelled upstream when the browser leaves.
 //   - GET /lane, GET /dev/token (Config.Simulate), POST /admin/lane-tokens (Config.AdminKey), GET /healthz,

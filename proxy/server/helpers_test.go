@@ -62,6 +62,7 @@ func (s *syncBuffer) records(msg string) []map[string]any {
 type upstreamRequest struct {
 	Method, Path string
 	Header       http.Header
+	Body         []byte
 }
 
 // recorder sits in front of the simulator and keeps every request's headers.
@@ -72,8 +73,10 @@ type recorder struct {
 }
 
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	rc.mu.Lock()
-	rc.reqs = append(rc.reqs, upstreamRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
+	rc.reqs = append(rc.reqs, upstreamRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
 	rc.mu.Unlock()
 	rc.next.ServeHTTP(w, r)
 }
@@ -135,25 +138,8 @@ func newHarness(t testing.TB, opts ...option) *harness {
 			cfg.Devices = append(cfg.Devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID, Label: d.Label})
 		}
 	}
-	p, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.proxy, h.cfg = p, cfg
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.url = "http://" + l.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Serve(ctx, l) }()
-	var once sync.Once
-	var serveErr error
-	h.stop = func() error {
-		once.Do(func() { cancel(); serveErr = <-done })
-		return serveErr
-	}
+	h.cfg = cfg
+	h.start()
 	h.client = &http.Client{Transport: &http.Transport{}}
 	keys, err := lane.NewKeyring([][]byte{[]byte(testSecret)})
 	if err != nil {
@@ -386,4 +372,49 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// start builds a proxy from h.cfg and serves it on a fresh loopback listener; h.url is its origin.
+func (h *harness) start() {
+	h.t.Helper()
+	p, err := server.New(h.cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.proxy, h.url = p, "http://"+l.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, l) }()
+	var once sync.Once
+	var serveErr error
+	h.stop = func() error {
+		once.Do(func() { cancel(); serveErr = <-done })
+		return serveErr
+	}
+}
+
+// restart stops the proxy and starts a fresh one (no soft state) with the same configuration in front of the
+// same simulator, as a redeploy would.
+func (h *harness) restart() {
+	h.t.Helper()
+	if err := h.stop(); err != nil {
+		h.t.Fatalf("Serve: %v", err)
+	}
+	h.client.CloseIdleConnections()
+	h.start()
+}
+
+// upstreamSubmits returns the bodies of the submits that reached the simulator, in order.
+func (h *harness) upstreamSubmits() [][]byte {
+	var out [][]byte
+	for _, r := range h.rec.requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/refund-instructions") {
+			out = append(out, r.Body)
+		}
+	}
+	return out
 }

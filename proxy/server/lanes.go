@@ -3,9 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -122,14 +120,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem(payroc.CodeNotAuthorized, "Send the admin key as Authorization: Bearer <key>"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeProblem(w, problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes)))
-		} else {
-			writeProblem(w, badRequest("The request body could not be read"))
-		}
+	body, e := s.readBody(w, r)
+	if e != nil {
+		writeProblem(w, e)
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -151,6 +144,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 	var ttl time.Duration
 	if req.TTL != "" {
+		var err error
 		if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl < time.Second || ttl > lane.MaxTTL {
 			fields = append(fields, payroc.FieldError{Parameter: "ttl", Message: "must be a duration from 1s to " + lane.MaxTTL.String() + ", such as 12h"})
 		}

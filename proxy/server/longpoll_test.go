@@ -172,3 +172,19 @@ func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
 	h.sim.Close()
 	h.client.CloseIdleConnections()
 }
+
+// Every upstream call may take longer than an ordinary answer's write timeout (a slow submit or cancel, not
+// only a long-poll): the proxy extends the write deadline to the call's own bound, so the answer the device
+// already acted on still reaches the page.
+func TestProxySlowUpstreamAnswersOutliveWriteTimeout(t *testing.T) {
+	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.WriteTimeout = 200 * time.Millisecond })
+	tok := h.devToken()
+	if err := h.sim.SetLatency(sim.RouteAny, 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
+	res, b := h.do("DELETE", "/v1/refund-instructions/"+inst.RefundInstructionID, tok, nil, nil)
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("cancel: %d %s", res.StatusCode, b)
+	}
+}

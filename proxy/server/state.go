@@ -9,14 +9,12 @@ import (
 )
 
 // instruction is what the proxy remembers of a refund instruction it forwarded: who made it (object-level
-// scope), with which key (audit, busy guard), and how it ended.
+// scope), with which key (audit, busy guard), and whether its final outcome has been audited.
 type instruction struct {
 	id, serial, key   string
 	lane, tokenID     string
 	amount            int64
 	currency, orderID string
-	status            payroc.Status
-	refundID          string
 	finalAudited      bool
 	submittedAt       time.Time
 }
@@ -25,6 +23,11 @@ type instruction struct {
 type holder struct {
 	key, lane, instructionID string
 	lastSeen                 time.Time
+	// sending counts the submits with key being forwarded now; while any is, the device stays held.
+	sending int
+	// reached is set once a submit with key may have reached the device (it was accepted, or its answer
+	// never came): from then on only the instruction's end or the busy timeout frees the device.
+	reached bool
 }
 
 // state is the proxy's soft state: all bounded and expiring, all lost on restart (the page then replays its
@@ -58,32 +61,49 @@ const (
 )
 
 // reserve claims serial for a submit with key by lane. The same key from the same lane passes (a replay);
-// a holder nobody asked about for busyTimeout is dropped first.
+// a holder nobody asked about for busyTimeout, with no submit on its way, is dropped first. The guard
+// compares keys exactly: whether Payroc folds their case is not published, so a key in another case is
+// another key here. Each reserved submit must be followed by sent.
 func (s *state) reserve(serial, key, laneID string, now time.Time) reserveResult {
-	key = strings.ToLower(key) // Payroc compares keys as UUIDs, case-insensitively
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if owner, ok := s.keys.get(key, now); ok && owner != laneID {
+	// Ownership is case-insensitive: no lane may reach another's instruction by changing a key's case.
+	if owner, ok := s.keys.get(strings.ToLower(key), now); ok && owner != laneID {
 		return keyElsewhere
 	}
-	if h := s.devices[serial]; h != nil && now.Sub(h.lastSeen) < s.busyTimeout {
+	if h := s.devices[serial]; h != nil && !s.idle(h, now) {
 		if h.key != key || h.lane != laneID {
 			return deviceBusy
 		}
+		h.sending++
 		h.lastSeen = now
 		return reserved
 	}
-	s.devices[serial] = &holder{key: key, lane: laneID, lastSeen: now}
-	s.keys.set(key, laneID, now)
+	s.devices[serial] = &holder{key: key, lane: laneID, lastSeen: now, sending: 1}
+	s.keys.set(strings.ToLower(key), laneID, now)
 	return reserved
 }
 
-// unreserve frees serial after a submit that certainly made no instruction (a 4xx answer).
-func (s *state) unreserve(serial, key string) {
-	key = strings.ToLower(key)
+// idle reports whether h has timed out: no submit on its way and nobody asked about it for busyTimeout.
+func (s *state) idle(h *holder, now time.Time) bool {
+	return h.sending == 0 && now.Sub(h.lastSeen) >= s.busyTimeout
+}
+
+// sent ends a submit that reserve let through. reached says whether it may have reached the device: false
+// only when nothing was sent (no bearer) or Payroc refused it (a 4xx). The device is freed only when no
+// submit with the key may have reached it and none is still on its way: a replay's refusal says nothing
+// about an earlier attempt whose answer was lost.
+func (s *state) sent(serial, key string, reached bool, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h := s.devices[serial]; h != nil && h.key == key && h.instructionID == "" {
+	h := s.devices[serial]
+	if h == nil || h.key != key {
+		return
+	}
+	h.sending--
+	h.lastSeen = now
+	h.reached = h.reached || reached
+	if h.sending == 0 && !h.reached {
 		delete(s.devices, serial)
 	}
 }
@@ -103,7 +123,7 @@ func (s *state) accept(rec *instruction, now time.Time) bool {
 		s.instructions.set(rec.id, rec, now)
 	}
 	s.keys.set(strings.ToLower(rec.key), rec.lane, now)
-	if h := s.devices[rec.serial]; h != nil && h.key == strings.ToLower(rec.key) {
+	if h := s.devices[rec.serial]; h != nil && h.key == rec.key {
 		h.instructionID = rec.id
 		h.lastSeen = now
 	}
@@ -133,8 +153,7 @@ func (s *state) observe(id string, st payroc.Status, refundID string, now time.T
 	if !ok {
 		return instruction{}, false
 	}
-	r.status = st
-	if h := s.devices[r.serial]; h != nil && (h.instructionID == id || h.key == strings.ToLower(r.key)) {
+	if h := s.heldBy(r); h != nil {
 		if st.Final() {
 			delete(s.devices, r.serial)
 		} else {
@@ -142,7 +161,6 @@ func (s *state) observe(id string, st payroc.Status, refundID string, now time.T
 		}
 	}
 	if refundID != "" {
-		r.refundID = refundID
 		s.refunds.set(refundID, r.lane, now)
 	}
 	if st.Final() && !r.finalAudited {
@@ -166,7 +184,7 @@ func (s *state) busyDevices(now time.Time) int {
 	defer s.mu.Unlock()
 	n := 0
 	for serial, h := range s.devices {
-		if now.Sub(h.lastSeen) >= s.busyTimeout {
+		if s.idle(h, now) {
 			delete(s.devices, serial)
 			continue
 		}
@@ -177,15 +195,18 @@ func (s *state) busyDevices(now time.Time) int {
 
 // release frees the device of instruction id without a known final status (a 409 on cancel of an
 // instruction that had already failed or been canceled).
-func (s *state) release(id string) {
+func (s *state) release(id string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.instructions.m[id]
-	if !ok {
-		return
+	if r, ok := s.instructions.get(id, now); ok && s.heldBy(r) != nil {
+		delete(s.devices, r.serial)
 	}
-	rec := r.Value.(*ttlEntry[string, *instruction]).v
-	if h := s.devices[rec.serial]; h != nil && (h.instructionID == id || h.key == strings.ToLower(rec.key)) {
-		delete(s.devices, rec.serial)
+}
+
+// heldBy returns the holder of r's device when it is holding it for r. Call with mu held.
+func (s *state) heldBy(r *instruction) *holder {
+	if h := s.devices[r.serial]; h != nil && (h.instructionID == r.id || h.key == r.key) {
+		return h
 	}
+	return nil
 }

@@ -12,9 +12,17 @@ import (
 )
 
 // forward sends one call upstream through the payroc client: the minted bearer, one re-mint and replay on a
-// 401, no retries (the browser's client retries, with the same Idempotency-Key). Only the headers given go:
-// the caller builds them from the allowlist (Content-Type, Accept, Idempotency-Key).
-func (s *Server) forward(ctx context.Context, route httpapi.Route, method, path string, h payroc.Header, body []byte) (*payroc.Response, error) {
+// 401, no retries of its own (the browser's client retries, with the same Idempotency-Key). net/http's
+// transport may itself resend a submit once when a reused connection breaks before any answer: it does so
+// only because the request carries an Idempotency-Key, which it keeps. Only the headers given go: the
+// caller builds them from the allowlist (Content-Type, Accept, Idempotency-Key).
+//
+// The answer may come later than an ordinary response's write timeout allows (a long-poll, a slow submit),
+// so w's write deadline is moved past ctx's deadline first.
+func (s *Server) forward(ctx context.Context, w http.ResponseWriter, route httpapi.Route, method, path string, h payroc.Header, body []byte) (*payroc.Response, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = http.NewResponseController(w).SetWriteDeadline(dl.Add(15 * time.Second))
+	}
 	start := time.Now()
 	res, err := s.client.Do(ctx, method, path, h, body)
 	s.metrics.upstream.WithLabelValues(route.String()).Observe(time.Since(start).Seconds())

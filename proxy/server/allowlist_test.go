@@ -1,0 +1,124 @@
+package server_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/server"
+)
+
+// The allowlist is of exact paths: a doubled slash, a trailing slash or a dot segment is another path (404),
+// even where it would name a route, and nothing reaches upstream.
+func TestProxyNonCanonicalAPIPathsAreNotFound(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("front-1", 100000)
+	inst, _ := h.mustSubmit(tok, "1850010868", 4999, "")
+	final := h.waitFinal(tok, inst.RefundInstructionID)
+	refundID := payroc.RefundIDFromLink(final.Link)
+	id := inst.RefundInstructionID
+	key := func() map[string]string { return map[string]string{"Idempotency-Key": payroc.NewIdempotencyKey()} }
+	for _, tc := range []struct {
+		name, method, path string
+		body               []byte
+		hdr                map[string]string
+	}{
+		{"double slash after v1", "GET", "/v1//refund-instructions/" + id, nil, nil},
+		{"double slash inside", "GET", "/v1/refunds//" + refundID, nil, nil},
+		{"trailing slash on instruction", "GET", "/v1/refund-instructions/" + id + "/", nil, nil},
+		{"trailing slash on refund", "GET", "/v1/refunds/" + refundID + "/", nil, nil},
+		{"trailing slash on cancel", "DELETE", "/v1/refund-instructions/" + id + "/", nil, nil},
+		{"trailing slash on submit", "POST", "/v1/devices/1850010869/refund-instructions/", refundBody("1850010869", 100), key()},
+		{"double slash on submit", "POST", "/v1//devices/1850010869/refund-instructions", refundBody("1850010869", 100), key()},
+		{"dot segment", "GET", "/v1/./refunds/" + refundID, nil, nil},
+		{"dot-dot segment", "GET", "/v1/payments/../refunds/" + refundID, nil, nil},
+		{"encoded dot-dot", "GET", "/v1/refund-instructions/%2e%2e", nil, nil},
+		{"encoded slash in id", "GET", "/v1/refund-instructions/" + id + "%2F", nil, nil},
+		{"upper case", "GET", "/v1/Refunds/" + refundID, nil, nil},
+		{"upper case v1", "GET", "/V1/refunds/" + refundID, nil, nil},
+		{"query does not help", "GET", "/v1/refunds/" + refundID + "/?x=1", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := h.upstreamTotal()
+			res, b := h.do(tc.method, tc.path, tok, tc.body, tc.hdr)
+			problemOf(t, res, b, 404, "not-found")
+			if after := h.upstreamTotal(); after != before {
+				t.Fatalf("%d request(s) reached upstream", after-before)
+			}
+		})
+	}
+	// HEAD reads like GET, without a body; OPTIONS without CORS is a 405.
+	res, b := h.do("HEAD", "/v1/refunds/"+refundID, tok, nil, nil)
+	if res.StatusCode != 200 || len(b) != 0 {
+		t.Fatalf("HEAD refund: %d %q", res.StatusCode, b)
+	}
+	res, b = h.do("OPTIONS", "/v1/refunds/"+refundID, tok, nil, nil)
+	problemOf(t, res, b, 405, "method-not-allowed")
+}
+
+// Upstream gets exactly the request the proxy checked. A body that encoding/json reads one way and another
+// parser another way (duplicate members, names in another case, invalid UTF-8) must not carry a second
+// reading past the scope checks: what goes upstream is the checked request, encoded afresh.
+func TestProxyForwardsExactlyTheRequestItChecked(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("front-1", 5000)
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"duplicate amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"Refund","amount":99999999,"currency":"USD","amount":4999}}`},
+		{"amount in another case", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"Refund","amount":99999999,"currency":"USD","AMOUNT":4999}}`},
+		{"duplicate order", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"Refund","amount":99999999,"currency":"USD"},"order":{"orderId":"ORDER-1001","description":"Refund","amount":4999,"currency":"USD"}}`},
+		{"invalid UTF-8", "{\"processingTerminalId\":\"1234001\",\"order\":{\"orderId\":\"ORDER-1001\",\"description\":\"Refund \xff\xfe\",\"amount\":4999,\"currency\":\"USD\"}}"},
+		{"escaped names", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"Refund","amount":99999999,"currency":"USD","\u0061mount":4999}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.upstreamSubmits())
+			res, b := h.do("POST", "/v1/devices/1850010868/refund-instructions", tok, []byte(tc.body),
+				map[string]string{"Idempotency-Key": payroc.NewIdempotencyKey()})
+			if res.StatusCode != 202 {
+				t.Fatalf("submit: %d %s", res.StatusCode, b)
+			}
+			var inst payroc.RefundInstruction
+			_ = json.Unmarshal(b, &inst)
+			defer func() {
+				_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
+				h.waitFinal(tok, inst.RefundInstructionID)
+			}()
+			sent := h.upstreamSubmits()
+			if len(sent) != before+1 {
+				t.Fatalf("%d submits upstream", len(sent)-before)
+			}
+			up := sent[len(sent)-1]
+			if strings.Contains(string(up), "99999999") || strings.Contains(string(up), "AMOUNT") || !utf8.Valid(up) {
+				t.Fatalf("upstream got a body other than the checked request: %s", up)
+			}
+			req, err := payroc.DecodeRefundInstructionRequest(up)
+			if err != nil || req.Order.Amount != 4999 || strings.Count(string(up), `"amount"`) != 1 {
+				t.Fatalf("upstream body %s: %v", up, err)
+			}
+		})
+	}
+}
+
+// A URL given with credentials is refused at start, and the error (printed to stderr, collected by the
+// process supervisor) does not repeat them.
+func TestProxyConfigErrorsDoNotRepeatURLCredentials(t *testing.T) {
+	for _, edit := range []func(*server.Config){
+		func(c *server.Config) { c.APIURL = "https://user:hunter2-secret@api.example/v1" },
+		func(c *server.Config) { c.IdentityURL = "https://user:hunter2-secret@identity.example" },
+		func(c *server.Config) { c.PublicURL = "https://user:hunter2-secret@pos.example" },
+		func(c *server.Config) { c.AllowOrigins = []string{"https://user:hunter2-secret@till.example"} },
+		func(c *server.Config) { c.APIURL = "https://user:hunter2-secret%zz@api.example/v1" },
+	} {
+		c := server.Config{APIURL: "http://127.0.0.1:1/v1", IdentityURL: "http://127.0.0.1:1", APIKey: "k", WebDir: t.TempDir(),
+			TokenSecrets: [][]byte{[]byte(testSecret)}, Devices: []server.Device{{Serial: "1850010868", TerminalID: "1234001"}}}
+		edit(&c)
+		_, err := server.New(c)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("New = %v: want a refusal that does not repeat the password", err)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package server_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/server"
+)
+
+// A submit whose answer never came may have reached the device. A later replay of its key that Payroc refuses
+// (a 429 here) proves nothing about the first attempt, so the device must stay held against other keys.
+func TestProxyBusyGuardKeptWhenAReplayIsRefusedAfterALostAnswer(t *testing.T) {
+	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = 150 * time.Millisecond })
+	tok := h.token("front-1", 100000)
+	if err := h.sim.SetLatency(sim.RouteSubmit, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	res, b, key := h.submit(tok, "1850010868", 403, "")
+	problemOf(t, res, b, 504, "upstream-timeout")
+	// Payroc goes on and makes the instruction after the proxy stopped waiting.
+	eventually(t, 5*time.Second, "the instruction to be made", func() bool { return h.sim.InstructionsFor(key) == 1 })
+	_ = h.sim.SetLatency(sim.RouteSubmit, 0)
+	if err := h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}); err != nil {
+		t.Fatal(err)
+	}
+	res, b, _ = h.submit(tok, "1850010868", 403, key)
+	problemOf(t, res, b, 429, "rate-limited")
+
+	before := h.sim.Stats().Requests[sim.RouteSubmit]
+	res, b, other := h.submit(tok, "1850010868", 1000, "")
+	problemOf(t, res, b, 409, "device-busy")
+	if n := h.sim.Stats().Requests[sim.RouteSubmit]; n != before || h.sim.InstructionsFor(other) != 0 {
+		t.Fatalf("a second key reached the busy device (%d submits upstream)", n-before)
+	}
+	// The same key still passes, and Payroc answers with the one instruction.
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, key)
+	if h.sim.InstructionsFor(key) != 1 || inst.Status != payroc.StatusInProgress {
+		t.Fatalf("replay: %+v, instructions %d", inst, h.sim.InstructionsFor(key))
+	}
+	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
+}
+
+// Two submits with one key at once: one is refused upstream while the other is still on its way. The refusal
+// must not free the device under the submit that goes on to make the instruction.
+func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("front-1", 100000)
+	key := payroc.NewIdempotencyKey()
+	if err := h.sim.SetLatency(sim.RouteSubmit, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", h.url+"/v1/devices/1850010868/refund-instructions", bytes.NewReader(refundBody("1850010868", 403)))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	first := make(chan int, 1)
+	go func() { // not h.submit: t.Fatal belongs to the test's own goroutine
+		res, err := h.client.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		res.Body.Close()
+		first <- res.StatusCode
+	}()
+	eventually(t, 5*time.Second, "the first submit to reach the simulator", func() bool {
+		return h.sim.Stats().Requests[sim.RouteSubmit] == 1
+	})
+	// The replay overtakes it (no latency) and Payroc refuses it: the key is being processed.
+	if err := h.sim.SetLatency(sim.RouteSubmit, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.sim.FailNext(1, 409, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeIdempotencyKeyInUse}); err != nil {
+		t.Fatal(err)
+	}
+	res, b, _ := h.submit(tok, "1850010868", 403, key)
+	problemOf(t, res, b, 409, "idempotency-key-in-use")
+	if status := <-first; status != http.StatusAccepted {
+		t.Fatalf("first submit: %d", status)
+	}
+	before := h.sim.Stats().Requests[sim.RouteSubmit]
+	res, b, _ = h.submit(tok, "1850010868", 1000, "")
+	problemOf(t, res, b, 409, "device-busy")
+	if n := h.sim.Stats().Requests[sim.RouteSubmit]; n != before {
+		t.Fatal("a second key reached the busy device")
+	}
+	if n := h.sim.Stats().InProgress; n != 1 {
+		t.Fatalf("%d instructions in progress", n)
+	}
+}
+
+// Payroc does not publish whether it compares keys case-insensitively. A key that differs only in case is
+// therefore not taken for a replay by the guard: it is refused while the device is busy, and never forwarded.
+func TestProxyBusyGuardComparesKeysExactly(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("front-1", 100000)
+	inst, key := h.mustSubmit(tok, "1850010868", 403, "")
+	before := h.sim.Stats().Requests[sim.RouteSubmit]
+	res, b, _ := h.submit(tok, "1850010868", 403, strings.ToUpper(key))
+	problemOf(t, res, b, 409, "device-busy")
+	if n := h.sim.Stats().Requests[sim.RouteSubmit]; n != before {
+		t.Fatal("the case-changed key reached upstream while the device was busy")
+	}
+	h.mustSubmit(tok, "1850010868", 403, key) // the key itself is a replay and passes
+	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
+}
+
+// After a restart the proxy knows no instruction: GET is a 404 until the page replays its submit with the same
+// key, which gives back the original instruction (no second one) and the lane's access to it and its refund.
+func TestProxyReplayedSubmitWorksAfterRestart(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("front-1", 100000)
+	inst, key := h.mustSubmit(tok, "1850010868", 403, "")
+	h.restart()
+
+	res, b := h.do("GET", "/v1/refund-instructions/"+inst.RefundInstructionID, tok, nil, nil)
+	problemOf(t, res, b, 404, "not-found")
+	again, _ := h.mustSubmit(tok, "1850010868", 403, key)
+	if again.RefundInstructionID != inst.RefundInstructionID || h.sim.InstructionsFor(key) != 1 {
+		t.Fatalf("replay gave %s; instructions for the key %d", again.RefundInstructionID, h.sim.InstructionsFor(key))
+	}
+	// The replay holds the device again.
+	res, b, _ = h.submit(tok, "1850010868", 1000, "")
+	problemOf(t, res, b, 409, "device-busy")
+	// Another lane still cannot read it.
+	res, b = h.do("GET", "/v1/refund-instructions/"+inst.RefundInstructionID, h.token("front-2", 100000), nil, nil)
+	problemOf(t, res, b, 404, "not-found")
+
+	if err := h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	final := h.waitFinal(tok, inst.RefundInstructionID)
+	if res, b := h.do("GET", "/v1/refunds/"+payroc.RefundIDFromLink(final.Link), tok, nil, nil); res.StatusCode != 200 {
+		t.Fatalf("refund after restart: %d %s", res.StatusCode, b)
+	}
+	h.mustSubmit(tok, "1850010868", 1000, "") // the final status freed the device
+}
+
+// The guard is released once the instruction is known to be over however it ended, and by a 4xx refusal of
+// a first attempt; never by a replay's refusal (above).
+func TestProxyBusyGuardReleasedByARefusedFirstAttempt(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("front-1", 100000)
+	if err := h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}); err != nil {
+		t.Fatal(err)
+	}
+	res, b, _ := h.submit(tok, "1850010868", 403, "")
+	problemOf(t, res, b, 429, "rate-limited")
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
+	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
+}
