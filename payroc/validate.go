@@ -294,6 +294,18 @@ func DecodeRefundInstructionRequest(body []byte) (*RefundInstructionRequest, err
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, NewError(CodeInvalidRequest, "The body must be one JSON object", FieldError{Parameter: "body", Message: "has data after the JSON object"})
 	}
+	// encoding/json is lenient where another reader may not be: it keeps the last of duplicate members,
+	// matches names in any case, and replaces invalid UTF-8. A body two parsers could read differently is
+	// refused, so what was checked is what Payroc reads.
+	if !utf8.Valid(body) {
+		return nil, NewError(CodeInvalidRequest, "The body is not valid UTF-8", FieldError{Parameter: "body", Message: "is not valid UTF-8"})
+	}
+	if p := duplicateMember(body); p != "" {
+		return nil, NewError(CodeInvalidRequest, "The body names a field twice", FieldError{Parameter: p, Message: "appears more than once"})
+	}
+	if p := unknownField(body, reflect.TypeFor[RefundInstructionRequest](), ""); p != "" {
+		return nil, NewError(CodeInvalidRequest, "The body has a field Payroc does not accept", FieldError{Parameter: p, Message: "is not a known field (names are case-sensitive)"})
+	}
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -378,16 +390,7 @@ func unknownField(raw []byte, t reflect.Type, prefix string) string {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			ft, ok := known[k]
-			if !ok {
-				// encoding/json matches names case-insensitively; so does this.
-				for n, t2 := range known {
-					if strings.EqualFold(n, k) {
-						ft, ok = t2, true
-						break
-					}
-				}
-			}
+			ft, ok := known[k] // exact: encoding/json would also take "AMOUNT" for amount
 			if !ok {
 				return prefix + k
 			}
@@ -407,4 +410,48 @@ func unknownField(raw []byte, t reflect.Type, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// duplicateMember returns the JSON path of the first member that appears twice in one object, or "".
+func duplicateMember(body []byte) string {
+	p, _ := duplicateIn(json.NewDecoder(bytes.NewReader(body)), "")
+	return p
+}
+
+func duplicateIn(dec *json.Decoder, path string) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return "", err
+			}
+			k, _ := kt.(string)
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if seen[k] {
+				return p, nil
+			}
+			seen[k] = true
+			if d, err := duplicateIn(dec, p); d != "" || err != nil {
+				return d, err
+			}
+		}
+		_, err = dec.Token() // }
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if d, err := duplicateIn(dec, fmt.Sprintf("%s[%d]", path, i)); d != "" || err != nil {
+				return d, err
+			}
+		}
+		_, err = dec.Token() // ]
+	}
+	return "", err
 }

@@ -184,3 +184,26 @@ func FuzzDecodeRefundInstructionRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
+	tests := []struct{ name, body, field string }{
+		{"duplicate amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":99999999,"currency":"USD","amount":4999}}`, "order.amount"},
+		{"duplicate order", `{"processingTerminalId":"1234001","order":{"orderId":"A","description":"d","amount":1,"currency":"USD"},"order":{"orderId":"B","description":"d","amount":2,"currency":"USD"}}`, "order"},
+		{"other-case name", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","AMOUNT":4999,"currency":"USD","amount":5}}`, "order.AMOUNT"},
+		{"duplicate inside an array item", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"},"customer":{"contactMethods":[{"type":"phone","value":"1"},{"type":"email","type":"phone","value":"2"}]}}`, "customer.contactMethods[1].type"},
+		{"invalid UTF-8", "{\"processingTerminalId\":\"1234001\",\"operator\":\"\xff\",\"order\":{\"orderId\":\"ORDER-1001\",\"description\":\"d\",\"amount\":4999,\"currency\":\"USD\"}}", "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeRefundInstructionRequest([]byte(tt.body))
+			var e *Error
+			if !errors.As(err, &e) || len(e.Errors) == 0 || e.Errors[0].Parameter != tt.field {
+				t.Fatalf("err = %v, want invalid-request naming %s", err, tt.field)
+			}
+		})
+	}
+	ok := `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"},"customer":{"contactMethods":[{"type":"phone","value":"1"},{"type":"email","value":"a@b"}]}}`
+	if _, err := DecodeRefundInstructionRequest([]byte(ok)); err != nil {
+		t.Fatalf("a body with repeated names in separate objects was refused: %v", err)
+	}
+}
