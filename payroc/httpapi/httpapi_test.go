@@ -68,3 +68,32 @@ func TestWriteProblem(t *testing.T) {
 		t.Errorf("parsed back = %+v", back)
 	}
 }
+
+func TestBearer(t *testing.T) {
+	for _, tt := range []struct {
+		header, tok string
+		present, ok bool
+	}{
+		{"", "", false, false},
+		{"Bearer abc", "abc", true, true},
+		{"bearer  abc ", "abc", true, true},
+		{"Basic abc", "", true, false},
+		{"Bearer", "", true, false},
+		{"Bearer ", "", true, false},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if tt.header != "" {
+			r.Header.Set("Authorization", tt.header)
+		}
+		tok, present, ok := Bearer(r)
+		if tok != tt.tok || present != tt.present || ok != tt.ok {
+			t.Errorf("Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
+		}
+	}
+}
+
+func TestSecretEqual(t *testing.T) {
+	if !SecretEqual("sim-api-key", "sim-api-key") || SecretEqual("sim-api-kez", "sim-api-key") || SecretEqual("", "") {
+		t.Error("SecretEqual compares wrongly")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -57,15 +56,13 @@ const (
 )
 
 func (s *Simulator) checkBearer(r *http.Request) tokenState {
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	tok, present, ok := httpapi.Bearer(r)
+	if !present {
 		return tokenMissing
 	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if !ok {
 		return tokenInvalid
 	}
-	tok = strings.TrimSpace(tok)
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 || parts[0] != tokenHeader {
 		return tokenInvalid
@@ -116,12 +113,7 @@ func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) {
 
 // keyMatches compares in constant time; hashing first hides the key's length too.
 func (s *Simulator) keyMatches(got string) bool {
-	if got == "" {
-		return false
-	}
-	a := sha256.Sum256([]byte(got))
-	b := sha256.Sum256([]byte(s.cfg.APIKey))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	return httpapi.SecretEqual(got, s.cfg.APIKey)
 }
 
 // bearerProblem is the 401 for a request whose bearer is not valid, or nil.

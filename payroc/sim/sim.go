@@ -175,11 +175,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &httpapi.StatusWriter{ResponseWriter: w}
 	route, param, allow := matchRoute(r.Method, path)
 	s.count(route)
 	defer func() {
-		s.log.Debug("payroc sim request", "method", r.Method, "route", string(route), "status", sw.status,
+		s.log.Debug("payroc sim request", "method", r.Method, "route", string(route), "status", sw.Status,
 			"duration", time.Since(start))
 	}()
 
@@ -220,7 +220,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(out, r, route, param)
 	}
 	if dropIt {
-		sw.status = -1
+		sw.Status = -1
 		s.log.Info("payroc sim dropped a connection after answering", "route", string(route))
 		dropConnection(w, r)
 	}
@@ -252,25 +252,3 @@ func matchRoute(method, path string) (Route, string, string) {
 	return routeNotFound, "", ""
 }
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,34 +1,18 @@
 package server
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/proxy/lane"
 )
-
-// bearer returns the token of an "Authorization: Bearer <token>" header; present is false without the header.
-func bearer(r *http.Request) (tok string, present bool, ok bool) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return "", false, false
-	}
-	scheme, rest, found := strings.Cut(h, " ")
-	rest = strings.TrimSpace(rest)
-	if !found || !strings.EqualFold(scheme, "Bearer") || rest == "" {
-		return "", true, false
-	}
-	return rest, true, true
-}
 
 // authenticate checks the lane token of r. On failure it returns the 401 to send (and says nothing about
 // which key, if any, almost matched).
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*lane.Claims, *payroc.Error) {
-	tok, present, ok := bearer(r)
+	tok, present, ok := httpapi.Bearer(r)
 	if !present {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy"`)
 		return nil, problem(payroc.CodeLaneTokenMissing, "Send the lane token as Authorization: Bearer <token>")
@@ -68,11 +52,6 @@ func (s *Server) admitLane(w http.ResponseWriter, r *http.Request) (*lane.Claims
 
 // adminAuthorized compares the admin bearer in constant time (hashing first, so even the length leaks nothing).
 func (s *Server) adminAuthorized(r *http.Request) bool {
-	tok, _, ok := bearer(r)
-	if !ok {
-		return false
-	}
-	got := sha256.Sum256([]byte(tok))
-	want := sha256.Sum256([]byte(s.cfg.AdminKey))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	tok, _, ok := httpapi.Bearer(r)
+	return ok && httpapi.SecretEqual(tok, s.cfg.AdminKey)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/proxy/lane"
 )
 
@@ -152,29 +153,12 @@ func defaultHTTPClient() *http.Client {
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
-// statusWriter remembers the status for metrics and the access log. Unwrap keeps http.ResponseController
-// working through it (long-polls extend their write deadline).
+// statusWriter remembers the status (and the lane token id, once authenticated) for metrics and the access
+// log.
 type statusWriter struct {
-	http.ResponseWriter
-	status  int
+	httpapi.StatusWriter
 	tokenID string
 }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ServeHTTP routes every request: /v1/ to the API allowlist, the lane-token and operations endpoints, and
 // everything else to the static files.
@@ -189,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	stop := context.AfterFunc(s.baseCtx, cancel)
 	defer stop()
 	r = r.WithContext(ctx)
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{StatusWriter: httpapi.StatusWriter{ResponseWriter: w}}
 	route := "static"
 	defer func() {
 		if p := recover(); p != nil {
@@ -197,11 +181,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
-			if sw.status == 0 {
+			if sw.Status == 0 {
 				writeProblem(sw, problem(payroc.CodeInternalError, "The proxy failed; nothing was sent to Payroc"))
 			}
 		}
-		status := sw.status
+		status := sw.Status
 		if status == 0 {
 			status = 499 // the client left before an answer
 		}

@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+)
+
+// Bearer returns the token of an "Authorization: Bearer <token>" header (the scheme in any case). present is
+// false when there is no Authorization header at all; ok is false when there is one but it is not a bearer.
+func Bearer(r *http.Request) (tok string, present, ok bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false, false
+	}
+	scheme, rest, found := strings.Cut(h, " ")
+	rest = strings.TrimSpace(rest)
+	if !found || !strings.EqualFold(scheme, "Bearer") || rest == "" {
+		return "", true, false
+	}
+	return rest, true, true
+}
+
+// SecretEqual compares a presented secret with the expected one in constant time; hashing both first hides
+// the expected secret's length as well. An empty presented secret never matches.
+func SecretEqual(got, want string) bool {
+	if got == "" {
+		return false
+	}
+	a := sha256.Sum256([]byte(got))
+	b := sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// StatusWriter remembers the status written, for logs and metrics. Unwrap keeps http.ResponseController
+// (write deadlines of long-polls, hijacking) working through it.
+type StatusWriter struct {
+	http.ResponseWriter
+	Status int
+}
+
+// WriteHeader records code and passes it on.
+func (w *StatusWriter) WriteHeader(code int) {
+	if w.Status == 0 {
+		w.Status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write records an implicit 200.
+func (w *StatusWriter) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap returns the underlying writer.
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
