@@ -201,6 +201,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := sw.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	if r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://") {
+		// Browsers that once reached the POS over HTTPS never fall back to plain HTTP for it.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/v1" || strings.HasPrefix(p, "/v1/"):

@@ -93,4 +93,11 @@ func TestProxyTLSServesHTTP2(t *testing.T) {
 	if res.ProtoMajor != 2 || json.Unmarshal(b, &hz) != nil || hz["status"] != "ok" {
 		t.Fatalf("%s %s", res.Proto, b)
 	}
+	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=") {
+		t.Errorf("Strict-Transport-Security = %q over HTTPS", hsts)
+	}
+	plain, _ := h.do("GET", "/healthz", "", nil, nil)
+	if hsts := plain.Header.Get("Strict-Transport-Security"); hsts != "" {
+		t.Errorf("Strict-Transport-Security %q on plain HTTP without an https public URL", hsts)
+	}
 }
