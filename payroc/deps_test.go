@@ -1,0 +1,28 @@
+//go:build !js
+
+package payroc
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The browser build must not carry net/http (about a megabyte of brotli'd wasm): the package speaks through
+// Doer, and its net/http adapter is host-only. This guards the seam against a stray import.
+func TestWasmBuildHasNoNetHTTP(t *testing.T) {
+	for _, pkg := range []string{".", "../wasm"} {
+		cmd := exec.Command("go", "list", "-deps", pkg)
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == "net/http" || dep == "net" || strings.HasPrefix(dep, "net/http/") {
+				t.Errorf("the js/wasm build of %s imports %s", pkg, dep)
+			}
+		}
+	}
+}
