@@ -208,6 +208,15 @@ func TestAPIPayrocErrorFields(t *testing.T) {
 		{name: "UnknownRefund", call: `payroc.getRefund('ZZZZZZZZZZ')`, code: "not-found", status: 404, problemType: true},
 		{name: "UnknownInstruction", call: `payroc.watch('0123456789abcdef0123456789abcdef')`, code: "not-found", status: 404, problemType: true},
 		{name: "ResumeUnknownKey", call: `payroc.resume('6f1c2a9e-3b4d-4c8e-9f10-000000000000')`, code: "not-found", status: 0, sentNothing: true},
+		{name: "AmountAsString", call: `payroc.refund({ ...req(100), order: { ...req(100).order, amount: '100' } })`, code: "invalid-request", status: 0, param: "order.amount", sentNothing: true},
+		{name: "AmountAsBigInt", call: `payroc.submit({ ...req(100), order: { ...req(100).order, amount: 100n } })`, code: "invalid-request", status: 0, param: "order.amount", sentNothing: true},
+		{name: "AmountNaN", call: `payroc.submit(req(NaN))`, code: "invalid-request", status: 0, param: "order.amount", sentNothing: true},
+		{name: "NullRequest", call: `payroc.refund(null)`, code: "invalid-request", status: 0, param: "body", sentNothing: true},
+		{name: "NoSerialNumber", call: `payroc.submit({ ...req(100), serialNumber: undefined })`, code: "invalid-request", status: 0, param: "serialNumber", sentNothing: true},
+		{name: "NullInstructionID", call: `payroc.watch(null)`, code: "invalid-request", status: 0, param: "refundInstructionId", sentNothing: true},
+		{name: "OptionsNotAnObject", call: `payroc.submit(req(100), 'fast')`, code: "invalid-request", status: 0, param: "options", sentNothing: true},
+		{name: "SignalNotASignal", call: `payroc.watch('0123456789abcdef0123456789abcdef', { signal: {} })`, code: "invalid-request", status: 0, param: "signal", sentNothing: true},
+		{name: "OnStatusNotAFunction", call: `payroc.refund(req(100), { onStatus: 'log' })`, code: "invalid-request", status: 0, param: "onStatus", sentNothing: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := p.sub(t)
@@ -449,4 +458,43 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// A merchant's own page (here: any document of the proxy's origin) calls load() without a token in simulator
+// mode: a bad option is refused clearly, then the module signs in with /dev/token, and every later load()
+// resolves with the same instance (one Go program per page).
+func TestAPILoadWithoutATokenUsesDevTokenAndLoadsOnce(t *testing.T) {
+	t.Parallel()
+	setupOrFail(t)
+	dev := newDevice(t)
+	tab := env.browser.NewTab(t)
+	tab.Navigate(env.stack.Proxy.URL + "/healthz")
+	type out struct {
+		BadOption *jsError `json:"badOption"`
+		Same      bool     `json:"same"`
+		Outcome   string   `json:"outcome"`
+		Boot      bool     `json:"boot"`
+	}
+	got := harness.Eval[out](tab, `(async () => {
+		const m = await import('/payroc.js');
+		let badOption = null;
+		try { await m.load({ getToken: 'not a function' }); } catch (e) { badOption = { name: e.name, code: e.code, message: e.message, isPayrocError: e instanceof m.PayrocError }; }
+		const [a, b] = await Promise.all([m.load(), m.load()]);
+		const c = await m.load({ token: 'ignored' });
+		const r = await a.refund({ serialNumber: `+harness.JSON(dev.SerialNumber)+`, processingTerminalId: `+harness.JSON(dev.ProcessingTerminalID)+`,
+			order: { orderId: 'ORDER-1001', description: 'Refund for order ORDER-1001', amount: 1000, currency: 'USD' } });
+		return { badOption, same: a === b && b === c, outcome: r.outcome, boot: '__payrocBoot' in globalThis };
+	})()`)
+	if e := got.BadOption; e == nil || !e.IsPayrocError || e.code() != "invalid-request" || !strings.Contains(e.Message, "getToken") {
+		t.Errorf("load({getToken: 'not a function'}) = %+v, want a PayrocError invalid-request naming getToken", got.BadOption)
+	}
+	if !got.Same {
+		t.Error("load() resolved with different instances")
+	}
+	if got.Outcome != "approved" {
+		t.Errorf("refund with the /dev/token lane token = %q, want approved", got.Outcome)
+	}
+	if got.Boot {
+		t.Error("the start-up object (with the lane token) is left on globalThis")
+	}
 }

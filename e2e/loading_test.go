@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,4 +150,61 @@ func consoleTexts(lines []harness.ConsoleLine) []string {
 		out[i] = l.Text
 	}
 	return out
+}
+
+// A server without the built module (payroc.wasm, or wasm_exec.js too, as after `make clean`): the page says
+// in plain words that refunds cannot run, what IT must do, and to reload then; never a blank page or a bare
+// technical error.
+func TestMissingModuleIsExplainedOnThePage(t *testing.T) {
+	t.Parallel()
+	setupOrFail(t)
+	for _, tc := range []struct {
+		name    string
+		missing []string
+	}{
+		{"WasmMissing", []string{"payroc.wasm", "payroc.wasm.br", "payroc.wasm.gz"}},
+		{"NothingBuilt", []string{"payroc.wasm", "payroc.wasm.br", "payroc.wasm.gz", "wasm_exec.js"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			entries, err := os.ReadDir(filepath.Join(env.root, "web"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if e.IsDir() || strings.HasPrefix(e.Name(), ".") || slices.Contains(tc.missing, e.Name()) {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(env.root, "web", e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stack, err := harness.StartStack(harness.StackConfig{WebDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(stack.Close)
+			tab := env.browser.NewTab(t)
+			tab.Navigate(stack.Proxy.URL + "/")
+			tab.WaitFor("the page to give up loading (data-ready=error)", `document.documentElement.dataset.ready === "error"`)
+			tab.WaitVisible("load-error")
+			msg := tab.Text("load-error")
+			for _, want := range []string{"Refunds cannot run", "not installed", "make wasm", "reload this page"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("load error = %q, want it to contain %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, "call support") || strings.Contains(msg, "http") {
+				t.Errorf("load error = %q: a missing build is for IT, in words, without addresses", msg)
+			}
+			if tab.Enabled("refund-button") {
+				t.Error("Refund is enabled without the module")
+			}
+		})
+	}
 }

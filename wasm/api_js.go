@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"syscall/js"
 
@@ -145,6 +146,8 @@ func warnStorage(err error) {
 	}
 }
 
+// recordError is the refusal of a refund that could not be recorded before sending. The page recognises it
+// by the words "browser's storage" in the message (its code is internal-error).
 func recordError(err error) error {
 	return payroc.NewError(payroc.CodeInternalError,
 		"the refund could not be recorded in this browser's storage, so it was not sent: "+err.Error())
@@ -174,13 +177,14 @@ func (a *api) submit(args []js.Value) js.Value {
 		if err != nil {
 			return "", err
 		}
-		if err := a.store.begin(key, req); err != nil {
+		fresh, err := a.store.begin(key, req)
+		if err != nil {
 			return "", recordError(err)
 		}
 		c, t := a.tracked()
 		inst, err := c.Submit(ctx, req.SerialNumber, &req.RefundInstructionRequest, key)
 		if err != nil {
-			a.dropIfRefused(key, err, t)
+			a.dropIfRefused(key, fresh, err, t)
 			return "", err
 		}
 		warnStorage(a.store.observe(key, inst, true))
@@ -211,8 +215,8 @@ func (a *api) watch(args []js.Value) js.Value {
 		warnStorage(err)
 		inst, err := a.client.Watch(ctx, id, func(inst *payroc.RefundInstruction) {
 			inst.IdempotencyKey = key
-			if _, err := a.store.observeInstruction(inst, true); err != nil {
-				warnStorage(err)
+			if key != "" {
+				warnStorage(a.store.observe(key, inst, true))
 			}
 			report(opts.onStatus, inst)
 		})
@@ -278,10 +282,11 @@ func (a *api) refund(args []js.Value) js.Value {
 		if err != nil {
 			return "", err
 		}
-		if err := a.store.begin(key, req); err != nil {
+		fresh, err := a.store.begin(key, req)
+		if err != nil {
 			return "", recordError(err)
 		}
-		return a.run(ctx, key, req, "", opts.onStatus)
+		return a.run(ctx, key, req, "", fresh, opts.onStatus)
 	})
 }
 
@@ -304,33 +309,55 @@ func (a *api) resume(args []js.Value) js.Value {
 			return "", &payroc.Error{Code: payroc.CodeNotFound, Title: payroc.TitleForCode(payroc.CodeNotFound),
 				Detail: "no unfinished refund with this idempotency key in this browser"}
 		}
-		return a.run(ctx, key, rec.Request, rec.RefundInstructionID, opts.onStatus)
+		return a.run(ctx, key, rec.Request, rec.RefundInstructionID, false, opts.onStatus)
 	})
 }
 
 // run is refund and resume: the whole flow, recording each status; the record goes once the result is
-// known, or when the submit was refused before any instruction existed.
-func (a *api) run(ctx context.Context, key string, req DeviceRefundRequest, knownID string, onStatus js.Value) (string, error) {
+// known, or when this call's own submit (fresh: its begin made the record) was refused before any
+// instruction existed.
+//
+// A proxy that restarts (a deploy) while the refund runs forgets the instruction and answers 404 for it:
+// then the flow goes once more from the recorded id, which resubmits the same key and body (Payroc replays
+// the instruction, and the proxy learns it again) instead of failing a refund that is still running.
+// onStatus still sees each status once.
+func (a *api) run(ctx context.Context, key string, req DeviceRefundRequest, knownID string, fresh bool, onStatus js.Value) (string, error) {
 	c, t := a.tracked()
-	res, err := c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, payroc.RunOptions{
+	var last payroc.Status
+	opts := payroc.RunOptions{
 		IdempotencyKey:      key,
 		RefundInstructionID: knownID,
 		OnStatus: func(inst *payroc.RefundInstruction) {
 			warnStorage(a.store.observe(key, inst, false))
-			report(onStatus, inst)
+			if inst.Status != last {
+				last = inst.Status
+				report(onStatus, inst)
+			}
 		},
-	})
+	}
+	res, err := c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, opts)
+	if errors.Is(err, payroc.ErrNotFound) && ctx.Err() == nil {
+		if rec, gerr := a.store.get(key); gerr == nil && rec != nil && rec.RefundInstructionID != "" {
+			opts.RefundInstructionID = rec.RefundInstructionID
+			res, err = c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, opts)
+		}
+	}
 	if err != nil {
-		a.dropIfRefused(key, err, t)
+		a.dropIfRefused(key, fresh, err, t)
 		return "", err
 	}
 	warnStorage(a.store.remove(key))
 	return marshal(res)
 }
 
-// dropIfRefused removes the record of a failed submit when the failure proves nothing was created: never
-// once an instruction id was recorded for the key (that instruction exists, whatever this attempt met).
-func (a *api) dropIfRefused(key string, err error, t *tracker) {
+// dropIfRefused removes the record of a failed submit when the failure proves nothing was created: only
+// when this call made the record (fresh; an older record stands for an earlier attempt nobody saw the end
+// of), and never once an instruction id was recorded for the key (that instruction exists, whatever this
+// attempt met).
+func (a *api) dropIfRefused(key string, fresh bool, err error, t *tracker) {
+	if !fresh {
+		return
+	}
 	rec, gerr := a.store.get(key)
 	if gerr == nil && rec != nil && rec.RefundInstructionID == "" && refused(err, t) {
 		warnStorage(a.store.remove(key))

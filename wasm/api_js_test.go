@@ -219,7 +219,7 @@ func TestResumeResubmitsWithTheSameKeyWhenTheInstructionIsUnknown(t *testing.T) 
 	f := newFakePayroc(payroc.StatusCompleted)
 	api, store := newTestAPI(t, f, config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	if err := store.begin(key, mustRequest(t)); err != nil {
+	if _, err := store.begin(key, mustRequest(t)); err != nil {
 		t.Fatal(err)
 	}
 	_ = store.observe(key, &payroc.RefundInstruction{RefundInstructionID: "forgotten", Status: payroc.StatusInProgress}, false)
@@ -447,7 +447,7 @@ func TestOnStatusThatThrowsDoesNotBreakTheRefund(t *testing.T) {
 func TestForget(t *testing.T) {
 	api, store := newTestAPI(t, newFakePayroc(), config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	_ = store.begin(key, mustRequest(t))
+	_, _ = store.begin(key, mustRequest(t))
 	if got := resolved(t, api.Call("forget", key), nil); got != "true" {
 		t.Fatalf("forget = %s", got)
 	}
@@ -485,5 +485,195 @@ func TestRefusedResubmitKeepsARecordWhoseInstructionExists(t *testing.T) {
 	rejectedErr(t, api.Call("submit", validRequest, opts("idempotencyKey", inst.IdempotencyKey)))
 	if rec, _ := store.get(inst.IdempotencyKey); rec == nil || rec.RefundInstructionID != inst.RefundInstructionID {
 		t.Fatalf("record %+v: an existing instruction lost its record", rec)
+	}
+}
+
+// A record that existed before the call stands for an earlier submit whose answer nobody saw (here: the
+// network failed). A refusal of the resubmit proves nothing about that earlier attempt, so the record stays
+// for resume or for the cashier to settle.
+func TestRefusedResubmitKeepsTheRecordOfAnUnansweredSubmit(t *testing.T) {
+	for _, code := range []string{payroc.CodeDeviceBusy, payroc.CodeOutOfScope, payroc.CodeLaneTokenExpired, payroc.CodeBadRequest} {
+		t.Run(code, func(t *testing.T) {
+			f := newFakePayroc(payroc.StatusCompleted)
+			var answer func() (*payroc.Response, error)
+			f.before = func(req *payroc.Request) (*payroc.Response, error, bool) {
+				if req.Method != "POST" {
+					return nil, nil, false
+				}
+				res, err := answer()
+				return res, err, true
+			}
+			api, store := newTestAPI(t, f, config{})
+			const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
+			answer = func() (*payroc.Response, error) { return nil, errors.New("TypeError: Failed to fetch") }
+			if e := rejectedErr(t, api.Call("refund", validRequest, opts("idempotencyKey", key))); e.Code != payroc.CodeNetworkError {
+				t.Fatalf("first attempt: %+v", e)
+			}
+			answer = func() (*payroc.Response, error) { return problem(payroc.StatusForCode(code), code), nil }
+			for _, call := range []func() js.Value{
+				func() js.Value { return api.Call("resume", key) },
+				func() js.Value { return api.Call("refund", validRequest, opts("idempotencyKey", key)) },
+				func() js.Value { return api.Call("submit", validRequest, opts("idempotencyKey", key)) },
+			} {
+				if e := rejectedErr(t, call()); e.Code != code {
+					t.Fatalf("resubmit: %+v", e)
+				}
+				if rec, _ := store.get(key); rec == nil {
+					t.Fatalf("a %s answer to a resubmit dropped the record of a submit that may have reached the device", code)
+				}
+			}
+		})
+	}
+}
+
+// Payroc's 409 idempotency-key-in-use means the key is being processed: an instruction may exist, so the
+// record stays (as with two tabs resuming one refund at once).
+func TestIdempotencyKeyInUseKeepsTheRecord(t *testing.T) {
+	f := newFakePayroc()
+	f.before = func(req *payroc.Request) (*payroc.Response, error, bool) {
+		return problem(409, payroc.CodeIdempotencyKeyInUse), nil, true
+	}
+	api, store := newTestAPI(t, f, config{})
+	for _, fn := range []string{"submit", "refund"} {
+		const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
+		if e := rejectedErr(t, api.Call(fn, validRequest, opts("idempotencyKey", key))); e.Code != payroc.CodeIdempotencyKeyInUse {
+			t.Fatalf("%s: %+v", fn, e)
+		}
+		if rec, _ := store.get(key); rec == nil {
+			t.Fatalf("%s: idempotency-key-in-use dropped the record", fn)
+		}
+	}
+}
+
+// forgetfulProxy makes the fake answer 404 for instructions from the moment forget is set until the next
+// submit, as a proxy that restarted does until the page replays its submit with the same key.
+func forgetfulProxy(f *fakePayroc, forgetAfterGETs int) {
+	gets, forgotten := 0, false
+	f.before = func(req *payroc.Request) (*payroc.Response, error, bool) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch req.Method {
+		case "POST":
+			forgotten = false
+		case "GET":
+			gets++
+			if gets > forgetAfterGETs && gets <= forgetAfterGETs+1 {
+				forgotten = true
+			}
+			if forgotten {
+				return problem(404, payroc.CodeNotFound), nil, true
+			}
+		}
+		return nil, nil, false
+	}
+}
+
+func TestRefundGoesOnWhenTheProxyForgetsTheInstruction(t *testing.T) {
+	tests := []struct {
+		name   string
+		resume bool // resume a recorded instruction instead of a new refund
+		after  int  // status GETs the proxy answers before it forgets
+	}{
+		{"new refund, forgotten at the first status GET", false, 0},
+		{"new refund, forgotten after one status", false, 1},
+		{"resume, forgotten after one status", true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakePayroc(payroc.StatusInProgress, payroc.StatusInProgress, payroc.StatusCompleted)
+			api, store := newTestAPI(t, f, config{})
+			const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
+			var p js.Value
+			rec := newStatusRecorder(t)
+			if tt.resume {
+				var inst payroc.RefundInstruction
+				resolved(t, api.Call("submit", validRequest, opts("idempotencyKey", key)), &inst)
+				forgetfulProxy(f, tt.after)
+				p = api.Call("resume", key, opts("onStatus", rec.fn))
+			} else {
+				forgetfulProxy(f, tt.after)
+				p = api.Call("refund", validRequest, opts("idempotencyKey", key, "onStatus", rec.fn))
+			}
+			var res payroc.RefundResult
+			resolved(t, p, &res)
+			if res.Outcome != payroc.OutcomeApproved {
+				t.Fatalf("result %+v", res)
+			}
+			if got := rec.statuses(); !slices.Equal(got, []string{"inProgress", "completed"}) {
+				t.Fatalf("onStatus saw %v, want inProgress then completed, once each", got)
+			}
+			var bodies []string
+			f.mu.Lock()
+			for _, r := range f.requests {
+				if r.Method == "POST" {
+					if r.Header.Get("idempotency-key") != key {
+						t.Errorf("a submit used key %q", r.Header.Get("idempotency-key"))
+					}
+					bodies = append(bodies, string(r.Body))
+				}
+			}
+			f.mu.Unlock()
+			if len(bodies) != 2 || bodies[0] != bodies[1] {
+				t.Fatalf("submits %q: want the original and one replay of the same body", bodies)
+			}
+			if recs, _ := store.list(); len(recs) != 0 {
+				t.Fatalf("records left %+v", recs)
+			}
+		})
+	}
+}
+
+// richRequest uses every optional part of Payroc's body, so a replay that changed any of it (a dropped
+// false, an empty object, an order of members) would show.
+const richRequest = `{"serialNumber":"1850010868","processingTerminalId":"1234001",` +
+	`"order":{"orderId":"ORDER-1001","description":"Refund for order ORDER-1001","amount":4999,"currency":"USD"},` +
+	`"operator":"cashier-1","customer":{"referenceNumber":"REF-1","notificationLanguage":"en",` +
+	`"billingAddress":{"address1":"1 Main St","city":"Springfield","state":"IL","country":"US","postalCode":"62701"},` +
+	`"contactMethods":[{"type":"email","value":"cashier-1@example.com"}]},` +
+	`"ipAddress":{"type":"ipv4","value":"192.0.2.1"},` +
+	`"customizationOptions":{"entryMethod":"deviceRead","ebtDetails":{"benefitCategory":"cash","withdrawal":false}}}`
+
+// A resume after a reload replays the very bytes of the original submit under the same key: Payroc replays
+// an instruction only for the same key and body.
+func TestResumeReplaysTheSameBodyFromTheRecord(t *testing.T) {
+	f := newFakePayroc(payroc.StatusCompleted)
+	offline := true
+	f.before = func(req *payroc.Request) (*payroc.Response, error, bool) {
+		if offline {
+			return nil, errors.New("TypeError: Failed to fetch"), true
+		}
+		return nil, nil, false
+	}
+	storage := newMemoryStorage()
+	api, _ := newTestAPI(t, f, config{Storage: storage})
+	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
+	rejectedErr(t, api.Call("refund", richRequest, opts("idempotencyKey", key)))
+
+	// A reload: a new module over the same storage.
+	offline = false
+	api2, _ := newTestAPI(t, f, config{Storage: storage})
+	var res payroc.RefundResult
+	resolved(t, api2.Call("resume", key), &res)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var bodies []string
+	for _, r := range f.requests {
+		if r.Method == "POST" {
+			if r.Header.Get("idempotency-key") != key {
+				t.Fatalf("a submit used key %q", r.Header.Get("idempotency-key"))
+			}
+			bodies = append(bodies, string(r.Body))
+		}
+	}
+	if len(bodies) != fastRetry.MaxAttempts+1 {
+		t.Fatalf("%d submits, want %d", len(bodies), fastRetry.MaxAttempts+1)
+	}
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Fatalf("the replay sent\n%s\nthe original\n%s", b, bodies[0])
+		}
+	}
+	if !strings.Contains(bodies[0], `"withdrawal":false`) || strings.Contains(bodies[0], "serialNumber") {
+		t.Fatalf("body %s", bodies[0])
 	}
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/posrefund/cloud/payroc"
 )
@@ -13,11 +16,26 @@ import (
 // Cancelling the context aborts the request before the headers arrive and, after them, the body read too
 // (js/wasm does not stop a body read on its own). No answer at all (offline, refused, CORS) is an error,
 // which the client reports as network-error; any HTTP answer, whatever its status, is a Response.
-type fetchDoer struct{}
+//
+// Every request but a status long-poll (which the client bounds itself) gets at most CallTimeout: a
+// connection that went silent (Wi-Fi lost without a reset) would otherwise hold a submit for minutes. The
+// timeout is a network error, so the client retries with the same Idempotency-Key.
+type fetchDoer struct {
+	CallTimeout time.Duration // 0: defaultCallTimeout
+}
 
-func (fetchDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Response, error) {
+// defaultCallTimeout is above the proxy's own 30 s bound on an upstream call, so the proxy's 504 comes first.
+const defaultCallTimeout = 45 * time.Second
+
+func (d fetchDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if !isLongPoll(req) {
+		timeout := cmp.Or(d.CallTimeout, defaultCallTimeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errCallTimeout)
+		defer cancel()
 	}
 	ac := js.Global().Get("AbortController").New()
 	stop := context.AfterFunc(ctx, func() { ac.Call("abort") })
@@ -71,9 +89,20 @@ func (fetchDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Response,
 	return out, nil
 }
 
-// fetchError is ctx's error when the context ended (the abort caused the failure), else a plain error for
-// the client to report as network-error ("TypeError: Failed to fetch").
+// errCallTimeout is the cause of a request that ran out of CallTimeout.
+var errCallTimeout = errors.New("no answer in time")
+
+// isLongPoll reports whether req is a status GET of an instruction, which the server may hold for a minute.
+func isLongPoll(req *payroc.Request) bool {
+	return req.Method == "GET" && strings.Contains(req.URL, "/refund-instructions/")
+}
+
+// fetchError is ctx's error when the caller's context ended (the abort caused the failure), else a plain
+// error for the client to report as network-error ("TypeError: Failed to fetch", or the call timeout).
 func fetchError(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errCallTimeout) {
+		return errCallTimeout
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -14,7 +14,7 @@ import (
 // nodeServer starts a real HTTP server in the Node process that runs these tests (js/wasm Go cannot
 // listen, but the JavaScript around it can), so the fetch transport is tested over a real connection.
 // Routes: /echo answers with what it got; /headers-then-hold sends headers and part of the body, then
-// waits; /never never answers; /big announces a body over the limit. closed() counts connections the
+// waits; /never (and every path below /never/) never answers; /big announces a body over the limit. closed() counts connections the
 // client dropped before the answer ended.
 type nodeServer struct {
 	base string
@@ -32,6 +32,7 @@ func startNodeServer(t *testing.T) *nodeServer {
 			req.on("data", c => chunks.push(c));
 			req.on("end", () => {
 				res.on("close", () => { if (!res.writableFinished) state.dropped++; });
+				if (req.url.startsWith("/never/")) return; // any path below /never/ never answers either
 				switch (req.url) {
 				case "/echo": {
 					const body = JSON.stringify({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
@@ -146,4 +147,27 @@ func TestFetchDoerRefusesAnOversizedBody(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	waitFor(t, "the connection to be dropped", func() bool { return s.dropped() == 1 })
+}
+
+func TestFetchDoerBoundsACallThatGetsNoAnswer(t *testing.T) {
+	s := startNodeServer(t)
+	d := fetchDoer{CallTimeout: 100 * time.Millisecond}
+	c := &payroc.Client{BaseURL: s.base + "/never/v1", Doer: d,
+		Retry: payroc.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
+	req := &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
+		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund for order ORDER-1001", Amount: 4999, Currency: "USD"}}
+	_, err := c.Submit(context.Background(), "1850010868", req, "")
+	var e *payroc.Error
+	if !errors.As(err, &e) || e.Code != payroc.CodeNetworkError || !errors.Is(err, errCallTimeout) {
+		t.Fatalf("err = %v, want network-error from the call timeout (retried with the same key)", err)
+	}
+	waitFor(t, "both attempts to be dropped", func() bool { return s.dropped() == 2 })
+
+	// A status long-poll is held by the server on purpose: only the caller's own deadline ends it.
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, err = d.Do(ctx, &payroc.Request{Method: "GET", URL: s.base + "/never/v1/refund-instructions/a37439165d134678a9100ebba3b29597", Header: payroc.Header{}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("long-poll err = %v, want the caller's deadline, not the call timeout", err)
+	}
 }

@@ -99,20 +99,22 @@ func newPendingStore(s Storage) *pendingStore {
 
 func (p *pendingStore) stamp() string { return p.now().UTC().Format(time.RFC3339Nano) }
 
-// begin records a refund about to be submitted. A record that exists already under key (a resubmit with the
-// same key) keeps its instruction id and status: they are still the truth about that key.
-func (p *pendingStore) begin(key string, req DeviceRefundRequest) error {
+// begin records a refund about to be submitted and reports whether the record is new. A record that exists
+// already under key (a resubmit with the same key) keeps its instruction id and status: they are still the
+// truth about that key. It also proves an earlier attempt whose outcome nobody saw, so only a call whose
+// begin made the record may later drop it as refused (see api.dropIfRefused).
+func (p *pendingStore) begin(key string, req DeviceRefundRequest) (fresh bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rec, err := p.getLocked(key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if rec == nil {
-		rec = &PendingRefund{IdempotencyKey: key}
+		rec, fresh = &PendingRefund{IdempotencyKey: key}, true
 	}
 	rec.Request = req
-	return p.putLocked(rec)
+	return fresh, p.putLocked(rec)
 }
 
 // observe records a status of the refund under key: its instruction id and status. When removeFinal is set
@@ -222,11 +224,13 @@ func (p *pendingStore) putLocked(rec *PendingRefund) error {
 	return p.s.Set(pendingPrefix+rec.IdempotencyKey, string(b))
 }
 
-// refused reports whether a failed submit proves that nothing was created under its key, so its record
-// may go: the last answer was a definite refusal (a 4xx that asking again will not change: bad request,
-// expired session, out of scope, device busy…), and no earlier attempt of the same call was left
-// ambiguous (no answer, or a 5xx that may have come after the request was passed on). A submit stopped
-// before any request left is refused too. Anything else leaves the record for resume.
+// refused reports whether a failed submit proves that nothing was created under its key by this call, so
+// its record may go: the last answer was a definite refusal (a 4xx: bad request, expired session, out of
+// scope, device busy, rate limited…), and no earlier attempt of the same call was left ambiguous (no
+// answer, or a 5xx that may have come after the request was passed on). A 409 other than the proxy's
+// device-busy is no refusal: Payroc's idempotency-key-in-use says the key is already being processed, so
+// an instruction may well exist. A submit stopped before any request left is refused too. Anything else
+// leaves the record for resume.
 func refused(err error, t *tracker) bool {
 	if !t.sent() {
 		return true
@@ -235,10 +239,10 @@ func refused(err error, t *tracker) bool {
 		return false
 	}
 	var e *payroc.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e.Status < 400 || e.Status > 499 || e.Status == 408 {
 		return false
 	}
-	return e.Status >= 400 && e.Status < 500 && !e.Retryable()
+	return e.Status != 409 || e.Code == payroc.CodeDeviceBusy
 }
 
 // tracker watches the requests of one call on their way out through the Doer, so a failed submit can

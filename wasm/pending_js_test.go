@@ -26,11 +26,10 @@ func TestPendingStoreRecordLifecycle(t *testing.T) {
 	const k1, k2 = "8e03978e-40d5-43e8-bc93-6894a57f9324", "9e03978e-40d5-43e8-bc93-6894a57f9324"
 	req := mustRequest(t)
 
-	if err := s.begin(k1, req); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.begin(k2, req); err != nil {
-		t.Fatal(err)
+	for _, k := range []string{k1, k2} {
+		if fresh, err := s.begin(k, req); err != nil || !fresh {
+			t.Fatalf("begin(%s) = %v, %v; want a fresh record", k, fresh, err)
+		}
 	}
 	recs, _ := s.list()
 	if len(recs) != 2 || recs[0].IdempotencyKey != k1 || recs[0].RefundInstructionID != "" || recs[0].Request.SerialNumber != "1850010868" {
@@ -42,8 +41,8 @@ func TestPendingStoreRecordLifecycle(t *testing.T) {
 	if err := s.observe(k1, inst, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.begin(k1, req); err != nil {
-		t.Fatal(err)
+	if fresh, err := s.begin(k1, req); err != nil || fresh {
+		t.Fatalf("begin again = %v, %v; want the existing record", fresh, err)
 	}
 	r, _ := s.get(k1)
 	if r.RefundInstructionID != inst.RefundInstructionID || r.Status != payroc.StatusInProgress {
@@ -107,7 +106,10 @@ func TestRefusedOnlyWhenNothingCanHaveBeenCreated(t *testing.T) {
 		{"device busy", []payroc.Doer{answer(409, payroc.CodeDeviceBusy)}, payroc.NewError(payroc.CodeDeviceBusy, ""), true},
 		{"out of scope", []payroc.Doer{answer(403, payroc.CodeOutOfScope)}, payroc.NewError(payroc.CodeOutOfScope, ""), true},
 		{"expired session", []payroc.Doer{answer(401, payroc.CodeLaneTokenExpired)}, payroc.NewError(payroc.CodeLaneTokenExpired, ""), true},
-		{"rate limited (retryable)", []payroc.Doer{answer(429, payroc.CodeRateLimited)}, payroc.NewError(payroc.CodeRateLimited, ""), false},
+		{"rate limited (not processed)", []payroc.Doer{answer(429, payroc.CodeRateLimited)}, payroc.NewError(payroc.CodeRateLimited, ""), true},
+		{"idempotency key in use", []payroc.Doer{answer(409, payroc.CodeIdempotencyKeyInUse)}, payroc.NewError(payroc.CodeIdempotencyKeyInUse, ""), false},
+		{"a 409 without a problem", []payroc.Doer{answer(409, "conflict")}, payroc.ParseProblem(409, payroc.Header{}, nil), false},
+		{"request timeout", []payroc.Doer{answer(408, "http-408")}, payroc.ParseProblem(408, payroc.Header{}, nil), false},
 		{"upstream error", []payroc.Doer{answer(502, payroc.CodeUpstreamError)}, payroc.NewError(payroc.CodeUpstreamError, ""), false},
 		{"network error", []payroc.Doer{netErr}, &payroc.Error{Code: payroc.CodeNetworkError}, false},
 		{"refusal after a lost attempt", []payroc.Doer{netErr, answer(401, payroc.CodeLaneTokenExpired)}, payroc.NewError(payroc.CodeLaneTokenExpired, ""), false},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
+	"go.uber.org/goleak"
 )
 
 func TestMakePromiseResolvesWithTheResult(t *testing.T) {
@@ -127,4 +128,24 @@ func TestAwaitReturnsOnContextEndAndSurvivesLateSettlement(t *testing.T) {
 	if err != nil || v.Int() != 7 {
 		t.Fatalf("await(7) = %v, %v", v, err)
 	}
+}
+
+// Every call's goroutines end with it: the work, the abort listener, the fetch's AfterFunc, and the waits
+// on promises that settle late.
+func TestCallsLeaveNoGoroutinesBehind(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := newFakePayroc(payroc.StatusInProgress, payroc.StatusCompleted)
+	api, _ := newTestAPI(t, f, config{})
+	var res payroc.RefundResult
+	resolved(t, api.Call("refund", validRequest), &res)
+	rejectedErr(t, api.Call("submit", `{"serialNumber":"1850010868"}`))
+	var inst payroc.RefundInstruction
+	resolved(t, api.Call("submit", validRequest), &inst)
+	ac := js.Global().Get("AbortController").New()
+	p := api.Call("watch", inst.RefundInstructionID, opts("signal", ac.Get("signal")))
+	ac.Call("abort")
+	if _, rej := settle(t, p); !rej {
+		t.Fatal("the aborted watch resolved")
+	}
+	resolved(t, api.Call("pending"), nil)
 }

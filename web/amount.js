@@ -1,17 +1,23 @@
 // amount.js — money as the cashier types it ↔ integer minor units, exactly: string and BigInt arithmetic,
-// never floating point. The currency's number of decimals comes from the browser (Intl.NumberFormat), so
-// JPY has none, USD two, BHD three.
+// never floating point. The currency's number of decimals is its ISO 4217 minor unit, the exponent Payroc's
+// amounts use: JPY has none, USD two, BHD three.
 
 /** The largest amount a JavaScript number holds exactly (and the module accepts): 2^53 − 1. */
 export const MAX_MINOR = 2n ** 53n - 1n;
 
-/** Decimals of a currency's minor unit: USD 2, JPY 0, BHD 3. Unknown codes count as 2. */
+// ISO 4217 minor units of Payroc's currencies that are not 2. Not Intl.NumberFormat's digits: those come
+// from CLDR, which gives 0 for COP, HUF, IDR, PKR, IQD and others whose ISO minor unit is 2 (IQD: 3), and
+// would make "10000" COP a 100.00 COP refund.
+const ISO_DIGITS = {
+  BIF: 0, BYR: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0,
+  VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  CLF: 4,
+};
+
+/** Decimals of a currency's minor unit (ISO 4217): USD 2, JPY 0, BHD 3. Other codes count as 2. */
 export function currencyDigits(currency) {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
-  } catch {
-    return 2;
-  }
+  return ISO_DIGITS[String(currency).toUpperCase()] ?? 2;
 }
 
 /**
@@ -80,11 +86,17 @@ export function minorToDecimal(minor, currency) {
   return (neg ? '-' : '') + s;
 }
 
-/** A minor amount for people: (4999, "USD") → "$49.99" in the page's locale. Exact (formats the decimal text). */
+/**
+ * A minor amount for people: (4999, "USD") → "$49.99" in the page's locale. Exact: it formats the decimal
+ * text with the currency's ISO digits (Intl's own may differ, see ISO_DIGITS).
+ */
 export function formatMinor(minor, currency, locale) {
   const text = minorToDecimal(minor, currency);
+  const digits = currencyDigits(currency);
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(text);
+    return new Intl.NumberFormat(locale, {
+      style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits,
+    }).format(text);
   } catch {
     return `${text} ${currency}`;
   }

@@ -6,7 +6,7 @@ import { currencyDigits, formatMinor, parseAmount } from './amount.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
-  laneInfo: $('lane-info'), loadError: $('load-error'),
+  laneInfo: $('lane-info'), loadError: $('load-error'), storageWarning: $('storage-warning'),
   banner: $('resume-banner'), bannerText: $('resume-text'), resume: $('resume-button'), forget: $('forget-button'),
   form: $('refund-form'), fields: $('fields'), device: $('device'), amount: $('amount'), currency: $('currency'),
   amountHint: $('amount-hint'), orderId: $('order-id'), newOrderId: $('new-order-id'), description: $('description'),
@@ -143,7 +143,8 @@ function fillLane() {
 function updateAmountHint() {
   const cur = el.currency.value || 'USD';
   const digits = currencyDigits(cur);
-  const example = digits === 0 ? '1250' : digits === 3 ? '12.500 or 12,500' : '12.50 or 12,50';
+  const frac = '5'.padEnd(digits, '0');
+  const example = digits === 0 ? '1250' : `12.${frac} or 12,${frac}`;
   const max = lane?.maxAmount ? ` Up to ${formatMinor(lane.maxAmount, cur)}.` : '';
   el.amountHint.textContent = `For example ${example}.${max}`;
 }
@@ -261,6 +262,11 @@ const paramField = {
 function explain(err) {
   if (!(err instanceof PayrocError)) {
     return ['Something went wrong in the till software.', 'Reload the page and try again.', 'internal-error'];
+  }
+  // The module refuses to send a refund it cannot record first (its message names "browser's storage").
+  if (err.code === 'internal-error' && /browser's storage/.test(err.message)) {
+    return ['This browser\'s storage is full or turned off, so the refund was not sent. No money was refunded.',
+      'Ask IT to free up space or allow site data for this page, then press Refund again.', err.code];
   }
   const [message, action] = ERRORS[err.code] ?? [`The payment server refused the refund (${err.code}).`, 'Check the details and try again, or call support.'];
   return [message, action, err.code];
@@ -444,16 +450,49 @@ async function showFailure(err, key) {
   return firstInvalid ?? el.refund;
 }
 
+let starting = false; // from the press of Refund until run() starts (the look at pending refunds is async)
+
 async function startRefund() {
-  if (running || !payroc) return; // one refund at a time: no double submit
+  if (running || starting || !payroc) return; // one refund at a time: no double submit
   const request = readForm();
   if (!request) return;
   try {
     localStorage.setItem(OPERATOR_KEY, el.operator.value.trim());
     localStorage.setItem(DEVICE_KEY, request.serialNumber);
   } catch { /* ignore */ }
-  const key = newKey();
-  await run((onStatus) => payroc.refund(request, { idempotencyKey: key, onStatus }), request, key);
+  // Refund pressed again after a failure that may have reached the card reader: the same order's unfinished
+  // refund is finished under its own key (a new key could refund the card twice); a different refund for
+  // that order waits until the unfinished one is settled.
+  starting = true;
+  let earlier;
+  try {
+    earlier = (await payroc.pending().catch(() => [])).find((p) => p.request?.order?.orderId === request.order.orderId);
+  } finally {
+    starting = false;
+  }
+  if (earlier && !sameRefund(earlier.request, request)) {
+    showBanner(earlier);
+    showError(`An earlier refund for order ${request.order.orderId} may have gone through.`,
+      'Press Resume refund above to find out what happened (or Dismiss it once checked on the card reader), then refund this order again if needed.',
+      'unfinished-refund');
+    el.resume.focus();
+    return;
+  }
+  if (earlier) {
+    await run((onStatus) => payroc.resume(earlier.idempotencyKey, { onStatus }), earlier.request, earlier.idempotencyKey,
+      { refundInstructionId: earlier.refundInstructionId, status: earlier.status, idempotencyKey: earlier.idempotencyKey });
+  } else {
+    const key = newKey();
+    await run((onStatus) => payroc.refund(request, { idempotencyKey: key, onStatus }), request, key);
+  }
+  // run hid the banner of an older unfinished refund: offer it again (unless run showed this one's).
+  if (el.banner.hidden) await refreshBanner();
+}
+
+// sameRefund says whether two requests refund the same money on the same card reader.
+function sameRefund(a, b) {
+  return a?.serialNumber === b.serialNumber && a?.processingTerminalId === b.processingTerminalId &&
+    a?.order?.amount === b.order.amount && a?.order?.currency === b.order.currency;
 }
 
 async function cancelRefund() {
@@ -541,10 +580,22 @@ async function forgetPending() {
 
 // ---------------------------------------------------------------- start-up
 
+// storageWorks reports whether the page may keep data in this browser (localStorage), where the module
+// records each refund before sending it so that a reload can finish it.
+function storageWorks() {
+  try {
+    localStorage.setItem('pos.probe', '1');
+    localStorage.removeItem('pos.probe');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function failLoad(err) {
-  const missing = err instanceof PayrocError && err.status === 404 && /payroc\.wasm/.test(err.message);
+  const missing = err instanceof PayrocError && err.status === 404 && /payroc\.wasm|wasm_exec\.js/.test(err.message);
   el.loadError.textContent = missing
-    ? 'The payment module (payroc.wasm) is missing on this server, so refunds cannot run. Ask IT to build it with "make wasm" and restart the proxy.'
+    ? 'Refunds cannot run: the payment module is not installed on this server. Ask IT to build it (make wasm), then reload this page.'
     : `Refunds cannot run on this page: ${err?.message ?? err}. Reload the page; if it keeps happening, call support.`;
   el.loadError.hidden = false;
   setStatus('error', 'Not ready: refunds are unavailable.');
@@ -603,6 +654,11 @@ async function main() {
     showError(message, action, code);
     setStatus('error', 'Not ready: the card readers could not be loaded.');
     el.laneInfo.textContent = 'Not connected';
+  }
+  if (!storageWorks()) {
+    el.storageWarning.textContent = 'This browser cannot keep unfinished refunds (its storage is full or turned off). ' +
+      'Refunds still work, but do not reload or close this page while one is running. Ask IT to allow site data for this page.';
+    el.storageWarning.hidden = false;
   }
   document.documentElement.dataset.ready = 'true';
   await refreshBanner();

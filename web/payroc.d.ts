@@ -25,7 +25,11 @@ export function load(options?: LoadOptions): Promise<Payroc>;
 
 /** The module's functions. Every one returns a Promise and rejects with a PayrocError (or an abort reason). */
 export interface Payroc {
-  /** Sends a refund instruction to the device; resolves when Payroc accepted it (status inProgress). */
+  /**
+   * Sends a refund instruction to the device; resolves when Payroc accepted it (status inProgress). The
+   * refund is recorded in this browser (see pending) before anything is sent; when it cannot be (storage
+   * full), nothing is sent and the call rejects with `internal-error`.
+   */
   submit(request: RefundRequest, options?: SubmitOptions): Promise<Instruction>;
   /**
    * Follows an instruction (long-polls) until it is completed, failure or canceled, and resolves with it —
@@ -40,7 +44,11 @@ export interface Payroc {
   cancel(refundInstructionId: string, options?: CallOptions): Promise<Instruction>;
   /** Retrieves a refund (Payroc's object). */
   getRefund(refundId: string, options?: CallOptions): Promise<Refund>;
-  /** The whole flow: submit, watch until final, retrieve the refund when completed, and the outcome. */
+  /**
+   * The whole flow: submit, watch until final, retrieve the refund when completed, and the outcome. Recorded
+   * before sending, as submit. A proxy that restarts meanwhile (and forgets the instruction) is told of it
+   * again by replaying the submit with the same key; the call goes on.
+   */
   refund(request: RefundRequest, options?: RefundOptions): Promise<RefundResult>;
   /**
    * Refunds submitted from this browser (by submit, refund or resume) whose outcome is not known yet: the

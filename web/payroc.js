@@ -118,7 +118,11 @@ async function loadRuntime() {
   try {
     await import(url);
   } catch (err) {
-    throw new PayrocError('internal-error', `wasm_exec.js could not be loaded from ${url}; build it with "make wasm"`, { cause: err });
+    // A failed import does not say why: ask once more for the status, so a missing file reads as a 404.
+    const status = await fetch(url, { cache: 'no-store' }).then((res) => (res.ok ? 0 : res.status), () => 0);
+    throw new PayrocError('internal-error',
+      `wasm_exec.js could not be loaded from ${url}${status ? ` (HTTP ${status})` : ''}; build it with "make wasm"`,
+      { status, cause: err });
   }
   if (typeof globalThis.Go !== 'function') {
     throw new PayrocError('internal-error', `${url} did not define Go`);
@@ -176,12 +180,20 @@ function invalid(param, message) {
   });
 }
 
-// requestJSON serialises a request for Go; values JSON cannot carry (a BigInt amount, a cycle) are refused
-// here, naming the request.
+// requestJSON serialises a request for Go. A BigInt (JSON has none) is refused naming its field, such as
+// order.amount; any other value JSON cannot carry (a cycle) names the request.
 function requestJSON(request) {
+  const paths = new WeakMap(); // object → its path in the request
   try {
-    return JSON.stringify(request) ?? 'null';
+    return JSON.stringify(request, function (key, value) {
+      const parent = paths.get(this);
+      const path = parent ? `${parent}.${key}` : key;
+      if (typeof value === 'bigint') throw invalid(path, 'must be a Number (an integer in minor units), not a BigInt');
+      if (value !== null && typeof value === 'object') paths.set(value, path);
+      return value;
+    }) ?? 'null';
   } catch (err) {
+    if (err instanceof PayrocError) throw err;
     throw invalid('body', `cannot be sent as JSON (${err.message}); amounts are Numbers in minor units`);
   }
 }

@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/posrefund/cloud/e2e/harness"
+)
+
+// Amounts as a cashier types them become exact minor units with the currency's ISO 4217 digits (the
+// exponent of Payroc's amounts), in Chromium's own Intl: its CLDR data says 0 decimals for COP, HUF, IDR,
+// PKR and IQD, which would make a typed amount 100 (IQD: 1000) times off.
+func TestAmountConversionUsesEachCurrencysDigits(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t)
+	cases := []struct{ text, currency, want string }{
+		{"12.50", "USD", "1250"},
+		{"12,50", "USD", "1250"},
+		{"12,5", "EUR", "1250"},
+		{"1,234.56", "USD", "123456"},
+		{"1.234,56", "EUR", "123456"},
+		{"1 234,56", "EUR", "123456"},
+		{"0.01", "USD", "1"},
+		{"12.345", "USD", "error: at most 2 digits"},
+		{"-1", "USD", "error: minus"},
+		{"0", "USD", "error: more than zero"},
+		{"0,00", "USD", "error: more than zero"},
+		{"1250", "JPY", "1250"},
+		{"1,250", "JPY", "1250"},
+		{"12.5", "JPY", "error: no decimals"},
+		{"12.500", "BHD", "12500"},
+		{"12,5", "BHD", "12500"},
+		{"0.001", "KWD", "1"},
+		{"1.2345", "BHD", "error: at most 3 digits"},
+		{"1.2345", "CLF", "12345"},
+		{"10000", "COP", "1000000"},
+		{"12,50", "COP", "1250"},
+		{"100,50", "HUF", "10050"},
+		{"15000", "IDR", "1500000"},
+		{"1.5", "PKR", "150"},
+		{"1.234", "IQD", "1234"},
+		{"1000", "IQD", "1000000"},
+		{"90071992547409.91", "USD", "9007199254740991"},
+		{"90071992547409.92", "USD", "error: too large"},
+	}
+	in := make([][2]string, len(cases))
+	for i, c := range cases {
+		in[i] = [2]string{c.text, c.currency}
+	}
+	got := harness.Eval[[]string](p.Tab, `import('/amount.js').then((m) => `+harness.JSON(in)+`.map(([text, cur]) => {
+		const r = m.parseAmount(text, cur);
+		return r.error ? 'error: ' + r.error : String(r.minor); }))`)
+	for i, c := range cases {
+		if strings.HasPrefix(c.want, "error: ") {
+			if !strings.HasPrefix(got[i], "error: ") || !strings.Contains(got[i], strings.TrimPrefix(c.want, "error: ")) {
+				t.Errorf("parseAmount(%q, %s) = %q, want an error saying %q", c.text, c.currency, got[i], strings.TrimPrefix(c.want, "error: "))
+			}
+		} else if got[i] != c.want {
+			t.Errorf("parseAmount(%q, %s) = %s, want %s minor units", c.text, c.currency, got[i], c.want)
+		}
+	}
+
+	shown := harness.Eval[[]string](p.Tab, `import('/amount.js').then((m) => [
+		m.formatMinor(1234, 'IQD', 'en-US'), m.formatMinor(1000000, 'COP', 'en-US'), m.formatMinor(5, 'JPY', 'en-US'),
+		m.formatMinor(4999, 'USD', 'en-US'), m.formatMinor(12345, 'CLF', 'en-US')])`)
+	want := []string{"IQD 1.234", "COP 10,000.00", "¥5", "$49.99", "CLF 1.2345"}
+	for i := range want {
+		if strings.ReplaceAll(shown[i], "\u00a0", " ") != want[i] {
+			t.Errorf("formatMinor #%d = %q, want %q", i, shown[i], want[i])
+		}
+	}
+}
+
+// A till whose lane refunds Colombian pesos: "12,50" is 1250 minor units on the wire and on the receipt.
+func TestRefundInACurrencyIntlGetsWrong(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t, withLane(laneSpec{currency: "COP", maxAmount: 10_000_000}))
+	net := p.RecordNetwork()
+	if hint := p.Text("amount-hint"); !strings.Contains(hint, "12.50") {
+		t.Errorf("amount hint = %q, want an example with two decimals", hint)
+	}
+	p.refund("12,50")
+	p.waitStatus("approved")
+	var amounts []int64
+	for _, x := range net.Find("") {
+		if x.Method == "POST" && strings.Contains(x.URL, "/refund-instructions") {
+			var body struct {
+				Order struct {
+					Amount int64 `json:"amount"`
+				} `json:"order"`
+			}
+			if err := json.Unmarshal([]byte(x.RequestBody), &body); err != nil {
+				t.Fatalf("submit body %q: %v", x.RequestBody, err)
+			}
+			amounts = append(amounts, body.Order.Amount)
+		}
+	}
+	if len(amounts) != 1 || amounts[0] != 1250 {
+		t.Errorf("submitted amounts %v, want one of 1250 minor units", amounts)
+	}
+	if r := p.receipt(); !strings.Contains(r.Amount, "12.50") {
+		t.Errorf("receipt amount = %q, want COP 12.50", r.Amount)
+	}
+}
