@@ -338,42 +338,51 @@ type RunOptions struct {
 
 // RunRefund runs a whole refund: submit (or resume), watch until final, retrieve the refund when completed,
 // and say what it came to. A declined, failed or canceled refund is a result, not an error.
+//
+// When the instruction being watched turns unknown (404: a proxy restarted and forgot it, or a resumed id
+// is gone), the request is submitted once more with the same key; the gateway replays the original
+// instruction rather than making a second refund. A second 404 is returned as an error.
 func (c *Client) RunRefund(ctx context.Context, serialNumber string, req *RefundInstructionRequest, opts RunOptions) (*RefundResult, error) {
 	key := opts.IdempotencyKey
 	if key == "" {
 		key = NewIdempotencyKey()
 	}
+	var last Status
 	report := func(inst *RefundInstruction) {
 		inst.IdempotencyKey = key
+		if inst.Status == last {
+			return // a replayed submit answers the status already reported
+		}
+		last = inst.Status
 		if opts.OnStatus != nil {
 			opts.OnStatus(inst)
 		}
 	}
-	var inst *RefundInstruction
-	var last Status
-	if id := opts.RefundInstructionID; id != "" {
-		var err error
-		inst, err = c.watch(ctx, id, "", report)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-	}
-	if inst == nil {
-		sub, err := c.Submit(ctx, serialNumber, req, key)
-		if err != nil {
-			return nil, err
-		}
-		report(sub)
-		last = sub.Status
-		inst = sub
-		if !sub.Status.Final() {
-			if inst, err = c.watch(ctx, sub.RefundInstructionID, last, report); err != nil {
+	id := opts.RefundInstructionID
+	resubmitted := false
+	for {
+		if id == "" {
+			sub, err := c.Submit(ctx, serialNumber, req, key)
+			if err != nil {
 				return nil, err
 			}
+			report(sub)
+			if sub.Status.Final() {
+				return c.result(ctx, sub)
+			}
+			id = sub.RefundInstructionID
+		}
+		inst, err := c.watch(ctx, id, last, report)
+		switch {
+		case err == nil:
+			inst.IdempotencyKey = key
+			return c.result(ctx, inst)
+		case errors.Is(err, ErrNotFound) && !resubmitted:
+			id, resubmitted = "", true
+		default:
+			return nil, err
 		}
 	}
-	inst.IdempotencyKey = key
-	return c.result(ctx, inst)
 }
 
 // result maps a final instruction to its outcome, retrieving the refund when completed.

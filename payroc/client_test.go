@@ -350,3 +350,54 @@ func TestClientRunRefundResumesByResubmittingAnUnknownInstruction(t *testing.T) 
 		t.Errorf("posts = %d, result = %+v", posts.Load(), res)
 	}
 }
+
+func TestClientRunRefundResubmitsOnceWhenTheWatchedInstructionIsForgotten(t *testing.T) {
+	var posts, gets atomic.Int32
+	keys := make(chan string, 4)
+	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST":
+			posts.Add(1)
+			keys <- r.Header.Get("Idempotency-Key")
+			writeJSON(w, 202, RefundInstruction{RefundInstructionID: "abc", Status: StatusInProgress})
+		case r.URL.Path == "/v1/refunds/CD3HN88U9F":
+			writeJSON(w, 200, Refund{RefundID: "CD3HN88U9F", TransactionResult: TransactionResult{Status: "ready", ResponseCode: "A"}})
+		default:
+			switch gets.Add(1) {
+			case 1: // the proxy restarted: it no longer knows the instruction
+				writeJSON(w, 404, map[string]any{"type": ProblemTypeBase + "#not-found", "title": "Not found", "status": 404})
+			default:
+				writeJSON(w, 200, RefundInstruction{RefundInstructionID: "abc", Status: StatusCompleted,
+					Link: &Link{Rel: "refund", Method: "GET", Href: "http://x/v1/refunds/CD3HN88U9F"}})
+			}
+		}
+	}))
+	var seen []Status
+	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
+		OnStatus: func(i *RefundInstruction) { seen = append(seen, i.Status) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posts.Load() != 2 || <-keys != <-keys {
+		t.Errorf("%d submits; want 2 with one key", posts.Load())
+	}
+	if res.Outcome != OutcomeApproved || len(seen) != 2 || seen[0] != StatusInProgress || seen[1] != StatusCompleted {
+		t.Errorf("outcome %s, onStatus saw %v; want approved after [inProgress completed]", res.Outcome, seen)
+	}
+}
+
+func TestClientRunRefundGivesUpAfterASecondNotFound(t *testing.T) {
+	var posts atomic.Int32
+	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			posts.Add(1)
+			writeJSON(w, 202, RefundInstruction{RefundInstructionID: "abc", Status: StatusInProgress})
+			return
+		}
+		writeJSON(w, 404, map[string]any{"type": ProblemTypeBase + "#not-found", "title": "Not found", "status": 404})
+	}))
+	_, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{})
+	if !errors.Is(err, ErrNotFound) || posts.Load() != 2 {
+		t.Fatalf("err = %v after %d submits; want not-found after 2", err, posts.Load())
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"syscall/js"
 
@@ -316,32 +315,19 @@ func (a *api) resume(args []js.Value) js.Value {
 // run is refund and resume: the whole flow, recording each status; the record goes once the result is
 // known, or when this call's own submit (fresh: its begin made the record) was refused before any
 // instruction existed.
-//
-// A proxy that restarts (a deploy) while the refund runs forgets the instruction and answers 404 for it:
-// then the flow goes once more from the recorded id, which resubmits the same key and body (Payroc replays
-// the instruction, and the proxy learns it again) instead of failing a refund that is still running.
-// onStatus still sees each status once.
 func (a *api) run(ctx context.Context, key string, req DeviceRefundRequest, knownID string, fresh bool, onStatus js.Value) (string, error) {
 	c, t := a.tracked()
-	var last payroc.Status
 	opts := payroc.RunOptions{
 		IdempotencyKey:      key,
 		RefundInstructionID: knownID,
 		OnStatus: func(inst *payroc.RefundInstruction) {
 			warnStorage(a.store.observe(key, inst, false))
-			if inst.Status != last {
-				last = inst.Status
-				report(onStatus, inst)
-			}
+			report(onStatus, inst)
 		},
 	}
+	// RunRefund itself resubmits (same key) once when the instruction it watches turns unknown, as after a
+	// proxy restart, and reports each status once.
 	res, err := c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, opts)
-	if errors.Is(err, payroc.ErrNotFound) && ctx.Err() == nil {
-		if rec, gerr := a.store.get(key); gerr == nil && rec != nil && rec.RefundInstructionID != "" {
-			opts.RefundInstructionID = rec.RefundInstructionID
-			res, err = c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, opts)
-		}
-	}
 	if err != nil {
 		a.dropIfRefused(key, fresh, err, t)
 		return "", err
