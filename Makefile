@@ -31,18 +31,17 @@ wasm:
 chromium:
 	@bash .ci/ensure-chromium
 
-## bench: performance and reliability figures
+## bench: performance and reliability figures, one line each (see bench/doc.go), then a short fuzzing round (R2)
+BENCH_FUZZTIME ?= 5s
 bench: wasm
-	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./...
+	@set -o pipefail; $(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 -timeout=20m ./bench/ \
+	  | { grep -v -E '^(goos|goarch|pkg|cpu): |^Benchmark[^[:space:]]+-[0-9]+[[:space:]]+1[[:space:]]+[0-9.]+ ns/op$$|^PASS$$|^ok[[:space:]]' || true; }
+	@$(GO) run ./bench/cmd/fuzzrun -quiet -fuzztime=$(BENCH_FUZZTIME)
 
-## fuzz: run each fuzz target for FUZZTIME (default 30s)
+## fuzz: run each fuzz target for FUZZTIME (default 30s) and print the R2 summary
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
-	  done; \
-	done
+	$(GO) run ./bench/cmd/fuzzrun -fuzztime=$(FUZZTIME)
 
 ## screenshots: regenerate the README's picture of the page (not part of make test)
 screenshots: chromium wasm
