@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -285,6 +286,25 @@ func DecodeRefundInstructionRequest(body []byte) (*RefundInstructionRequest, err
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, NewError(CodeInvalidRequest, "The body is empty", FieldError{Parameter: "body", Message: "is required"})
 	}
+	// The fast path: an ordinary body (valid UTF-8, one JSON value, every member name distinct and spelled
+	// exactly as a field) decodes with one plain Unmarshal and one walk over its bytes. Whatever the walk is
+	// not sure of, and every failure, goes the way below, which names the offending field; both ways accept
+	// and refuse exactly the same bodies (FuzzDecodeFastPathAgrees holds them to it).
+	if utf8.Valid(body) {
+		var r RefundInstructionRequest
+		if json.Unmarshal(body, &r) == nil && plainMembers(body, requestShape()) {
+			if err := r.Validate(); err != nil {
+				return nil, err
+			}
+			return &r, nil
+		}
+	}
+	return decodeStrict(body)
+}
+
+// decodeStrict is DecodeRefundInstructionRequest's careful way: each check in turn, each naming the first
+// field it refuses.
+func decodeStrict(body []byte) (*RefundInstructionRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var r RefundInstructionRequest
@@ -454,4 +474,234 @@ func duplicateIn(dec *json.Decoder, path string) (string, error) {
 		_, err = dec.Token() // ]
 	}
 	return "", err
+}
+
+// shape is what plainMembers knows of a Go type: for a struct, its fields' JSON names and shapes; for a slice,
+// its element's shape. Other kinds (strings, numbers…) have no shape (nil): only their objects' member names
+// are checked for repeats, as duplicateMember does.
+type shape struct {
+	isStruct bool
+	fields   []shapeField // struct fields, when struct
+	elem     *shape       // slice element, when slice
+	// unsure marks a struct whose names plainMembers cannot vouch for (untagged, "-", embedded or unexported
+	// fields, repeated names, or more than 64 fields): bodies reaching it take the careful way.
+	unsure bool
+}
+
+type shapeField struct {
+	name  string
+	shape *shape
+}
+
+var requestShape = sync.OnceValue(func() *shape { return shapeOf(reflect.TypeFor[RefundInstructionRequest](), map[reflect.Type]*shape{}) })
+
+// shapeOf builds t's shape once (seen breaks cycles).
+func shapeOf(t reflect.Type, seen map[reflect.Type]*shape) *shape {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if s, ok := seen[t]; ok {
+		return s
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		s := &shape{isStruct: true}
+		seen[t] = s
+		if t.NumField() > 64 {
+			s.unsure = true
+		}
+		names := map[string]bool{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" || f.Anonymous || !f.IsExported() || names[name] {
+				s.unsure = true
+			}
+			names[name] = true
+			s.fields = append(s.fields, shapeField{name: name})
+			s.fields[i].shape = shapeOf(f.Type, seen)
+		}
+		return s
+	case reflect.Slice:
+		s := &shape{}
+		seen[t] = s
+		s.elem = shapeOf(t.Elem(), seen)
+		return s
+	}
+	return nil
+}
+
+// plainMembers reports whether body, one valid JSON value of UTF-8 text, names no member twice in any object,
+// escapes no member name, and names in every object read into a struct (following sh) only that struct's
+// fields, spelled exactly. It is duplicateMember and unknownField in one allocation-free walk that can only
+// say yes or "not sure" (false); the caller has already had encoding/json check the syntax, and the walk
+// stays within body whatever it is given.
+func plainMembers(body []byte, sh *shape) bool {
+	w := memberWalk{b: body}
+	if !w.value(sh) {
+		return false
+	}
+	w.space()
+	return w.i == len(w.b)
+}
+
+type memberWalk struct {
+	b []byte
+	i int
+}
+
+func (w *memberWalk) space() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+// str reads the string at w.i (its opening quote): its raw bytes and whether any is escaped.
+func (w *memberWalk) str() (s []byte, escaped, ok bool) {
+	start := w.i + 1
+	for i := start; i < len(w.b); i++ {
+		switch w.b[i] {
+		case '"':
+			w.i = i + 1
+			return w.b[start:i], escaped, true
+		case '\\':
+			escaped = true
+			i++
+		}
+	}
+	return nil, false, false
+}
+
+func (w *memberWalk) value(sh *shape) bool {
+	w.space()
+	if w.i >= len(w.b) {
+		return false
+	}
+	switch w.b[w.i] {
+	case '{':
+		return w.object(sh)
+	case '[':
+		w.i++
+		var elem *shape
+		if sh != nil {
+			elem = sh.elem
+		}
+		w.space()
+		if w.i < len(w.b) && w.b[w.i] == ']' {
+			w.i++
+			return true
+		}
+		for {
+			if !w.value(elem) {
+				return false
+			}
+			w.space()
+			if w.i >= len(w.b) {
+				return false
+			}
+			switch w.b[w.i] {
+			case ',':
+				w.i++
+			case ']':
+				w.i++
+				return true
+			default:
+				return false
+			}
+		}
+	case '"':
+		_, _, ok := w.str()
+		return ok
+	default: // a number, true, false or null
+		start := w.i
+		for w.i < len(w.b) {
+			switch w.b[w.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return w.i > start
+			}
+			w.i++
+		}
+		return w.i > start
+	}
+}
+
+// maxPlainMembers bounds the members of one object outside a struct the walk compares pairwise.
+const maxPlainMembers = 32
+
+func (w *memberWalk) object(sh *shape) bool {
+	w.i++ // {
+	isStruct := sh != nil && sh.isStruct
+	if isStruct && sh.unsure {
+		return false
+	}
+	var got uint64                    // struct: the fields seen
+	var names [maxPlainMembers][]byte // other objects: the names seen
+	n := 0
+	w.space()
+	if w.i < len(w.b) && w.b[w.i] == '}' {
+		w.i++
+		return true
+	}
+	for {
+		w.space()
+		if w.i >= len(w.b) || w.b[w.i] != '"' {
+			return false
+		}
+		k, escaped, ok := w.str()
+		if !ok || escaped {
+			return false
+		}
+		var next *shape
+		if isStruct {
+			j := -1
+			for fi := range sh.fields {
+				if sh.fields[fi].name == string(k) {
+					j = fi
+					break
+				}
+			}
+			if j < 0 || got&(1<<j) != 0 {
+				return false
+			}
+			got |= 1 << j
+			next = sh.fields[j].shape
+		} else {
+			if n == maxPlainMembers {
+				return false
+			}
+			for _, seen := range names[:n] {
+				if bytes.Equal(seen, k) {
+					return false
+				}
+			}
+			names[n] = k
+			n++
+		}
+		w.space()
+		if w.i >= len(w.b) || w.b[w.i] != ':' {
+			return false
+		}
+		w.i++
+		if !w.value(next) {
+			return false
+		}
+		w.space()
+		if w.i >= len(w.b) {
+			return false
+		}
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
 }

@@ -251,4 +251,3 @@ func matchRoute(method, path string) (Route, string, string) {
 	}
 	return routeNotFound, "", ""
 }
-

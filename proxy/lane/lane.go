@@ -21,7 +21,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
@@ -162,7 +164,22 @@ type Keyring struct {
 	keys [][]byte
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	// verified remembers tokens that passed the signature and claims checks, by their exact text, so a lane
+	// calling many times a minute costs one map lookup instead of an HMAC and a JSON decode per call. A hit
+	// means these very bytes were verified before under these keys (which never change), so nothing about
+	// keys is learned from its timing; expiry is checked on every call.
+	mu       sync.RWMutex
+	verified map[string]*Claims
+	cached   int // bytes of token text held in verified
 }
+
+// Bounds of the verified-token cache: a few thousand lanes' tokens, never more than a few MiB of them.
+const (
+	cacheEntries  = 4096
+	cacheBytes    = 4 << 20
+	cacheMaxToken = 16 << 10 // larger tokens (hundreds of devices) are verified afresh each time
+)
 
 // NewKeyring copies keys (at least one, each at least MinSecretBytes).
 func NewKeyring(keys [][]byte) (*Keyring, error) {
@@ -249,6 +266,67 @@ func mac(key []byte, payload string) []byte {
 // expiry is ErrInvalid (wrapped with a reason safe to show); a well-signed token past its expiry is ErrExpired
 // and still returns its claims (so the caller can log which token it was).
 func (k *Keyring) Verify(tok string) (*Claims, error) {
+	k.mu.RLock()
+	hit := k.verified[tok]
+	k.mu.RUnlock()
+	if hit != nil {
+		return k.checkExpiry(tok, hit.clone())
+	}
+	c, err := k.verify(tok)
+	if err != nil {
+		return nil, err
+	}
+	k.remember(tok, c.clone())
+	return k.checkExpiry(tok, c)
+}
+
+// checkExpiry returns c, or c with ErrExpired once it has run out (and forgets it: it will not come back).
+func (k *Keyring) checkExpiry(tok string, c *Claims) (*Claims, error) {
+	if !k.now().Before(c.Expiry()) {
+		k.mu.Lock()
+		if k.verified[tok] != nil {
+			delete(k.verified, tok)
+			k.cached -= len(tok)
+		}
+		k.mu.Unlock()
+		return c, ErrExpired
+	}
+	return c, nil
+}
+
+// remember files a verified token's claims, dropping arbitrary others while the cache is over its bounds.
+func (k *Keyring) remember(tok string, c *Claims) {
+	if len(tok) > cacheMaxToken || !k.now().Before(c.Expiry()) {
+		return // an unusually large token, or an expired one: verified afresh each time
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.verified == nil {
+		k.verified = make(map[string]*Claims)
+	}
+	if k.verified[tok] != nil {
+		return
+	}
+	for old := range k.verified {
+		if len(k.verified) < cacheEntries && k.cached+len(tok) <= cacheBytes {
+			break
+		}
+		delete(k.verified, old)
+		k.cached -= len(old)
+	}
+	k.verified[tok] = c
+	k.cached += len(tok)
+}
+
+// clone copies c, devices included, so no caller can change what the cache holds.
+func (c *Claims) clone() *Claims {
+	cp := *c
+	cp.Devices = slices.Clone(c.Devices)
+	return &cp
+}
+
+// verify is Verify without the cache or the expiry check: the token's format, signature and claims.
+func (k *Keyring) verify(tok string) (*Claims, error) {
 	if len(tok) > MaxTokenBytes {
 		return nil, fmt.Errorf("%w: too long", ErrInvalid)
 	}
@@ -289,9 +367,6 @@ func (k *Keyring) Verify(tok string) (*Claims, error) {
 	}
 	if err := c.Check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if !k.now().Before(c.Expiry()) {
-		return &c, ErrExpired
 	}
 	return &c, nil
 }

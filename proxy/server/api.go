@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,6 +74,9 @@ func (s *Server) drainBody(w http.ResponseWriter, r *http.Request) bool {
 // readBody reads r's whole body within Config.MaxBodyBytes and 30 seconds; on failure it returns the
 // problem to answer (413 payload-too-large, or 400).
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *payroc.Error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil // nothing to read (a GET, usually): no deadline to set
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
@@ -102,7 +104,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		refuse(e)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" { // the usual one needs no parsing
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			refuse(problem(payroc.CodeUnsupportedMediaType, "The body must be application/json"))
 			return
@@ -130,7 +132,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	// parser would read otherwise (duplicate or case-folded member names, invalid UTF-8) cannot carry an
 	// amount, currency or terminal past the checks below. The encoding is the payroc client's own, so the
 	// page's bytes and a replay's are unchanged.
-	if body, err = json.Marshal(req); err != nil {
+	if body, err = encodeRequest(req); err != nil {
 		refuse(problem(payroc.CodeInternalError, "The request could not be encoded"))
 		return
 	}
@@ -173,9 +175,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
-	base := []any{slog.String("idempotencyKey", key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
+	base := make([]slog.Attr, 0, 10) // room for status, result and the instruction id: one allocation
+	base = append(base, slog.String("idempotencyKey", key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
 		slog.String("serialNumber", serial), slog.Int64("amount", o.Amount), slog.String("currency", o.Currency),
-		slog.String("orderId", o.OrderID)}
+		slog.String("orderId", o.OrderID))
 	if err != nil {
 		e := s.detachedProblem(r, err)
 		// Without a bearer nothing was sent. Any other failure leaves it unknown whether the device got it:
@@ -188,8 +191,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	// A 4xx is a refusal: this attempt made nothing on the device. Anything else may have.
 	s.state.sent(serial, key, res.StatusCode < 400 || res.StatusCode >= 500, s.now())
 	attrs := append(base, slog.Int("status", res.StatusCode))
+	validJSON := false
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
-		if inst := parseInstruction(res.Body); inst != nil {
+		var inst *payroc.RefundInstruction
+		if inst, validJSON = parseInstruction(res.Body); inst != nil {
 			rec := &instruction{id: inst.RefundInstructionID, serial: serial, key: key, lane: c.Lane, tokenID: c.ID,
 				amount: o.Amount, currency: o.Currency, orderID: o.OrderID, submittedAt: now}
 			if !s.state.accept(rec, s.now()) {
@@ -207,7 +212,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	} else {
 		s.audit(r.Context(), "submit", append(attrs, slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, res, validJSON)
 }
 
 // getInstruction: one long-poll, passed through; the browser leaving cancels it upstream at once.
@@ -228,12 +233,14 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 		}
 		return
 	}
+	validJSON := false
 	if res.StatusCode == http.StatusOK {
-		if inst := parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
+		var inst *payroc.RefundInstruction
+		if inst, validJSON = parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
 			s.noteStatus(r.Context(), inst)
 		}
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, res, validJSON)
 }
 
 // cancel forwards a DELETE; a 204 or a 409 means the instruction is over and the device is free.
@@ -247,7 +254,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteCancelInstruction, "DELETE", "/refund-instructions/"+url.PathEscape(id),
 		payroc.Header{"accept": acceptOf(r)}, nil)
-	base := []any{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
+	base := []slog.Attr{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
 		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", id)}
 	if err != nil {
 		e := s.detachedProblem(r, err)
@@ -277,7 +284,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode),
 			slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, res, false)
 }
 
 // getRefund answers only for refunds that came of this lane's instructions.
@@ -295,7 +302,7 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claim
 		}
 		return
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, res, false)
 }
 
 // noteStatus files a status the proxy saw; the first final one frees the device and is audited.
@@ -308,10 +315,11 @@ func (s *Server) noteStatus(ctx context.Context, inst *payroc.RefundInstruction)
 	if !auditNow {
 		return
 	}
-	attrs := []any{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", rec.tokenID), slog.String("lane", rec.lane),
+	attrs := make([]slog.Attr, 0, 12) // room for refundId and errorMessage: one allocation
+	attrs = append(attrs, slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", rec.tokenID), slog.String("lane", rec.lane),
 		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", rec.id), slog.Int64("amount", rec.amount),
 		slog.String("currency", rec.currency), slog.String("orderId", rec.orderID), slog.String("result", string(inst.Status)),
-		slog.Int64("sinceSubmitMs", s.now().Sub(rec.submittedAt).Milliseconds())}
+		slog.Int64("sinceSubmitMs", s.now().Sub(rec.submittedAt).Milliseconds()))
 	if refundID != "" {
 		attrs = append(attrs, slog.String("refundId", refundID))
 	}
@@ -322,8 +330,8 @@ func (s *Server) noteStatus(ctx context.Context, inst *payroc.RefundInstruction)
 }
 
 // audit writes one audit line: event submit, cancel or final, keyed by Idempotency-Key and lane token id.
-func (s *Server) audit(ctx context.Context, event string, attrs ...any) {
-	s.log.InfoContext(context.WithoutCancel(ctx), "audit", append([]any{slog.String("event", event)}, attrs...)...)
+func (s *Server) audit(ctx context.Context, event string, attrs ...slog.Attr) {
+	s.logAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "audit", slog.String("event", event), attrs...)
 }
 
 // auditKey keeps a refused submit's key in the audit line only when it is a well-formed key (a malformed
@@ -336,14 +344,6 @@ func auditKey(k string) string {
 		return ""
 	}
 	return "(malformed)"
-}
-
-func parseInstruction(body []byte) *payroc.RefundInstruction {
-	var inst payroc.RefundInstruction
-	if json.Unmarshal(body, &inst) != nil || inst.RefundInstructionID == "" || inst.Status == "" {
-		return nil
-	}
-	return &inst
 }
 
 // acceptOf passes the browser's Accept through (it is on the allowlist), defaulting to JSON.

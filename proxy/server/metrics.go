@@ -3,6 +3,10 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
+
+	"github.com/posrefund/cloud/payroc/httpapi"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +23,16 @@ type metrics struct {
 	mintTime  prometheus.Histogram
 	longPolls prometheus.Gauge
 	issued    *prometheus.CounterVec
+
+	// Children resolved once, as they first come (a series appears only once used, as before), so a request
+	// costs no label hashing: upstreamBy by route, requestsBy by route and status (a few dozen pairs ever).
+	upstreamBy sync.Map // httpapi.Route → prometheus.Observer
+	requestsBy sync.Map // requestKey → prometheus.Counter
+}
+
+type requestKey struct {
+	route  string
+	status int
 }
 
 func newMetrics(busy func() float64) *metrics {
@@ -67,5 +81,19 @@ func (m *metrics) handler() http.Handler {
 }
 
 func (m *metrics) observeRequest(route string, status int) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	k := requestKey{route, status}
+	c, ok := m.requestsBy.Load(k)
+	if !ok {
+		c, _ = m.requestsBy.LoadOrStore(k, m.requests.WithLabelValues(route, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+}
+
+// observeUpstream records one upstream call's time under its route.
+func (m *metrics) observeUpstream(route httpapi.Route, d time.Duration) {
+	o, ok := m.upstreamBy.Load(route)
+	if !ok {
+		o, _ = m.upstreamBy.LoadOrStore(route, m.upstream.WithLabelValues(route.String()))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }

@@ -81,7 +81,8 @@ func New(cfg Config) (*Server, error) {
 		cop:          http.NewCrossOriginProtection(),
 		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
 	}
-	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	base, cancel := context.WithCancel(context.Background())
+	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
 	for _, d := range cfg.Devices {
 		s.devices[d.Serial] = d
 	}
@@ -153,6 +154,10 @@ func defaultHTTPClient() *http.Client {
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
+// baseCtxKey marks baseCtx (its value is the Server), so ServeHTTP can tell a request context that already
+// ends with it.
+type baseCtxKey struct{}
+
 // statusWriter remembers the status (and the lane token id, once authenticated) for metrics and the access
 // log.
 type statusWriter struct {
@@ -167,12 +172,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	defer s.active.Add(-1)
 	// However the handler is hosted (Serve, httptest, a user's own server), Close and the end of the shutdown
-	// grace end its requests.
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stop := context.AfterFunc(s.baseCtx, cancel)
-	defer stop()
-	r = r.WithContext(ctx)
+	// grace end its requests. Under HTTPServer (Serve) every request's context already descends from baseCtx.
+	if r.Context().Value(baseCtxKey{}) != s {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(s.baseCtx, cancel)
+		defer stop()
+		r = r.WithContext(ctx)
+	}
 	sw := &statusWriter{StatusWriter: httpapi.StatusWriter{ResponseWriter: w}}
 	route := "static"
 	defer func() {
@@ -194,7 +201,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "static" || route == "healthz" || route == "metrics" || route == "readyz" {
 			lvl = slog.LevelDebug
 		}
-		s.log.LogAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		s.logAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("route", route), slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
 			slog.String("laneTokenId", sw.tokenID))
 	}()

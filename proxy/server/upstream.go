@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ func (s *Server) forward(ctx context.Context, w http.ResponseWriter, route httpa
 	}
 	start := time.Now()
 	res, err := s.client.Do(ctx, method, path, h, body)
-	s.metrics.upstream.WithLabelValues(route.String()).Observe(time.Since(start).Seconds())
+	s.metrics.observeUpstream(route, time.Since(start))
 	return res, err
 }
 
@@ -58,10 +59,14 @@ func (s *Server) detachedProblem(r *http.Request, err error) *payroc.Error {
 }
 
 // writeUpstream passes an upstream answer through: status and body, with link.href rewritten to the proxy's
-// origin in JSON bodies. Only Content-Type and Retry-After are kept of its headers. A 401 (Payroc refusing
-// the proxy's own bearer even after a fresh one) becomes a 502: the browser's lane token is not at fault and
-// must not be renewed for it.
-func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response) {
+// origin in JSON bodies (validJSON: the caller has seen the body decode). Only Content-Type and Retry-After are
+// kept of its headers. A 401 (Payroc refusing the proxy's own bearer even after a fresh one) becomes a 502: the
+// browser's lane token is not at fault and must not be renewed for it.
+//
+// Over HTTP/1 an answer with a body goes out with its Content-Length (net/http would add the same one at the
+// end) and is flushed at once, so the browser has it while the access line and metrics are still being
+// written.
+func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response, validJSON bool) {
 	if res.StatusCode == http.StatusUnauthorized {
 		s.log.Error("Payroc refused the proxy's bearer token", "path", r.URL.Path)
 		writeProblem(w, problem(payroc.CodeUpstreamError, "Payroc refused the proxy's credentials"))
@@ -71,7 +76,12 @@ func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payr
 	ct := res.Header.Get("Content-Type")
 	if strings.Contains(ct, "json") && len(body) > 0 {
 		origin := s.origin(r)
-		body = rewriteLinkHref(body, func(href string) (string, bool) { return s.links.rewrite(href, origin) })
+		f := func(href string) (string, bool) { return s.links.rewrite(href, origin) }
+		if validJSON {
+			body = rewriteValidLinkHref(body, f)
+		} else {
+			body = rewriteLinkHref(body, f)
+		}
 	}
 	h := w.Header()
 	if ct != "" {
@@ -81,8 +91,20 @@ func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payr
 		h.Set("Retry-After", ra)
 	}
 	h.Set("Cache-Control", "no-store")
+	flush := r.ProtoMajor == 1 && r.Method != http.MethodHead && len(body) > 0 && bodyAllowed(res.StatusCode)
+	if flush {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(res.StatusCode)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+	if flush {
+		_ = http.NewResponseController(w).Flush()
+	}
+}
+
+// bodyAllowed reports whether a response with status may carry a body (not 1xx, 204 or 304).
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
