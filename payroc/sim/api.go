@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/httpapi"
@@ -16,6 +17,13 @@ import (
 
 // serveAPI answers one of the four refund endpoints; route is already matched.
 func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, route Route, param string) {
+	// A closed simulator answers no API call: a GET of an inProgress instruction that answered at once,
+	// unheld, would send a long-polling client into a tight loop, and a DELETE would get a misleading 409.
+	if s.isClosed() {
+		drain(r)
+		httpapi.WriteProblem(w, unavailable("The simulator is closed"))
+		return
+	}
 	if p := s.bearerProblem(w, r); p != nil {
 		drain(r)
 		httpapi.WriteProblem(w, p)
@@ -24,6 +32,11 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, route Route
 	if !acceptsJSON(r) {
 		drain(r)
 		httpapi.WriteProblem(w, notAcceptable())
+		return
+	}
+	if p := paramProblem(route, param); p != nil {
+		drain(r)
+		httpapi.WriteProblem(w, p)
 		return
 	}
 	switch route {
@@ -40,6 +53,27 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, route Route
 	}
 }
 
+// paramProblem is the 400 for a path parameter outside the lengths Payroc's spec gives it (serialNumber
+// 1–64, refundInstructionId 1–36, refundId exactly 10), or nil. Payroc validates these before looking
+// anything up, so such an id is a bad request rather than not found.
+func paramProblem(route Route, param string) *payroc.Error {
+	n := utf8.RuneCountInString(param)
+	var name, msg string
+	switch {
+	case route == RouteSubmit && n > 64:
+		name, msg = "serialNumber", "must be 1 to 64 characters"
+	case (route == RouteGetInstruction || route == RouteCancelInstruction) && n > 36:
+		name, msg = "refundInstructionId", "must be 1 to 36 characters"
+	case route == RouteGetRefund && n != 10:
+		name, msg = "refundId", "must be exactly 10 characters"
+	default:
+		return nil
+	}
+	return httpapi.Problem("", payroc.CodeBadRequest,
+		"One or more validation errors occurred, see error section for more info",
+		payroc.FieldError{Parameter: name, Message: msg})
+}
+
 // submit is POST /devices/{serialNumber}/refund-instructions. The checks run in this order: Idempotency-Key
 // present (400 idempotency-key-missing) and a UUID v4 (400 bad-request), a JSON body (415), the body valid
 // (400 with errors[]), the device known (404), the terminal the device's (400), then the key's replay rule
@@ -49,7 +83,7 @@ func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" {
 		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing,
-			"The Idempotency-Key header is required on this request",
+			"An 'Idempotency-Key' must be supplied for this request",
 			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"}))
 		return
 	}
@@ -100,7 +134,7 @@ func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string
 		if !bytes.Equal(in.canon, canon) {
 			s.mu.Unlock()
 			httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse,
-				"The Idempotency-Key is already used by a different request",
+				"'Idempotency-Key' is already in use against a different request",
 				payroc.FieldError{Parameter: "Idempotency-Key", Message: "was used with another request body or device"}))
 			return
 		}

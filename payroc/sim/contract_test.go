@@ -67,6 +67,7 @@ func TestContractEveryStatus(t *testing.T) {
 		status int
 		code   string // problem slug, for errors
 		param  string // errors[0].parameter, when set
+		detail string // the problem's detail, when set (Payroc's own text)
 		check  func(t *testing.T, res *http.Response, b []byte)
 	}
 	with := func(h map[string]string, k, v string) map[string]string {
@@ -138,7 +139,13 @@ func TestContractEveryStatus(t *testing.T) {
 		{name: "get with Accept */* 200", method: "GET", path: "/v1/refunds/" + refundID, header: with(bearer(tok), "Accept", "text/html, */*;q=0.1"), status: 200},
 
 		{name: "Idempotency-Key missing 400", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: with(sh, "Idempotency-Key", ""), body: body(4999),
-			status: 400, code: payroc.CodeIdempotencyKeyMissing, param: "Idempotency-Key"},
+			status: 400, code: payroc.CodeIdempotencyKeyMissing, param: "Idempotency-Key", detail: "An 'Idempotency-Key' must be supplied for this request"},
+		{name: "refund id not 10 characters 400", method: "GET", path: "/v1/refunds/" + refundID + "X", header: bearer(tok), status: 400, code: payroc.CodeBadRequest, param: "refundId"},
+		{name: "refund id empty-ish 400", method: "GET", path: "/v1/refunds/ABC", header: bearer(tok), status: 400, code: payroc.CodeBadRequest, param: "refundId"},
+		{name: "instruction id over 36 characters GET 400", method: "GET", path: instPath + strings.Repeat("a", 37), header: bearer(tok), status: 400, code: payroc.CodeBadRequest, param: "refundInstructionId"},
+		{name: "instruction id over 36 characters DELETE 400", method: "DELETE", path: instPath + strings.Repeat("a", 37), header: bearer(tok), status: 400, code: payroc.CodeBadRequest, param: "refundInstructionId"},
+		{name: "serial number over 64 characters 400", method: "POST", path: "/v1/devices/" + strings.Repeat("1", 65) + "/refund-instructions", header: sh, body: body(4999),
+			status: 400, code: payroc.CodeBadRequest, param: "serialNumber"},
 		{name: "Idempotency-Key not a UUID v4 400", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: with(sh, "Idempotency-Key", "order-1001"), body: body(4999),
 			status: 400, code: payroc.CodeBadRequest, param: "Idempotency-Key"},
 		{name: "amount with decimals 400", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: sh,
@@ -181,7 +188,7 @@ func TestContractEveryStatus(t *testing.T) {
 		{name: "Accept json q=0 406", method: "GET", path: "/v1/refunds/" + refundID, header: with(bearer(tok), "Accept", "application/json;q=0, text/plain"), status: 406, code: payroc.CodeNotAcceptable},
 
 		{name: "Idempotency-Key reused with another body 409", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: submitHeaders(tok, usedKey), body: body(5000),
-			status: 409, code: payroc.CodeIdempotencyKeyInUse, param: "Idempotency-Key"},
+			status: 409, code: payroc.CodeIdempotencyKeyInUse, param: "Idempotency-Key", detail: "'Idempotency-Key' is already in use against a different request"},
 		{name: "cancel completed 409 with the refund link", method: "DELETE", path: instPath + completed.RefundInstructionID, header: bearer(tok), status: 409, code: payroc.CodeCannotBeCanceled, param: "refundInstructionId",
 			check: func(t *testing.T, res *http.Response, b []byte) {
 				p := payroc.ParseProblem(res.StatusCode, nil, b)
@@ -259,6 +266,9 @@ func TestContractEveryStatus(t *testing.T) {
 				}
 				if !strings.HasPrefix(p.Type, payroc.ProblemTypeBase+"#") {
 					t.Errorf("type %q", p.Type)
+				}
+				if c.detail != "" && p.Detail != c.detail {
+					t.Errorf("detail %q, want %q", p.Detail, c.detail)
 				}
 				if c.param != "" && (len(p.Errors) == 0 || p.Errors[0].Parameter != c.param) {
 					t.Errorf("errors %+v, want parameter %q", p.Errors, c.param)

@@ -17,10 +17,12 @@
 //     DELETE /v1/refund-instructions/{id} → 204, or 409 cannot-be-canceled; GET /v1/refunds/{refundId} → 200.
 //     The same paths also answer without /v1 (Payroc's SDKs with a single base URL drop it); links always
 //     point under /v1 on the origin the request came in on.
-//   - Errors are application/problem+json in Payroc's shape: 400 bad-request (errors[] names the fields) and
-//     idempotency-key-missing, 401 not-authorized (bearer missing, invalid or expired), 404 not-found, 405,
+//   - Errors are application/problem+json in Payroc's shape: 400 bad-request (errors[] names the fields,
+//     including a path id outside the spec's lengths: serialNumber 1–64, refundInstructionId 1–36, refundId
+//     exactly 10) and idempotency-key-missing, 401 not-authorized (bearer missing, invalid or expired), 404 not-found, 405,
 //     406 not-acceptable (Accept excludes JSON), 409 idempotency-key-in-use and cannot-be-canceled (with the
-//     refund link when completed), 415 unsupported-media-type, 503 when closed or full.
+//     refund link when completed), 415 unsupported-media-type, 503 when closed (every refund endpoint,
+//     once Close has answered the held long-polls) or full.
 //
 // Devices: 1850010868 on terminal 1234001 and 1850010869 on 1234002, plus Config.ExtraDevices
 // (1850020001, 1850020002, … on 1234001). A submit whose processingTerminalId is not the device's is a 400

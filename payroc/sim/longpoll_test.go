@@ -156,6 +156,54 @@ func TestCloseReleasesHeldPolls(t *testing.T) {
 	goleak.VerifyNone(t)
 }
 
+// TestClosedSimulatorAnswers503: after Close every refund endpoint is a 503, as documented. A GET of an
+// instruction still inProgress must not answer 200 at once (unheld), which would spin a long-polling client,
+// and a DELETE must not claim the instruction cannot be canceled.
+func TestClosedSimulatorAnswers503(t *testing.T) {
+	e := start(t, slow)
+	tok := e.token(t)
+	ri, err := e.client.Submit(t.Context(), "1850010868", request(4903), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Finish(mustSubmit(t, e, 4999).RefundInstructionID, payroc.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Close()
+	for _, c := range []struct{ name, method, path string }{
+		{"get in progress", "GET", "/v1/refund-instructions/" + ri.RefundInstructionID},
+		{"cancel in progress", "DELETE", "/v1/refund-instructions/" + ri.RefundInstructionID},
+		{"get refund", "GET", "/v1/refunds/CD3HN88U9F"},
+		{"submit", "POST", "/v1/devices/1850010868/refund-instructions"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, b := bearer(tok), ""
+			if c.method == "POST" {
+				h, b = submitHeaders(tok, payroc.NewIdempotencyKey()), body(4999)
+			}
+			res, got := e.do(t, c.method, c.path, h, b)
+			if res.StatusCode != 503 || res.Header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("%d %s, want a 503 problem", res.StatusCode, got)
+			}
+		})
+	}
+	// The client sees a retryable error, not a status to act on.
+	_, err = e.client.Cancel(t.Context(), ri.RefundInstructionID)
+	var pe *payroc.Error
+	if !errors.As(err, &pe) || pe.Status != 503 || !pe.Retryable() {
+		t.Fatalf("cancel after Close: %v", err)
+	}
+}
+
+func mustSubmit(t *testing.T, e *env, amount int64) *payroc.RefundInstruction {
+	t.Helper()
+	ri, err := e.client.Submit(t.Context(), "1850010868", request(amount), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ri
+}
+
 // TestSlowOutcomeNeedsASecondPoll: amount 04 never completes inside a poll's first hold, however late
 // that poll starts.
 func TestSlowOutcomeNeedsASecondPoll(t *testing.T) {

@@ -164,6 +164,12 @@ func (s *Simulator) Close() {
 	}
 }
 
+func (s *Simulator) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 func (s *Simulator) now() time.Time { return s.cfg.Now() }
 
 // ServeHTTP serves identity (POST /authorize, also /v1/authorize), the four refund endpoints under /v1 and at
