@@ -197,9 +197,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = 499 // the client left before an answer
 		}
 		s.metrics.observeRequest(route, status)
-		lvl := slog.LevelInfo
-		if route == "static" || route == "healthz" || route == "metrics" || route == "readyz" {
-			lvl = slog.LevelDebug
+		// Successful API calls are already in the audit lines (submit, cancel, final outcome) and the metrics;
+		// a line for each of them (every long-poll of every open watch) would bury the refusals and failures,
+		// which stay at Info. Static and operations requests are Debug too.
+		lvl := slog.LevelDebug
+		if status >= 400 || route == "lane" || route == "dev_token" || route == "admin" {
+			lvl = slog.LevelInfo
 		}
 		s.logAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("route", route), slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
