@@ -60,6 +60,7 @@ type options struct {
 	addr, web, publicURL, devices, allowOrigin string
 	maxAmount                                  int64
 	rate                                       float64
+	maxPolls                                   int
 	simulate                                   bool
 	simAddr                                    string
 	simDelay, simHold, simTimeout, simTokenTTL time.Duration
@@ -102,6 +103,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.Int64Var(&o.maxAmount, "max-amount", 0, "global cap per refund in minor units, on top of each lane token's own (0: none)")
 	fs.StringVar(&o.allowOrigin, "allow-origin", "", "origins allowed to call the API cross-origin, comma-separated: `URL,...` (default none: same-origin only)")
 	fs.Float64Var(&o.rate, "rate", 20, "requests per second per lane token (burst 3×); negative disables the limit")
+	fs.IntVar(&o.maxPolls, "max-polls", 64, "status long-polls one lane may hold open at once; negative: no cap")
 	fs.BoolVar(&o.simulate, "simulate", false, "use the embedded simulator as upstream (the default when PAYROC_API_KEY is unset)")
 	fs.StringVar(&o.simAddr, "sim-addr", "", "also serve the simulator's Payroc API (/authorize, /v1/..., the root) and its /sim/ test controls on `HOST:PORT`")
 	fs.DurationVar(&o.simDelay, "sim-delay", sim.DefaultDelay, "how long a simulated device takes to finish")
@@ -144,7 +146,7 @@ func (o *options) serve(ctx context.Context, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := server.Config{
-		Addr: o.addr, WebDir: o.web, PublicURL: o.publicURL, MaxAmount: o.maxAmount, Rate: o.rate,
+		Addr: o.addr, WebDir: o.web, PublicURL: o.publicURL, MaxAmount: o.maxAmount, Rate: o.rate, MaxPollsPerLane: o.maxPolls,
 		Simulate: o.simulate, TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, ShutdownGrace: o.grace,
 		BusyTimeout: o.busyTimeout, AdminKey: getenv("PROXY_ADMIN_KEY"), Logger: logger, Version: versionString(),
 	}

@@ -221,6 +221,13 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 		writeProblem(w, notFound())
 		return
 	}
+	if !s.polls.acquire(c.Lane, s.cfg.MaxPollsPerLane) {
+		e := problem(payroc.CodeRateLimited, "Too many status requests are open for this lane; wait for one to answer")
+		e.RetryAfter = time.Second
+		writeProblem(w, e)
+		return
+	}
+	defer s.polls.release(c.Lane)
 	s.metrics.longPolls.Inc()
 	defer s.metrics.longPolls.Dec()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PollTimeout)

@@ -43,6 +43,9 @@ type Config struct {
 	AllowOrigins []string
 	// Rate is the requests per second allowed per lane token, with a burst of 3×Rate (0: 20; <0: no limit).
 	Rate float64
+	// MaxPollsPerLane caps the status long-polls one lane holds open at once (0: 64; <0: no cap). A till
+	// watches one or two refunds; without a cap one token could hold Rate×60 s of upstream connections.
+	MaxPollsPerLane int
 
 	// Simulate marks the upstream as the simulator: it enables GET /dev/token and a random lane-token
 	// secret when TokenSecrets is empty.
@@ -102,6 +105,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Rate == 0 {
 		c.Rate = 20
+	}
+	if c.MaxPollsPerLane == 0 {
+		c.MaxPollsPerLane = 64
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 75 * time.Second

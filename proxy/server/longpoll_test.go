@@ -188,3 +188,51 @@ func TestProxySlowUpstreamAnswersOutliveWriteTimeout(t *testing.T) {
 		t.Fatalf("cancel: %d %s", res.StatusCode, b)
 	}
 }
+
+// One lane holds at most MaxPollsPerLane status long-polls open: the next is a 429 rate-limited with
+// Retry-After, answered at once without reaching upstream; a renewed token of the same lane shares the
+// count; another lane is not affected; a slot comes back when a poll ends.
+func TestProxyCapsOpenLongPollsPerLane(t *testing.T) {
+	noLeaks(t)
+	h := newHarness(t, func(s *sim.Config, c *server.Config) { s.Hold = 20 * time.Second; c.MaxPollsPerLane = 2 })
+	tok := h.token("front-1", 100000)
+	inst, _ := h.mustSubmit(tok, "1850010868", 403, "") // never finishes on its own
+	id := inst.RefundInstructionID
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := h.startPoll(ctx, tok, id)
+	second := h.startPoll(ctx, h.token("front-1", 100000), id) // a renewed token of the same lane
+	eventually(t, 5*time.Second, "two long-polls held upstream", func() bool { return h.heldPolls() == 2 })
+
+	before := h.upstreamTotal()
+	res, b := h.do("GET", "/v1/refund-instructions/"+id, tok, nil, nil)
+	problemOf(t, res, b, 429, "rate-limited")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After on the refused poll")
+	}
+	if after := h.upstreamTotal(); after != before {
+		t.Fatalf("%d request(s) reached upstream", after-before)
+	}
+
+	// Another lane's poll of its own instruction is not counted against front-1.
+	other := h.token("front-2", 100000, "1850010869")
+	inst2, _ := h.mustSubmit(other, "1850010869", 403, "")
+	third := h.startPoll(ctx, other, inst2.RefundInstructionID)
+	eventually(t, 5*time.Second, "front-2's long-poll held upstream", func() bool { return h.heldPolls() == 3 })
+
+	// Ending the instruction answers the two held polls; front-1 may poll again.
+	if err := h.sim.Finish(id, payroc.StatusCanceled); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan pollResult{first, second} {
+		if r := <-ch; r.status != 200 {
+			t.Fatalf("held poll: %v", r)
+		}
+	}
+	if res, b := h.do("GET", "/v1/refund-instructions/"+id, tok, nil, nil); res.StatusCode != 200 {
+		t.Fatalf("poll after the slots came back: %d %s", res.StatusCode, b)
+	}
+	cancel()
+	<-third
+	_ = h.sim.Finish(inst2.RefundInstructionID, payroc.StatusCanceled)
+}

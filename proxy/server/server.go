@@ -32,6 +32,7 @@ type Server struct {
 	metrics    *metrics
 	static     *static
 	links      linkRewriter
+	polls      pollCounter
 
 	devices      map[string]Device
 	allowOrigins map[string]bool
