@@ -340,18 +340,8 @@ func (w *memberWalk) value(sh *shape) bool {
 			if !w.value(elem) {
 				return false
 			}
-			w.space()
-			if w.i >= len(w.b) {
-				return false
-			}
-			switch w.b[w.i] {
-			case ',':
-				w.i++
-			case ']':
-				w.i++
-				return true
-			default:
-				return false
+			if done, ok := w.after(']'); done || !ok {
+				return ok
 			}
 		}
 	case '"':
@@ -430,18 +420,26 @@ func (w *memberWalk) object(sh *shape) bool {
 		if !w.value(next) {
 			return false
 		}
-		w.space()
-		if w.i >= len(w.b) {
-			return false
-		}
-		switch w.b[w.i] {
-		case ',':
-			w.i++
-		case '}':
-			w.i++
-			return true
-		default:
-			return false
+		if done, ok := w.after('}'); done || !ok {
+			return ok
 		}
 	}
+}
+
+// after reads what follows a member or element: a comma (more to come), or close (done); anything else is
+// not ok.
+func (w *memberWalk) after(close byte) (done, ok bool) {
+	w.space()
+	if w.i >= len(w.b) {
+		return false, false
+	}
+	switch w.b[w.i] {
+	case ',':
+		w.i++
+		return false, true
+	case close:
+		w.i++
+		return true, true
+	}
+	return false, false
 }

@@ -39,71 +39,6 @@ func BenchmarkProxyGetRefund(b *testing.B) {
 	}
 }
 
-// BenchmarkProxySubmitGet is P3's unit (a submit, then GETs until final) one at a time, through the proxy and
-// through a bare httputil.ReverseProxy in front of the same simulator, to see the proxy's per-request cost
-// (with -cpuprofile) without the whole bench suite.
-func BenchmarkProxySubmitGet(b *testing.B) {
-	s := sim.New(sim.Config{APIKey: testAPIKey, Delay: time.Nanosecond, Hold: 10 * time.Second, Timeout: time.Minute,
-		ExtraDevices: 4, MaxInstructions: 1 << 20})
-	simSrv := httptest.NewServer(s)
-	b.Cleanup(simSrv.Close)
-	b.Cleanup(s.Close)
-	var devices []server.Device
-	for _, d := range s.Devices() {
-		devices = append(devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID})
-	}
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { devNull.Close() })
-	p, err := server.New(server.Config{APIURL: simSrv.URL + "/v1", IdentityURL: simSrv.URL, APIKey: testAPIKey,
-		TokenSecrets: [][]byte{[]byte(testSecret)}, Devices: devices, WebDir: b.TempDir(), Rate: 100_000,
-		Logger: slog.New(slog.NewJSONHandler(devNull, &slog.HandlerOptions{Level: slog.LevelInfo})), Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(p.Close)
-	proxySrv := httptest.NewServer(p)
-	b.Cleanup(proxySrv.Close)
-	u, _ := url.Parse(simSrv.URL)
-	bareSrv := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }})
-	b.Cleanup(bareSrv.Close)
-	keys, _ := lane.NewKeyring([][]byte{[]byte(testSecret)})
-	serial, terminal := devices[2].Serial, devices[2].TerminalID
-	tok, _, err := keys.Issue(lane.Spec{Lane: "bench-1", Devices: []string{serial}, MaxAmount: 10_000_000, TTL: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	clients := map[string]*payroc.Client{
-		"proxy": {BaseURL: proxySrv.URL + "/v1", Doer: payroc.HTTPDoer{Client: hc}, Tokens: payroc.NewStaticToken(tok, nil)},
-		"bare": {BaseURL: bareSrv.URL + "/v1", Doer: payroc.HTTPDoer{Client: hc},
-			Tokens: &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: bareSrv.URL, APIKey: testAPIKey, Doer: payroc.HTTPDoer{Client: hc}}).Mint}},
-	}
-	for _, side := range []string{"proxy", "bare"} {
-		b.Run(side, func(b *testing.B) {
-			c := clients[side]
-			ctx := context.Background()
-			n := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				n++
-				order := fmt.Sprintf("ORDER-%d", n)
-				inst, err := c.Submit(ctx, serial, &payroc.RefundInstructionRequest{ProcessingTerminalID: terminal,
-					Order:    payroc.RefundOrder{OrderID: order, Description: "Refund for " + order, Amount: 1000, Currency: "USD"},
-					Operator: "cashier-1"}, "")
-				for err == nil && !inst.Status.Final() {
-					inst, err = c.Instruction(ctx, inst.RefundInstructionID)
-				}
-				if err != nil || inst.Status != payroc.StatusCompleted {
-					b.Fatalf("%s: %v %v", side, inst, err)
-				}
-			}
-		})
-	}
-}
-
 // memTransport answers upstream calls by calling h in memory: no sockets, so a benchmark sees handler CPU only.
 type memTransport struct{ h http.Handler }
 
@@ -134,9 +69,10 @@ func memDoer(h http.Handler) payroc.Doer {
 	})
 }
 
-// BenchmarkProxyHandler is BenchmarkProxySubmitGet without sockets: the browser's client, the proxy (or the bare
-// ReverseProxy) and the simulator call each other in memory, so the difference between the two is the proxy's
-// own CPU per submit+get, with little noise.
+// BenchmarkProxyHandler is P3's unit (a submit, then GETs until final; `make bench` measures it over loopback)
+// without sockets: the browser's client, the proxy (or a bare httputil.ReverseProxy) and the simulator call
+// each other in memory, so the difference between the two sides is the proxy's own CPU per submit+get, with
+// little noise. Use it with -cpuprofile.
 func BenchmarkProxyHandler(b *testing.B) {
 	s := sim.New(sim.Config{APIKey: testAPIKey, Delay: time.Nanosecond, Hold: 10 * time.Second, Timeout: time.Minute,
 		ExtraDevices: 4, MaxInstructions: 1 << 20})
