@@ -28,6 +28,7 @@ const (
 	CodeLaneTokenMissing    = "lane-token-missing"
 	CodeLaneTokenInvalid    = "lane-token-invalid"
 	CodeLaneTokenExpired    = "lane-token-expired"
+	CodeLaneTokenRevoked    = "lane-token-revoked"
 	CodeOutOfScope          = "out-of-scope"
 	CodeMethodNotAllowed    = "method-not-allowed"
 	CodeDeviceBusy          = "device-busy"
@@ -36,6 +37,7 @@ const (
 	CodeUpstreamError       = "upstream-error"
 	CodeIdentityUnavailable = "identity-unavailable"
 	CodeUpstreamTimeout     = "upstream-timeout"
+	CodeStateUnavailable    = "state-unavailable"
 
 	// Local: nothing reached a server, or no answer came back.
 	CodeInvalidRequest = "invalid-request" // validation failed before sending; Errors names the fields
@@ -53,9 +55,9 @@ var codeStatus = map[string]int{
 	CodeBadRequest: 400, CodeIdempotencyKeyMissing: 400, CodeNotAuthorized: 401, CodeForbidden: 403,
 	CodeNotFound: 404, CodeNotAcceptable: 406, CodeCannotBeCanceled: 409, CodeIdempotencyKeyInUse: 409,
 	CodeUnsupportedMediaType: 415, CodeAPIError: 500,
-	CodeLaneTokenMissing: 401, CodeLaneTokenInvalid: 401, CodeLaneTokenExpired: 401, CodeOutOfScope: 403,
-	CodeMethodNotAllowed: 405, CodeDeviceBusy: 409, CodePayloadTooLarge: 413, CodeRateLimited: 429,
-	CodeUpstreamError: 502, CodeIdentityUnavailable: 503, CodeUpstreamTimeout: 504,
+	CodeLaneTokenMissing: 401, CodeLaneTokenInvalid: 401, CodeLaneTokenExpired: 401, CodeLaneTokenRevoked: 401,
+	CodeOutOfScope: 403, CodeMethodNotAllowed: 405, CodeDeviceBusy: 409, CodePayloadTooLarge: 413, CodeRateLimited: 429,
+	CodeUpstreamError: 502, CodeIdentityUnavailable: 503, CodeUpstreamTimeout: 504, CodeStateUnavailable: 503,
 	CodeInvalidRequest: 0, CodeNetworkError: 0, CodeModuleExited: 0, CodeInternalError: 0,
 }
 
@@ -73,11 +75,11 @@ var codeTitle = map[string]string{
 	CodeIdempotencyKeyInUse: "Idempotency-Key in use", CodeUnsupportedMediaType: "Unsupported media type",
 	CodeAPIError:         "Api error",
 	CodeLaneTokenMissing: "Lane token missing", CodeLaneTokenInvalid: "Lane token invalid",
-	CodeLaneTokenExpired: "Lane token expired", CodeOutOfScope: "Out of scope",
-	CodeMethodNotAllowed: "Method not allowed", CodeDeviceBusy: "Device busy",
+	CodeLaneTokenExpired: "Lane token expired", CodeLaneTokenRevoked: "Lane token revoked",
+	CodeOutOfScope: "Out of scope", CodeMethodNotAllowed: "Method not allowed", CodeDeviceBusy: "Device busy",
 	CodePayloadTooLarge: "Payload too large", CodeRateLimited: "Rate limited",
 	CodeUpstreamError: "Upstream error", CodeIdentityUnavailable: "Identity unavailable",
-	CodeUpstreamTimeout: "Upstream timeout", CodeInvalidRequest: "Invalid request",
+	CodeUpstreamTimeout: "Upstream timeout", CodeStateUnavailable: "State unavailable", CodeInvalidRequest: "Invalid request",
 	CodeNetworkError: "Network error", CodeModuleExited: "Module exited", CodeInternalError: "Internal error",
 }
 

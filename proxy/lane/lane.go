@@ -107,6 +107,19 @@ func (c *Claims) Check() error {
 	if c.ExpiresAt <= c.IssuedAt {
 		return errors.New("expiresAt: must be after issuedAt")
 	}
+	// No token lives longer than MaxTTL: a revocation that lasts MaxTTL from now then outlives any token.
+	if c.ExpiresAt-c.IssuedAt > int64(MaxTTL/time.Second) {
+		return fmt.Errorf("expiresAt: at most %s after issuedAt", MaxTTL)
+	}
+	return nil
+}
+
+// CheckTokenID accepts a token id as a client may send it back (DELETE /admin/lane-tokens/{tokenId}): 1–64
+// characters of letters, digits, '.', '_' and '-' (NewID makes 16 hex digits).
+func CheckTokenID(id string) error {
+	if err := CheckLaneID(id); err != nil {
+		return errors.New("tokenId: must be 1 to 64 letters, digits, '.', '_' or '-'")
+	}
 	return nil
 }
 

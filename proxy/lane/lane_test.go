@@ -57,8 +57,12 @@ func TestLaneVerifyRefusals(t *testing.T) {
 	flipped := good[:dot+1] + base64.RawURLEncoding.EncodeToString(sig)
 	// A token with claims that fail Check, properly signed.
 	bad, _ := k.Sign(&Claims{ID: "x", Lane: "l", Devices: []string{"1850010868"}, MaxAmount: 0, Currency: "USD", IssuedAt: 1, ExpiresAt: now.Add(time.Hour).Unix()})
+	// Signed, valid but for a lifetime over MaxTTL (a revocation lasts MaxTTL, so no token may outlive it).
+	long, _ := k.Sign(&Claims{ID: "y", Lane: "l", Devices: []string{"1850010868"}, MaxAmount: 100, Currency: "USD",
+		IssuedAt: now.Unix(), ExpiresAt: now.Add(MaxTTL + time.Second).Unix()})
 	for _, tc := range []struct{ name, tok string }{
 		{"empty", ""},
+		{"lifetime over MaxTTL", long},
 		{"garbage", "hello"},
 		{"no signature", good[:dot]},
 		{"flipped signature bit", flipped},

@@ -30,6 +30,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*lane.Cla
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy", error="invalid_token"`)
 		return nil, problem(payroc.CodeLaneTokenInvalid, "The lane token is not one this proxy issued")
 	}
+	if perr := s.checkRevoked(w, r, c); perr != nil {
+		return nil, perr
+	}
 	if sw, ok := w.(*statusWriter); ok {
 		sw.tokenID = c.ID
 	}

@@ -58,8 +58,12 @@ type Config struct {
 	APIKey string
 	// TokenSecrets sign (the first) and verify (all) lane tokens; each at least 32 bytes.
 	TokenSecrets [][]byte
-	// AdminKey, when set (at least 32 bytes), enables POST /admin/lane-tokens for Bearer AdminKey.
+	// AdminKey, when set (at least 32 bytes), enables POST /admin/lane-tokens (issue) and
+	// DELETE /admin/lane-tokens/{tokenId} (revoke) for Bearer AdminKey.
 	AdminKey string
+	// Revocations lists the lane tokens revoked before their expiry (nil: NewMemoryRevocations, this
+	// process only; several instances need a shared list).
+	Revocations Revocations
 
 	// PollTimeout bounds one upstream long-poll GET of an instruction (default 75s: above Payroc's 60 s hold).
 	PollTimeout time.Duration
@@ -138,6 +142,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Revocations == nil {
+		c.Revocations = NewMemoryRevocations(c.Now, c.MaxEntries)
 	}
 	if c.Version == "" {
 		c.Version = "dev"

@@ -23,6 +23,7 @@ type metrics struct {
 	mintTime  prometheus.Histogram
 	longPolls prometheus.Gauge
 	issued    *prometheus.CounterVec
+	revoked   prometheus.Counter
 
 	// Children resolved once, as they first come (a series appears only once used, as before), so a request
 	// costs no label hashing: upstreamBy by route, requestsBy by route and status (a few dozen pairs ever).
@@ -64,8 +65,12 @@ func newMetrics(busy func() float64) *metrics {
 			Name: "payroc_proxy_lane_tokens_issued_total",
 			Help: "Lane tokens issued, by where (dev, admin).",
 		}, []string{"via"}),
+		revoked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payroc_proxy_lane_tokens_revoked_total",
+			Help: "Lane token revocations recorded (DELETE /admin/lane-tokens/{tokenId}).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.mints, m.mintTime, m.longPolls, m.issued,
+	m.reg.MustRegister(m.requests, m.upstream, m.mints, m.mintTime, m.longPolls, m.issued, m.revoked,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "payroc_proxy_busy_devices",
 			Help: "Devices with a refund in flight.",

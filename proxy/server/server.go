@@ -229,6 +229,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/admin/lane-tokens" && s.cfg.AdminKey != "":
 		route = "admin"
 		s.serveAdmin(sw, r)
+	case strings.HasPrefix(p, "/admin/lane-tokens/") && s.cfg.AdminKey != "":
+		route = "admin"
+		s.serveRevoke(sw, r)
 	case p == "/healthz":
 		route = "healthz"
 		s.serveHealth(sw, r)
