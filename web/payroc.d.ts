@@ -277,9 +277,9 @@ export type PayrocCode =
 
 /** The proxy's problem slugs. */
 export type ProxyCode =
-  | 'lane-token-missing' | 'lane-token-invalid' | 'lane-token-expired' | 'out-of-scope' | 'method-not-allowed'
-  | 'device-busy' | 'payload-too-large' | 'rate-limited' | 'upstream-error' | 'identity-unavailable'
-  | 'upstream-timeout';
+  | 'lane-token-missing' | 'lane-token-invalid' | 'lane-token-expired' | 'lane-token-revoked' | 'out-of-scope'
+  | 'method-not-allowed' | 'device-busy' | 'payload-too-large' | 'rate-limited' | 'upstream-error'
+  | 'identity-unavailable' | 'upstream-timeout' | 'state-unavailable';
 
 /**
  * Local codes: invalid-request (refused before sending; problem.errors[] names the fields), network-error
