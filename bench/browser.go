@@ -58,11 +58,6 @@ func assembleWeb(dir, minDir string) error {
 	})
 }
 
-// evalNumber evaluates a JavaScript expression that yields a number in the tab.
-func evalNumber(ctx context.Context, expr string) (float64, error) {
-	return chromedp.Run(ctx, chromedp.Evaluate[float64](expr, chromedp.EvalAwaitPromise))
-}
-
 // pageTime polls the page for window.benchLoaded (performance.now() when the module was ready) and fails with
 // window.benchError when the page reports one.
 func pageTime(ctx context.Context, d time.Duration) (time.Duration, error) {

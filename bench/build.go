@@ -10,19 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/andybalholm/brotli"
-)
 
-// goTool is the go command: the one on PATH, else the toolchain's.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
+	"github.com/posrefund/cloud/internal/gotool"
+)
 
 // wasmSizes are a module's sizes as served: raw, and the precompressed siblings the proxy sends.
 type wasmSizes struct {
@@ -35,13 +28,13 @@ type wasmSizes struct {
 func buildMinimalWasm(ctx context.Context, dir string) error {
 	root := moduleRoot()
 	out := filepath.Join(dir, "min.wasm")
-	build := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./bench/minwasm")
+	build := exec.CommandContext(ctx, gotool.Path(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./bench/minwasm")
 	build.Dir = root
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if b, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the minimal wasm: %v\n%s", err, b)
 	}
-	comp := exec.CommandContext(ctx, goTool(), "run", "./internal/cmd/precompress", out)
+	comp := exec.CommandContext(ctx, gotool.Path(), "run", "./internal/cmd/precompress", out)
 	comp.Dir = root
 	if b, err := comp.CombinedOutput(); err != nil {
 		return fmt.Errorf("compressing the minimal wasm: %v\n%s", err, b)

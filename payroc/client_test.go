@@ -378,8 +378,9 @@ func TestClientRunRefundResubmitsOnceWhenTheWatchedInstructionIsForgotten(t *tes
 	if err != nil {
 		t.Fatal(err)
 	}
-	if posts.Load() != 2 || <-keys != <-keys {
-		t.Errorf("%d submits; want 2 with one key", posts.Load())
+	first, second := <-keys, <-keys
+	if posts.Load() != 2 || first != second {
+		t.Errorf("%d submits with keys %q and %q; want 2 with one key", posts.Load(), first, second)
 	}
 	if res.Outcome != OutcomeApproved || len(seen) != 2 || seen[0] != StatusInProgress || seen[1] != StatusCompleted {
 		t.Errorf("outcome %s, onStatus saw %v; want approved after [inProgress completed]", res.Outcome, seen)

@@ -42,6 +42,7 @@ func TestMakePromiseRecoversPanics(t *testing.T) {
 			p := makePromise(js.Undefined(), func(context.Context) (string, error) {
 				if tt.panic == nil {
 					var m map[string]int
+					//lint:ignore SA5000 the runtime panic is the case under test
 					m["x"] = 1
 				}
 				panic(tt.panic)

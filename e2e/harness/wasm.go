@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/posrefund/cloud/internal/gotool"
 )
 
 // ModuleRoot returns the folder holding go.mod, searching up from the working directory (a test runs in its
@@ -35,14 +36,6 @@ func ModuleRoot() string {
 	}
 }
 
-// goTool returns the go command: the one on PATH, else the toolchain this binary was built with.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 // BuildWasm does what `make wasm` does, in root (the module folder): builds ./wasm for js/wasm into
 // web/payroc.wasm with -trimpath -ldflags='-s -w', copies the toolchain's wasm_exec.js to web/, and writes
 // the brotli and gzip copies with internal/cmd/precompress. The build cache makes a repeat run cheap; the
@@ -52,7 +45,7 @@ func BuildWasm(ctx context.Context, root string) error {
 		return errors.New("harness: BuildWasm needs the module folder")
 	}
 	web := filepath.Join(root, "web")
-	goCmd := goTool()
+	goCmd := gotool.Path()
 	tmp, err := os.CreateTemp(web, ".payroc.wasm.*")
 	if err != nil {
 		return fmt.Errorf("harness: %w", err)

@@ -177,7 +177,7 @@ func (c *Config) check() error {
 		return errors.New("-tls-cert and -tls-key go together")
 	}
 	if len(c.Devices) == 0 {
-		return errors.New("no devices: give -devices SERIAL=TERMINAL[=LABEL],...")
+		return errors.New("no devices: give -devices SERIAL=TERMINAL[=LABEL][,SERIAL=TERMINAL...]")
 	}
 	seen := map[string]bool{}
 	for _, d := range c.Devices {

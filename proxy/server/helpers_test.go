@@ -407,14 +407,3 @@ func (h *harness) restart() {
 	h.client.CloseIdleConnections()
 	h.start()
 }
-
-// upstreamSubmits returns the bodies of the submits that reached the simulator, in order.
-func (h *harness) upstreamSubmits() [][]byte {
-	var out [][]byte
-	for _, r := range h.rec.requests() {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/refund-instructions") {
-			out = append(out, r.Body)
-		}
-	}
-	return out
-}
