@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -135,133 +136,39 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	return o, 0
 }
 
+// serve runs the proxy until ctx ends: configuration errors exit 2 before anything listens, a failure while
+// serving exits 1.
 func (o *options) serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "proxy: "+format+"\n", a...)
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return fail("-log-level %q: use debug, info, warn or error", o.logLevel)
+	logger, err := o.logger(stderr)
+	if err != nil {
+		return fail(err)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := server.Config{
-		Addr: o.addr, WebDir: o.web, PublicURL: o.publicURL, MaxAmount: o.maxAmount, Rate: o.rate, MaxPollsPerLane: o.maxPolls,
-		Simulate: o.simulate, TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, ShutdownGrace: o.grace,
-		BusyTimeout: o.busyTimeout, AdminKey: getenv("PROXY_ADMIN_KEY"), Logger: logger, Version: versionString(),
+	cfg, err := o.config(getenv, logger)
+	if err != nil {
+		return fail(err)
 	}
-	if o.rate == 0 {
-		return fail("-rate 0 would refuse everything: give a positive rate, or a negative one for no limit")
+	up, err := o.upstream(getenv, logger)
+	if err != nil {
+		return fail(err)
 	}
-	if o.allowOrigin != "" {
-		for _, s := range strings.Split(o.allowOrigin, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				cfg.AllowOrigins = append(cfg.AllowOrigins, strings.TrimRight(s, "/"))
-			}
-		}
-	}
-	if o.devices != "" {
-		d, err := server.ParseDevices(o.devices)
-		if err != nil {
-			return fail("%v", err)
-		}
-		cfg.Devices = d
-	}
-	if s := getenv("PROXY_TOKEN_SECRET"); s != "" {
-		keys, err := lane.ParseSecrets(s)
-		if err != nil {
-			return fail("%v", err)
-		}
-		cfg.TokenSecrets = keys
-	}
-	mode := ""
-	var simulator *sim.Simulator
-	var simSrv *http.Server
-	if o.simulate {
-		if o.simDelay <= 0 || o.simHold <= 0 || o.simTimeout <= 0 || o.simTokenTTL <= 0 {
-			return fail("-sim-delay, -sim-hold, -sim-timeout and -sim-token-ttl must be positive")
-		}
-		if o.simDevices < 0 || o.simDevices > sim.MaxExtraDevices {
-			return fail("-sim-devices must be between 0 and %d", sim.MaxExtraDevices)
-		}
-		if o.apiURL != "" || o.identityURL != "" {
-			return fail("-api-url and -identity-url need PAYROC_API_KEY (the simulator is the upstream without it)")
-		}
-		simKey := getenv("PAYROC_SIM_API_KEY")
-		if simKey == "" {
-			simKey = sim.DefaultAPIKey
-		}
-		simulator = sim.New(sim.Config{APIKey: simKey, Delay: o.simDelay, Hold: o.simHold, Timeout: o.simTimeout,
-			TokenTTL: o.simTokenTTL, ExtraDevices: o.simDevices, Logger: logger.With("component", "sim")})
-		defer simulator.Close()
-		simAddr := o.simAddr
-		if simAddr == "" {
-			simAddr = "127.0.0.1:0"
-		}
-		l, err := net.Listen("tcp", simAddr)
-		if err != nil {
-			return fail("-sim-addr: %v", err)
-		}
-		simSrv = &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = simSrv.Serve(l) }()
-		base := "http://" + l.Addr().String()
-		cfg.APIURL, cfg.IdentityURL, cfg.APIKey = base+"/v1", base, simKey
-		cfg.PollTimeout = max(75*time.Second, o.simHold+15*time.Second)
-		if cfg.Devices == nil {
-			for _, d := range simulator.Devices() {
-				cfg.Devices = append(cfg.Devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID, Label: d.Label})
-			}
-		}
-		mode = "simulator"
-		if o.simAddr != "" {
-			mode = "simulator at " + base + ", controls at " + base + "/sim/"
-		}
-		if getenv("PAYROC_API_KEY") != "" {
-			logger.Warn("-simulate given: PAYROC_API_KEY is ignored")
-		}
-	} else {
-		switch o.env {
-		case "test":
-			cfg.APIURL, cfg.IdentityURL = payroc.UATAPIURL, payroc.UATIdentityURL
-		case "production":
-			cfg.APIURL, cfg.IdentityURL = payroc.ProductionAPIURL, payroc.ProductionIdentityURL
-		default:
-			return fail("-env %q: use test or production", o.env)
-		}
-		mode = "Payroc " + o.env
-		if o.apiURL != "" {
-			cfg.APIURL = o.apiURL
-			mode = "upstream " + o.apiURL
-		}
-		if o.identityURL != "" {
-			cfg.IdentityURL = o.identityURL
-		}
-		cfg.APIKey = getenv("PAYROC_API_KEY")
-	}
-	defer func() {
-		if simSrv != nil {
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			simulator.Close() // answers held long-polls, so Shutdown need not wait for them
-			_ = simSrv.Shutdown(sctx)
-		}
-	}()
+	defer up.close()
+	up.apply(&cfg)
 	s, err := server.New(cfg)
 	if err != nil {
-		return fail("%v", err)
+		return fail(flagError(err))
 	}
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fail("-addr: %v", err)
-	}
-	scheme := "http"
-	if o.tlsCert != "" {
-		scheme = "https"
+		return fail(fmt.Errorf("-addr: %v", err))
 	}
 	for _, w := range s.Warnings() {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	fmt.Fprintf(stdout, "payroc proxy listening on %s://%s (%s)\n", scheme, l.Addr(), mode)
+	fmt.Fprintf(stdout, "payroc proxy listening on %s://%s (%s)\n", o.scheme(), l.Addr(), up.mode)
 	if o.tlsCert != "" {
 		err = s.ServeTLS(ctx, l, o.tlsCert, o.tlsKey)
 	} else {
@@ -273,6 +180,166 @@ func (o *options) serve(ctx context.Context, getenv func(string) string, stdout,
 	}
 	logger.Info("stopped")
 	return 0
+}
+
+func (o *options) scheme() string {
+	if o.tlsCert != "" {
+		return "https"
+	}
+	return "http"
+}
+
+func (o *options) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: use debug, info, warn or error", o.logLevel)
+	}
+	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// config is the server.Config the flags and the environment describe, upstream aside (see upstream).
+func (o *options) config(getenv func(string) string, logger *slog.Logger) (server.Config, error) {
+	cfg := server.Config{
+		Addr: o.addr, WebDir: o.web, PublicURL: o.publicURL, MaxAmount: o.maxAmount, Rate: o.rate, MaxPollsPerLane: o.maxPolls,
+		Simulate: o.simulate, TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, ShutdownGrace: o.grace,
+		BusyTimeout: o.busyTimeout, AdminKey: getenv("PROXY_ADMIN_KEY"), Logger: logger, Version: versionString(),
+		AllowOrigins: splitList(o.allowOrigin, "/"),
+	}
+	if o.rate == 0 {
+		return cfg, errors.New("-rate 0 would refuse everything: give a positive rate, or a negative one for no limit")
+	}
+	if o.devices != "" {
+		d, err := server.ParseDevices(o.devices)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Devices = d
+	}
+	if s := getenv("PROXY_TOKEN_SECRET"); s != "" {
+		keys, err := lane.ParseSecrets(s)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.TokenSecrets = keys
+	}
+	return cfg, nil
+}
+
+// splitList splits a comma-separated flag value, trimming spaces and then trim from the right of each item.
+func splitList(s, trim string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimRight(strings.TrimSpace(item), trim); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// flagSource names, for each server.Config field main fills, the flag or variable a user sets it with.
+var flagSource = map[string]string{
+	"APIURL": "-api-url", "IdentityURL": "-identity-url", "APIKey": "PAYROC_API_KEY", "PublicURL": "-public-url",
+	"TLSCertFile": "-tls-cert", "TLSKeyFile": "-tls-key", "Devices": "-devices", "MaxAmount": "-max-amount",
+	"AllowOrigins": "-allow-origin", "TokenSecrets": "PROXY_TOKEN_SECRET", "AdminKey": "PROXY_ADMIN_KEY",
+}
+
+// flagError rewrites a server.FieldError to name the flag or environment variable the user sets.
+func flagError(err error) error {
+	var fe *server.FieldError
+	if errors.As(err, &fe) {
+		if name, ok := flagSource[fe.Field]; ok {
+			return fmt.Errorf("%s: %w", name, fe.Err)
+		}
+	}
+	return err
+}
+
+// upstream is where the proxy forwards: Payroc (or -api-url), or the embedded simulator it runs.
+type upstream struct {
+	apiURL, identityURL, apiKey string
+	mode                        string // for the start line
+	pollTimeout                 time.Duration
+	devices                     []server.Device // the simulator's, used when -devices is not given
+	close                       func()
+}
+
+func (u *upstream) apply(cfg *server.Config) {
+	cfg.APIURL, cfg.IdentityURL, cfg.APIKey = u.apiURL, u.identityURL, u.apiKey
+	if u.pollTimeout > 0 {
+		cfg.PollTimeout = u.pollTimeout
+	}
+	if cfg.Devices == nil {
+		cfg.Devices = u.devices
+	}
+}
+
+func (o *options) upstream(getenv func(string) string, logger *slog.Logger) (*upstream, error) {
+	if o.simulate {
+		return o.startSimulator(getenv, logger)
+	}
+	up := &upstream{apiKey: getenv("PAYROC_API_KEY"), mode: "Payroc " + o.env, close: func() {}}
+	switch o.env {
+	case "test":
+		up.apiURL, up.identityURL = payroc.UATAPIURL, payroc.UATIdentityURL
+	case "production":
+		up.apiURL, up.identityURL = payroc.ProductionAPIURL, payroc.ProductionIdentityURL
+	default:
+		return nil, fmt.Errorf("-env %q: use test or production", o.env)
+	}
+	if o.apiURL != "" {
+		up.apiURL, up.mode = o.apiURL, "upstream "+o.apiURL
+	}
+	if o.identityURL != "" {
+		up.identityURL = o.identityURL
+	}
+	return up, nil
+}
+
+// startSimulator checks the -sim-* flags and serves the embedded simulator on -sim-addr (or a free port).
+func (o *options) startSimulator(getenv func(string) string, logger *slog.Logger) (*upstream, error) {
+	if err := o.checkSimFlags(); err != nil {
+		return nil, err
+	}
+	simKey := cmp.Or(getenv("PAYROC_SIM_API_KEY"), sim.DefaultAPIKey)
+	l, err := net.Listen("tcp", cmp.Or(o.simAddr, "127.0.0.1:0"))
+	if err != nil {
+		return nil, fmt.Errorf("-sim-addr: %v", err)
+	}
+	simulator := sim.New(sim.Config{APIKey: simKey, Delay: o.simDelay, Hold: o.simHold, Timeout: o.simTimeout,
+		TokenTTL: o.simTokenTTL, ExtraDevices: o.simDevices, Logger: logger.With("component", "sim")})
+	srv := &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	base := "http://" + l.Addr().String()
+	up := &upstream{apiURL: base + "/v1", identityURL: base, apiKey: simKey, mode: "simulator",
+		pollTimeout: max(75*time.Second, o.simHold+15*time.Second)}
+	for _, d := range simulator.Devices() {
+		up.devices = append(up.devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID, Label: d.Label})
+	}
+	if o.simAddr != "" {
+		up.mode = "simulator at " + base + ", controls at " + base + "/sim/"
+	}
+	up.close = func() {
+		simulator.Close() // answers held long-polls, so Shutdown need not wait for them
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	if getenv("PAYROC_API_KEY") != "" {
+		logger.Warn("-simulate given: PAYROC_API_KEY is ignored")
+	}
+	return up, nil
+}
+
+func (o *options) checkSimFlags() error {
+	switch {
+	case o.simDelay <= 0 || o.simHold <= 0 || o.simTimeout <= 0 || o.simTokenTTL <= 0:
+		return errors.New("-sim-delay, -sim-hold, -sim-timeout and -sim-token-ttl must be positive")
+	case o.simDevices < 0 || o.simDevices > sim.MaxExtraDevices:
+		return fmt.Errorf("-sim-devices must be between 0 and %d", sim.MaxExtraDevices)
+	case o.apiURL != "" || o.identityURL != "":
+		return errors.New("-api-url and -identity-url need PAYROC_API_KEY (the simulator is the upstream without it)")
+	}
+	return nil
 }
 
 // runToken is `proxy token`: print one lane token signed with the first PROXY_TOKEN_SECRET key.
@@ -314,12 +381,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return fail("%v", err)
 	}
-	var serials []string
-	for _, s := range strings.Split(*devices, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			serials = append(serials, s)
-		}
-	}
+	serials := splitList(*devices, "")
 	if len(serials) == 0 {
 		return fail("-devices is required: the serial numbers the token may drive")
 	}

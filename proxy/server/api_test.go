@@ -12,6 +12,8 @@ import (
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestProxyRefundEndToEnd(t *testing.T) {
@@ -585,42 +587,49 @@ func TestProxyConfigRefusedAtStart(t *testing.T) {
 		return server.Config{APIURL: "http://127.0.0.1:1/v1", IdentityURL: "http://127.0.0.1:1", APIKey: "k", WebDir: t.TempDir(),
 			TokenSecrets: [][]byte{[]byte(testSecret)}, Devices: []server.Device{{Serial: "1850010868", TerminalID: "1234001"}}}
 	}
-	if _, err := server.New(base()); err != nil {
-		t.Fatalf("base config: %v", err)
-	}
+	_, err := server.New(base())
+	require.NoError(t, err, "base config")
 	for _, tc := range []struct {
-		name, want string
-		edit       func(*server.Config)
+		name, field string
+		edit        func(*server.Config)
 	}{
-		{"no API key", "PAYROC_API_KEY", func(c *server.Config) { c.APIKey = "" }},
-		{"no devices", "-devices", func(c *server.Config) { c.Devices = nil }},
-		{"device without terminal", "terminal", func(c *server.Config) { c.Devices[0].TerminalID = "" }},
-		{"duplicate device", "twice", func(c *server.Config) { c.Devices = append(c.Devices, c.Devices[0]) }},
-		{"no signing key", "PROXY_TOKEN_SECRET", func(c *server.Config) { c.TokenSecrets = nil }},
-		{"short signing key", "PROXY_TOKEN_SECRET", func(c *server.Config) { c.TokenSecrets = [][]byte{[]byte("short")} }},
-		{"short admin key", "PROXY_ADMIN_KEY", func(c *server.Config) { c.AdminKey = "short" }},
-		{"bad api url", "-api-url", func(c *server.Config) { c.APIURL = "ftp://x" }},
-		{"bad public url", "-public-url", func(c *server.Config) { c.PublicURL = "pos.example" }},
-		{"origin with path", "-allow-origin", func(c *server.Config) { c.AllowOrigins = []string{"https://a.example/x"} }},
-		{"cert without key", "-tls-key", func(c *server.Config) { c.TLSCertFile = "c.pem" }},
-		{"negative max amount", "-max-amount", func(c *server.Config) { c.MaxAmount = -1 }},
+		{"no API key", "APIKey", func(c *server.Config) { c.APIKey = "" }},
+		{"no devices", "Devices", func(c *server.Config) { c.Devices = nil }},
+		{"device without terminal", "Devices", func(c *server.Config) { c.Devices[0].TerminalID = "" }},
+		{"duplicate device", "Devices", func(c *server.Config) { c.Devices = append(c.Devices, c.Devices[0]) }},
+		{"no signing key", "TokenSecrets", func(c *server.Config) { c.TokenSecrets = nil }},
+		{"short signing key", "TokenSecrets", func(c *server.Config) { c.TokenSecrets = [][]byte{[]byte("short")} }},
+		{"short admin key", "AdminKey", func(c *server.Config) { c.AdminKey = "short" }},
+		{"no api url", "APIURL", func(c *server.Config) { c.APIURL = "" }},
+		{"bad api url", "APIURL", func(c *server.Config) { c.APIURL = "ftp://x" }},
+		{"bad identity url", "IdentityURL", func(c *server.Config) { c.IdentityURL = "http://user:pw@x" }},
+		{"bad public url", "PublicURL", func(c *server.Config) { c.PublicURL = "pos.example" }},
+		{"origin with path", "AllowOrigins", func(c *server.Config) { c.AllowOrigins = []string{"https://a.example/x"} }},
+		{"cert without key", "TLSKeyFile", func(c *server.Config) { c.TLSCertFile = "c.pem" }},
+		{"key without cert", "TLSCertFile", func(c *server.Config) { c.TLSKeyFile = "k.pem" }},
+		{"negative max amount", "MaxAmount", func(c *server.Config) { c.MaxAmount = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base()
 			tc.edit(&c)
 			_, err := server.New(c)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("New = %v, want one line naming %s", err, tc.want)
-			}
+			var fe *server.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tc.field, fe.Field)
+			assert.Contains(t, err.Error(), "server.Config."+tc.field)
+			assert.NotContains(t, err.Error(), "\n", "one line")
+			assert.NotContains(t, err.Error(), "pw@", "a password in a URL is redacted")
 		})
 	}
+}
+
+func TestParseDevices(t *testing.T) {
 	devs, err := server.ParseDevices("1850010868=1234001=Front till, 1850010869=1234002")
-	if err != nil || len(devs) != 2 || devs[0].Label != "Front till" || devs[1].TerminalID != "1234002" {
-		t.Fatalf("ParseDevices = %+v, %v", devs, err)
-	}
-	if _, err := server.ParseDevices("1850010868"); err == nil {
-		t.Fatal("a device without terminal was accepted")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []server.Device{{Serial: "1850010868", TerminalID: "1234001", Label: "Front till"},
+		{Serial: "1850010869", TerminalID: "1234002"}}, devs)
+	_, err = server.ParseDevices("1850010868")
+	assert.ErrorContains(t, err, "SERIAL=TERMINAL", "a device without terminal")
 }
 
 func TestProxyHealthAndMetrics(t *testing.T) {

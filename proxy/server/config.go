@@ -23,7 +23,7 @@ type Device struct {
 
 // Config is everything the proxy is told at start. proxy/main.go fills it from flags and the environment;
 // tests and users fill it directly. Zero values take the defaults named on each field; New refuses a
-// configuration that cannot work, with one clear sentence.
+// configuration that cannot work with a *FieldError naming the field.
 type Config struct {
 	// Addr is where ListenAndServe listens (default 127.0.0.1:8080). Serve takes its own listener.
 	Addr string
@@ -151,76 +151,120 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// check reports the first thing wrong, as one sentence naming the flag or variable to fix.
+// FieldError says which Config field cannot work and why. Field is the field's name in Config ("APIURL",
+// "Devices"); a command that fills Config from flags maps it back to its own flag (see proxy/main.go).
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return "server.Config." + e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, a ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, a...)}
+}
+
+// check reports the first field that cannot work, as one line naming it.
 func (c *Config) check() error {
-	if c.APIURL == "" {
-		return errors.New("no upstream API URL (-api-url)")
-	}
-	if err := checkBase(c.APIURL); err != nil {
-		return urlError("-api-url", c.APIURL, err)
-	}
-	if c.IdentityURL == "" {
-		return errors.New("no upstream identity URL (-identity-url)")
-	}
-	if err := checkBase(c.IdentityURL); err != nil {
-		return urlError("-identity-url", c.IdentityURL, err)
-	}
-	if c.APIKey == "" {
-		return errors.New("no Payroc API key: set PAYROC_API_KEY, or use -simulate")
-	}
-	if c.PublicURL != "" {
-		if err := checkBase(c.PublicURL); err != nil {
-			return urlError("-public-url", c.PublicURL, err)
+	checks := []func() error{c.checkUpstream, c.checkListener, c.checkDevices, c.checkPolicy, c.checkSecrets}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
 		}
-	}
-	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return errors.New("-tls-cert and -tls-key go together")
-	}
-	if len(c.Devices) == 0 {
-		return errors.New("no devices: give -devices SERIAL=TERMINAL[=LABEL][,SERIAL=TERMINAL...]")
-	}
-	seen := map[string]bool{}
-	for _, d := range c.Devices {
-		if err := payroc.ValidateSerialNumber(d.Serial); err != nil {
-			return fmt.Errorf("-devices: %q is not a device serial number", d.Serial)
-		}
-		if seen[d.Serial] {
-			return fmt.Errorf("-devices: %s is listed twice", d.Serial)
-		}
-		seen[d.Serial] = true
-		if n := len(d.TerminalID); n < 4 || n > 50 {
-			return fmt.Errorf("-devices: device %s needs its processing terminal id (4 to 50 characters): SERIAL=TERMINAL", d.Serial)
-		}
-	}
-	if c.MaxAmount < 0 || c.MaxAmount > payroc.MaxAmount {
-		return fmt.Errorf("-max-amount must be between 1 and %d minor units", int64(payroc.MaxAmount))
-	}
-	for _, o := range c.AllowOrigins {
-		if err := checkOrigin(o); err != nil {
-			return urlError("-allow-origin", o, err)
-		}
-	}
-	if len(c.TokenSecrets) == 0 && !c.Simulate {
-		return errors.New("no lane-token signing key: set PROXY_TOKEN_SECRET (at least 32 bytes)")
-	}
-	for i, k := range c.TokenSecrets {
-		if len(k) < lane.MinSecretBytes {
-			return fmt.Errorf("PROXY_TOKEN_SECRET: key %d is shorter than %d bytes", i+1, lane.MinSecretBytes)
-		}
-	}
-	if c.AdminKey != "" && len(c.AdminKey) < 32 {
-		return errors.New("PROXY_ADMIN_KEY must be at least 32 bytes")
 	}
 	return nil
 }
 
-// urlError names the flag and the URL at fault without repeating a password in it (the error goes to logs).
-func urlError(flag, s string, err error) error {
-	u, perr := url.Parse(s)
-	if perr != nil {
-		return fmt.Errorf("%s: %v", flag, err)
+func (c *Config) checkUpstream() error {
+	if err := checkURL("APIURL", c.APIURL, checkBase); err != nil {
+		return err
 	}
-	return fmt.Errorf("%s %q: %v", flag, u.Redacted(), err)
+	if err := checkURL("IdentityURL", c.IdentityURL, checkBase); err != nil {
+		return err
+	}
+	if c.APIKey == "" {
+		return fieldErr("APIKey", "empty: the Payroc API key is required")
+	}
+	return nil
+}
+
+func (c *Config) checkListener() error {
+	if c.PublicURL != "" {
+		if err := checkURL("PublicURL", c.PublicURL, checkBase); err != nil {
+			return err
+		}
+	}
+	if c.TLSCertFile != "" && c.TLSKeyFile == "" {
+		return fieldErr("TLSKeyFile", "empty while TLSCertFile is set: the two go together")
+	}
+	if c.TLSKeyFile != "" && c.TLSCertFile == "" {
+		return fieldErr("TLSCertFile", "empty while TLSKeyFile is set: the two go together")
+	}
+	return nil
+}
+
+func (c *Config) checkDevices() error {
+	if len(c.Devices) == 0 {
+		return fieldErr("Devices", "empty: give at least one device with its processing terminal id")
+	}
+	seen := make(map[string]bool, len(c.Devices))
+	for _, d := range c.Devices {
+		if err := payroc.ValidateSerialNumber(d.Serial); err != nil {
+			return fieldErr("Devices", "%q is not a device serial number", d.Serial)
+		}
+		if seen[d.Serial] {
+			return fieldErr("Devices", "%s is listed twice", d.Serial)
+		}
+		seen[d.Serial] = true
+		if n := len(d.TerminalID); n < 4 || n > 50 {
+			return fieldErr("Devices", "device %s needs its processing terminal id (4 to 50 characters)", d.Serial)
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkPolicy() error {
+	if c.MaxAmount < 0 || c.MaxAmount > payroc.MaxAmount {
+		return fieldErr("MaxAmount", "%d: must be between 0 (no cap) and %d minor units", c.MaxAmount, int64(payroc.MaxAmount))
+	}
+	for _, o := range c.AllowOrigins {
+		if err := checkURL("AllowOrigins", o, checkOrigin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkSecrets() error {
+	if len(c.TokenSecrets) == 0 && !c.Simulate {
+		return fieldErr("TokenSecrets", "empty: a lane-token signing key is required unless Simulate is set")
+	}
+	for i, k := range c.TokenSecrets {
+		if len(k) < lane.MinSecretBytes {
+			return fieldErr("TokenSecrets", "key %d is shorter than %d bytes", i+1, lane.MinSecretBytes)
+		}
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 32 {
+		return fieldErr("AdminKey", "shorter than 32 bytes")
+	}
+	return nil
+}
+
+// checkURL runs check on a URL field, naming the field and the URL without a password in it (the error
+// goes to logs).
+func checkURL(field, s string, check func(string) error) error {
+	if s == "" {
+		return fieldErr(field, "empty")
+	}
+	err := check(s)
+	if err == nil {
+		return nil
+	}
+	if u, perr := url.Parse(s); perr == nil {
+		return fieldErr(field, "%q %v", u.Redacted(), err)
+	}
+	return fieldErr(field, "%v", err)
 }
 
 // checkBase accepts an absolute http(s) URL without query, fragment or credentials.
