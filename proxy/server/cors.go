@@ -34,3 +34,26 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) bool {
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }
+
+// moduleFiles are the static files another origin's app may load straight from the proxy
+// (import('https://proxy.example/payroc.js')): a module script and what it fetches are CORS requests.
+var moduleFiles = map[string]bool{"/payroc.js": true, "/payroc.d.ts": true, "/payroc.wasm": true, "/wasm_exec.js": true}
+
+// staticCORS sets the cross-origin headers of a static file: the module files answer an -allow-origin
+// origin with Access-Control-Allow-Origin and a Cross-Origin-Resource-Policy that lets it embed them (also
+// from a page isolated with COEP); every other answer is same-origin only, so no other site can read or
+// embed the proxy's files. Vary: Origin keeps caches from handing one origin's answer to another.
+func (s *Server) staticCORS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	if !moduleFiles[r.URL.Path] {
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		return
+	}
+	h.Add("Vary", "Origin")
+	if origin := r.Header.Get("Origin"); origin != "" && s.allowOrigins[origin] {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		return
+	}
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+}

@@ -242,6 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = "metrics"
 		s.metrics.handler().ServeHTTP(sw, r)
 	default:
+		s.staticCORS(sw, r)
 		s.static.serve(sw, r)
 	}
 }
