@@ -5,14 +5,29 @@ GOROOT := $(shell $(GO) env GOROOT)
 WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test vet unit wasmtest e2e wasm bench fuzz screenshots chromium clean
+# The project's version: the git tag without its v (v1.2.3 -> 1.2.3; commits since the tag and a dirty tree are
+# added, as git describe says), else 0.0.0-dev.g<commit>. `make package VERSION=1.2.3` sets it. The proxy
+# reports it at /healthz (-ldflags) and the npm package carries it, so the two always match.
+ifndef VERSION
+VERSION := $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//')
+ifeq ($(VERSION),)
+VERSION := 0.0.0-dev.g$(shell git describe --always --dirty 2>/dev/null || echo unknown)
+endif
+endif
+GO_LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run build test vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium clean
 
 ## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
 run: wasm
-	$(GO) run ./proxy -addr $(ADDR)
+	$(GO) run -ldflags='$(GO_LDFLAGS)' ./proxy -addr $(ADDR)
+
+## build: the proxy binary bin/proxy, reporting VERSION at /healthz
+build:
+	$(GO) build -trimpath -ldflags='$(GO_LDFLAGS)' -o bin/proxy ./proxy
 
 ## test: vet (host and js/wasm), unit tests with -race, js/wasm glue tests under Node, e2e in headless Chromium
-test: vet chromium wasm
+test: vet chromium wasm package examples
 	$(GO) test -race -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./payroc/ ./wasm/...
 
@@ -31,6 +46,21 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/payroc.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" web/wasm_exec.js
 	$(GO) run ./internal/cmd/precompress web/payroc.wasm
+
+## package: the npm package of the browser module in dist/ (payroc.js, payroc.d.ts, payroc.wasm + .br/.gz,
+## wasm_exec.js, README.md, package.json at VERSION); `npm pack ./dist` makes its tarball
+package: wasm
+	$(GO) run ./internal/cmd/npmpackage -version '$(VERSION)' -web web -out dist
+
+## examples: the npm packages the examples pin in their lock files (typescript), installed when missing
+examples: npm examples/ts/node_modules/.package-lock.json
+
+examples/ts/node_modules/.package-lock.json: examples/ts/package-lock.json examples/ts/package.json
+	cd examples/ts && npm ci --no-audit --no-fund
+
+## npm: make sure npm is there (installs Debian's npm when root; otherwise says the one command)
+npm:
+	@command -v npm >/dev/null 2>&1 || bash .ci/ensure-npm
 
 ## chromium: make sure Debian's Chromium is there (installs it when root; otherwise says the one command)
 chromium:
@@ -54,3 +84,4 @@ screenshots: chromium wasm
 
 clean:
 	rm -f web/payroc.wasm web/payroc.wasm.br web/payroc.wasm.gz web/wasm_exec.js
+	rm -rf dist examples/ts/node_modules

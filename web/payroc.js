@@ -112,11 +112,14 @@ async function freshToken(getToken) {
 
 // loadRuntime loads Go's wasm_exec.js (a classic script that defines globalThis.Go) from beside this
 // module. A dynamic import needs no inline script, so it works under script-src 'self'.
+// Both files are found with `new URL('./…', import.meta.url)`: beside payroc.js wherever the app serves it
+// (the proxy, an app's own server, a CDN), and the pattern bundlers (webpack 5, Vite, Parcel, esbuild with
+// an asset loader) recognise to copy the file and rewrite the URL. The import itself is left to the browser.
 async function loadRuntime() {
   if (typeof globalThis.Go === 'function') return;
-  const url = new URL('wasm_exec.js', import.meta.url).href;
+  const url = new URL('./wasm_exec.js', import.meta.url).href;
   try {
-    await import(url);
+    await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
   } catch (err) {
     // A failed import does not say why: ask once more for the status, so a missing file reads as a 404.
     const status = await fetch(url, { cache: 'no-store' }).then((res) => (res.ok ? 0 : res.status), () => 0);
@@ -131,7 +134,7 @@ async function loadRuntime() {
 
 // instantiate fetches and compiles payroc.wasm, streaming when the server labels it application/wasm.
 async function instantiate(go) {
-  const url = new URL('payroc.wasm', import.meta.url).href;
+  const url = new URL('./payroc.wasm', import.meta.url).href;
   let res;
   try {
     res = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
