@@ -4,6 +4,8 @@ GO ?= go
 GOROOT := $(shell $(GO) env GOROOT)
 WASM_EXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 ADDR ?= 127.0.0.1:8080
+# ARGS: more proxy flags for `make run`, e.g. ARGS='-allow-origin http://localhost:8090'
+ARGS ?=
 
 # The project's version: the git tag without its v (v1.2.3 -> 1.2.3; commits since the tag and a dirty tree are
 # added, as git describe says), else 0.0.0-dev.g<commit>. `make package VERSION=1.2.3` sets it. The proxy
@@ -20,7 +22,7 @@ GO_LDFLAGS := -X main.version=$(VERSION)
 
 ## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
 run: wasm
-	$(GO) run -ldflags='$(GO_LDFLAGS)' ./proxy -addr $(ADDR)
+	$(GO) run -ldflags='$(GO_LDFLAGS)' ./proxy -addr $(ADDR) $(ARGS)
 
 ## build: the proxy binary bin/proxy, reporting VERSION at /healthz
 build:
