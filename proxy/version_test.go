@@ -11,13 +11,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/internal/gotool"
 )
 
 // The version set with -ldflags (as `make build` and `make run` do) is the one /healthz reports.
 func TestProxyHealthzReportsTheLinkedVersion(t *testing.T) {
 	const v = "9.8.7-test.1"
 	bin := filepath.Join(t.TempDir(), "proxy")
-	out, err := exec.Command("go", "build", "-ldflags=-X main.version="+v, "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command(gotool.Path(), "build", "-ldflags=-X main.version="+v, "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-web", t.TempDir())

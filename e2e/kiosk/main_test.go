@@ -21,6 +21,7 @@ import (
 
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/examples/kiosk/backoffice"
+	"github.com/posrefund/cloud/internal/gotool"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
 )
@@ -147,7 +148,7 @@ func setup(tmp string) (stop func(), err error) {
 // and installs the tarball into a copy of examples/kiosk. It returns the kiosk's folder.
 func installKiosk(ctx context.Context, root, tmp string) (string, error) {
 	dist := filepath.Join(tmp, "dist")
-	if _, err := command(ctx, root, "go", "run", "./internal/cmd/npmpackage", "-version", "0.0.0-e2e", "-web", "web", "-out", dist); err != nil {
+	if _, err := command(ctx, root, gotool.Path(), "run", "./internal/cmd/npmpackage", "-version", "0.0.0-e2e", "-web", "web", "-out", dist); err != nil {
 		return "", err
 	}
 	out, err := command(ctx, tmp, "npm", "pack", dist, "--pack-destination", tmp)
