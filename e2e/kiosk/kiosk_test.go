@@ -110,6 +110,23 @@ func TestKioskOnAnotherOrigin(t *testing.T) {
 		assert.Contains(t, env.stack.Proxy.Logs(), `"status":401`, "the proxy refused the expired token first")
 	})
 
+	t.Run("SignOffRevokesTheToken", func(t *testing.T) {
+		tab := kioskTab(t, device(5), "")
+		minted := env.kiosk.Minted()
+		tab.Click("sign-off")
+		tab.WaitFor("the sign-off", `document.querySelector('[data-testid="lane"]').dataset.signedOff !== undefined`)
+		require.Equal(t, "true", tab.Attr("lane", "data-signed-off"), "sign-off: %s", tab.Text("lane"))
+		before := env.stack.Sim.Stats().Requests[sim.RouteSubmit]
+		refund(tab, "12.36")
+		tab.WaitFor("the refusal", `document.querySelector('[data-testid="error"]').dataset.code !== ""`)
+		assert.Equal(t, "lane-token-revoked", tab.Attr("error", "data-code"))
+		assert.Equal(t, before, env.stack.Sim.Stats().Requests[sim.RouteSubmit], "a revoked token's refund never reaches Payroc")
+		assert.Equal(t, minted, env.kiosk.Minted(), "a revoked token is not renewed behind the back office's back")
+		assert.Empty(t, harness.Eval[[]any](tab,
+			`import('/node_modules/@posrefund/payroc/payroc.js').then(m => m.load()).then(p => p.pending())`),
+			"a refused submit leaves nothing pending")
+	})
+
 	t.Run("ReloadResumes", func(t *testing.T) {
 		tab := kioskTab(t, device(4), "")
 		refund(tab, "20.03")

@@ -6,6 +6,7 @@ const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const params = new URLSearchParams(location.search);
 
 let token = null; // the latest lane token, for this page's own GET /lane
+let tokenId = null; // its id, for signing off
 let current = null; // the instruction id of the refund in progress
 
 // getToken asks the back office for a fresh lane token: at start, and whenever the proxy says the last one
@@ -13,7 +14,7 @@ let current = null; // the instruction id of the refund in progress
 async function getToken() {
   const res = await fetch('lane-token', { method: 'POST', cache: 'no-store' });
   if (!res.ok) throw new Error(`the back office gave no lane token (HTTP ${res.status})`);
-  ({ token } = await res.json());
+  ({ token, tokenId } = await res.json());
   return token;
 }
 
@@ -84,6 +85,13 @@ async function main() {
       serialNumber: device.serialNumber, processingTerminalId: device.processingTerminalId, operator: lane.lane,
       order: { orderId: `KIOSK-${Date.now()}`, description: 'Kiosk return', amount, currency: lane.currency },
     }, options));
+  });
+  // Signing off revokes the kiosk's token at the proxy (through the back office): every later call is refused
+  // with lane-token-revoked, and the module does not renew a revoked token.
+  $('sign-off').addEventListener('click', async () => {
+    const res = await fetch('sign-off', { method: 'POST', body: JSON.stringify({ tokenId }) });
+    $('lane').textContent = res.ok ? 'Signed off' : `Sign-off failed (HTTP ${res.status})`;
+    $('lane').dataset.signedOff = String(res.ok);
   });
   $('cancel-button').addEventListener('click', async () => {
     try {

@@ -41,7 +41,7 @@ type Config struct {
 	Client *http.Client
 }
 
-// BackOffice is the http.Handler: POST /lane-token, GET /config.json and the kiosk's files.
+// BackOffice is the http.Handler: POST /lane-token, POST /sign-off, GET /config.json and the kiosk's files.
 type BackOffice struct {
 	cfg    Config
 	files  http.Handler
@@ -91,6 +91,13 @@ func (b *BackOffice) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		b.serveToken(w, r)
+	case "/sign-off":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		b.serveSignOff(w, r)
 	case "/config.json":
 		writeJSON(w, http.StatusOK, map[string]string{"proxyURL": b.cfg.ProxyURL})
 	default:
@@ -108,6 +115,36 @@ func (b *BackOffice) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	b.minted.Add(1)
 	writeJSON(w, http.StatusOK, tok)
+}
+
+// serveSignOff revokes the token the kiosk names ({"tokenId": "…"}) with the proxy's
+// DELETE /admin/lane-tokens/{tokenId}: the proxy refuses it from then on (lane-token-revoked).
+func (b *BackOffice) serveSignOff(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		TokenID string `json:"tokenId"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil || body.TokenID == "" ||
+		strings.ContainsAny(body.TokenID, "/?#%") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `send {"tokenId":"…"}`})
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodDelete, b.cfg.AdminURL+"/admin/lane-tokens/"+body.TokenID, nil)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+b.cfg.AdminKey)
+	res, err := b.cfg.Client.Do(req)
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "the proxy cannot be reached: " + err.Error()})
+		return
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "the proxy refused the revocation: " + res.Status})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Token is a minted lane token as the page gets it.
