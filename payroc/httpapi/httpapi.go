@@ -12,32 +12,25 @@ import (
 	"github.com/posrefund/cloud/payroc"
 )
 
-// Route names one of the four refund endpoints.
-type Route int
+// Route names what a request is for: one of the four refund endpoints, identity, or anything else. The
+// value is the label in metrics, logs, the simulator's counters and its test controls.
+type Route string
 
-// The four routes, and RouteNone for anything else.
+// The routes.
 const (
-	RouteNone              Route = iota
-	RouteSubmit                  // POST   /devices/{serialNumber}/refund-instructions
-	RouteGetInstruction          // GET    /refund-instructions/{refundInstructionId}
-	RouteCancelInstruction       // DELETE /refund-instructions/{refundInstructionId}
-	RouteGetRefund               // GET    /refunds/{refundId}
+	RouteSubmit            Route = "submit"             // POST   /devices/{serialNumber}/refund-instructions
+	RouteGetInstruction    Route = "get_instruction"    // GET    /refund-instructions/{refundInstructionId}
+	RouteCancelInstruction Route = "cancel_instruction" // DELETE /refund-instructions/{refundInstructionId}
+	RouteGetRefund         Route = "get_refund"         // GET    /refunds/{refundId}
+	RouteIdentity          Route = "identity"           // POST   /authorize (identity, not the API)
+	// RouteOther is any other path (a 404) or method (a 405).
+	RouteOther Route = "other"
+	// RouteNone is what Match answers for a request outside the four refund routes.
+	RouteNone = RouteOther
 )
 
 // String is the route's metric and log label.
-func (r Route) String() string {
-	switch r {
-	case RouteSubmit:
-		return "submit"
-	case RouteGetInstruction:
-		return "get_instruction"
-	case RouteCancelInstruction:
-		return "cancel_instruction"
-	case RouteGetRefund:
-		return "get_refund"
-	}
-	return "other"
-}
+func (r Route) String() string { return string(r) }
 
 // Match finds the route for method and an API path relative to the API base (no "/v1" prefix; see
 // TrimV1). It returns the route and its one path parameter (unescaped). A path that matches a route's shape
@@ -93,6 +86,21 @@ func TrimV1(path string) (rest string, ok bool) {
 		return path[3:], true
 	}
 	return path, false
+}
+
+// WriteJSON writes v as an application/json answer with status, never cached. A value that cannot be
+// encoded (a bug) is a 500 problem instead.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		WriteProblem(w, Problem("", payroc.CodeInternalError, "The answer could not be encoded"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // WriteProblem writes e as application/problem+json with e.Status (500 when unset) and a Retry-After header

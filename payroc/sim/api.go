@@ -140,7 +140,7 @@ func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string
 		}
 		v := in.view()
 		s.mu.Unlock()
-		writeJSON(w, http.StatusAccepted, v.wire(origin(r)))
+		httpapi.WriteJSON(w, http.StatusAccepted, v.wire(origin(r)))
 		return
 	}
 	if !s.makeRoomLocked() {
@@ -155,7 +155,7 @@ func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string
 	s.mu.Unlock()
 	s.log.Info("payroc sim instruction created", "refundInstructionId", v.id, "serialNumber", serial,
 		"amount", req.Order.Amount, "currency", req.Order.Currency, "outcome", in.outcome.String())
-	writeJSON(w, http.StatusAccepted, v.wire(origin(r)))
+	httpapi.WriteJSON(w, http.StatusAccepted, v.wire(origin(r)))
 }
 
 // getInstruction is GET /refund-instructions/{id}: a long-poll. While the instruction is inProgress the
@@ -207,7 +207,7 @@ func (s *Simulator) getInstruction(w http.ResponseWriter, r *http.Request, id st
 	}
 	v := in.view()
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, v.wire(origin(r)))
+	httpapi.WriteJSON(w, http.StatusOK, v.wire(origin(r)))
 }
 
 // cancel is DELETE /refund-instructions/{id}: 204 while inProgress, else 409 cannot-be-canceled (with the
@@ -268,7 +268,7 @@ func (s *Simulator) getRefund(w http.ResponseWriter, r *http.Request, id string)
 		writeNotFound(w, "refund", "No refund "+strconv.Quote(id))
 		return
 	}
-	writeJSON(w, http.StatusOK, &ref)
+	httpapi.WriteJSON(w, http.StatusOK, &ref)
 }
 
 // origin is the simulator's own origin as the client reached it; links are absolute URLs on it.
@@ -347,19 +347,6 @@ func writeNotFound(w http.ResponseWriter, resource, detail string) {
 	p := httpapi.Problem("", payroc.CodeNotFound, detail)
 	p.Resource = resource
 	httpapi.WriteProblem(w, p)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeAPIError, "The simulator could not encode its answer"))
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // drain reads what is left of a request body (bounded), so net/http notices a client that goes away.

@@ -42,9 +42,9 @@ func (s *Simulator) serveControl(w http.ResponseWriter, r *http.Request) {
 			st.InstructionsByKey = map[string]int{k: st.InstructionsByKey[k]}
 			st.RefundsByKey = map[string]int{k: st.RefundsByKey[k]}
 		}
-		writeJSON(w, http.StatusOK, st)
+		httpapi.WriteJSON(w, http.StatusOK, st)
 	case "devices":
-		writeJSON(w, http.StatusOK, map[string]any{"devices": s.Devices()})
+		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"devices": s.Devices()})
 	case "reset":
 		drain(r)
 		s.Reset()
@@ -97,7 +97,7 @@ func (s *Simulator) serveControl(w http.ResponseWriter, r *http.Request) {
 			controlResult(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v.wire(origin(r)))
+		httpapi.WriteJSON(w, http.StatusOK, v.wire(origin(r)))
 	}
 }
 

@@ -11,23 +11,24 @@ import (
 	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
-// Route names what a request is for, in the counters and in the test controls. The names are the same
-// labels as httpapi.Route's.
-type Route string
+// Route names what a request is for, in the counters and in the test controls: httpapi.Route, the one
+// route vocabulary the simulator and the proxy share.
+type Route = httpapi.Route
 
 // The routes. RouteAny in a control means any of the four refund endpoints (not identity).
 const (
 	RouteAny               Route = ""
-	RouteIdentity          Route = "identity"
-	RouteSubmit            Route = "submit"
-	RouteGetInstruction    Route = "get_instruction"
-	RouteCancelInstruction Route = "cancel_instruction"
-	RouteGetRefund         Route = "get_refund"
+	RouteIdentity                = httpapi.RouteIdentity
+	RouteSubmit                  = httpapi.RouteSubmit
+	RouteGetInstruction          = httpapi.RouteGetInstruction
+	RouteCancelInstruction       = httpapi.RouteCancelInstruction
+	RouteGetRefund               = httpapi.RouteGetRefund
 	// RouteOther counts requests to unknown paths (404) and with wrong methods (405).
-	RouteOther Route = "other"
+	RouteOther = httpapi.RouteOther
 )
 
-func (r Route) valid() bool {
+// controllable reports whether a control may name r.
+func controllable(r Route) bool {
 	switch r {
 	case RouteAny, RouteIdentity, RouteSubmit, RouteGetInstruction, RouteCancelInstruction, RouteGetRefund:
 		return true
@@ -35,9 +36,9 @@ func (r Route) valid() bool {
 	return false
 }
 
-// matches reports whether a control set for r applies to a request for route.
-func (r Route) matches(route Route) bool {
-	return r == route || r == RouteAny && route != RouteIdentity
+// appliesTo reports whether a control set for want applies to a request for route.
+func appliesTo(want, route Route) bool {
+	return want == route || want == RouteAny && route != RouteIdentity
 }
 
 // Errors of the Go controls (the HTTP controls answer them as 400, 404 and 409 problems).
@@ -125,7 +126,7 @@ func (c *controls) reset() {
 // FailNext makes the next n requests for opts.Route answer status (400–599) with a problem document, without
 // being processed. Faults queue up in the order they are set; each request takes at most one.
 func (s *Simulator) FailNext(n, status int, opts FailOptions) error {
-	if n < 1 || status < 400 || status > 599 || !opts.Route.valid() {
+	if n < 1 || status < 400 || status > 599 || !controllable(opts.Route) {
 		return fmt.Errorf("%w: FailNext needs n ≥ 1, a status 400–599 and a known route (got %d, %d, %q)", ErrBadControl, n, status, opts.Route)
 	}
 	s.mu.Lock()
@@ -138,7 +139,7 @@ func (s *Simulator) FailNext(n, status int, opts FailOptions) error {
 // instruction), after which the connection is dropped without an answer. Over HTTP/1 the connection is
 // hijacked and closed; over HTTP/2 the stream is reset; through Transport the round trip fails.
 func (s *Simulator) DropNext(n int, route Route) error {
-	if n < 1 || !route.valid() {
+	if n < 1 || !controllable(route) {
 		return fmt.Errorf("%w: DropNext needs n ≥ 1 and a known route (got %d, %q)", ErrBadControl, n, route)
 	}
 	s.mu.Lock()
@@ -150,7 +151,7 @@ func (s *Simulator) DropNext(n int, route Route) error {
 // SetLatency adds d before every request for route is processed (RouteAny: every refund endpoint without a
 // latency of its own). Zero removes it. A held long-poll's hold starts after the latency.
 func (s *Simulator) SetLatency(route Route, d time.Duration) error {
-	if d < 0 || !route.valid() {
+	if d < 0 || !controllable(route) {
 		return fmt.Errorf("%w: SetLatency needs d ≥ 0 and a known route (got %v, %q)", ErrBadControl, d, route)
 	}
 	s.mu.Lock()
@@ -271,9 +272,6 @@ func (s *Simulator) RefundsFor(key string) int {
 }
 
 func (s *Simulator) count(route Route) {
-	if route == routeNotFound || route == routeMethodNotAllowed {
-		route = RouteOther
-	}
 	s.mu.Lock()
 	s.ctl.requests[route]++
 	s.mu.Unlock()
@@ -295,7 +293,7 @@ func (s *Simulator) takeFault(route Route) (*fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.ctl.faults {
-		if f.opts.Route.matches(route) {
+		if appliesTo(f.opts.Route, route) {
 			f.left--
 			if f.left == 0 {
 				s.ctl.faults = append(s.ctl.faults[:i:i], s.ctl.faults[i+1:]...)
@@ -310,7 +308,7 @@ func (s *Simulator) takeDrop(route Route) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, d := range s.ctl.drops {
-		if d.route.matches(route) {
+		if appliesTo(d.route, route) {
 			d.left--
 			if d.left == 0 {
 				s.ctl.drops = append(s.ctl.drops[:i:i], s.ctl.drops[i+1:]...)

@@ -103,7 +103,7 @@ func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) {
 	s.ctl.tokensIssued++
 	s.mu.Unlock()
 	secs := int64((s.cfg.TokenTTL + time.Second - 1) / time.Second)
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok,
 		"token_type":   "Bearer",
 		"expires_in":   secs,

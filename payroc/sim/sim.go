@@ -189,13 +189,12 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"duration", time.Since(start))
 	}()
 
-	switch route {
-	case routeNotFound:
+	if route == RouteOther {
 		drain(r)
-		httpapi.WriteProblem(sw, httpapi.Problem("", payroc.CodeNotFound, "No such resource: "+r.URL.Path))
-		return
-	case routeMethodNotAllowed:
-		drain(r)
+		if allow == "" {
+			httpapi.WriteProblem(sw, httpapi.Problem("", payroc.CodeNotFound, "No such resource: "+r.URL.Path))
+			return
+		}
 		sw.Header().Set("Allow", allow)
 		httpapi.WriteProblem(sw, httpapi.Problem("", payroc.CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
 		return
@@ -232,28 +231,19 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Route-matching results that are not routes.
-const (
-	routeNotFound         Route = "not_found"
-	routeMethodNotAllowed Route = "method_not_allowed"
-)
-
 // matchRoute maps a request to a Route: identity at /authorize (and /v1/authorize), the API under /v1 and at
-// the root (Payroc's SDKs with one base URL drop /v1).
-func matchRoute(method, path string) (Route, string, string) {
+// the root (Payroc's SDKs with one base URL drop /v1). RouteOther with allow set is a 405, without a 404.
+func matchRoute(method, path string) (route Route, param, allow string) {
 	if path == "/authorize" || path == "/v1/authorize" {
 		if method != http.MethodPost {
-			return routeMethodNotAllowed, "", http.MethodPost
+			return RouteOther, "", http.MethodPost
 		}
 		return RouteIdentity, "", ""
 	}
 	rest, _ := httpapi.TrimV1(path)
-	rt, param, allow := httpapi.Match(method, rest)
-	switch {
-	case rt != httpapi.RouteNone:
-		return Route(rt.String()), param, ""
-	case allow != "":
-		return routeMethodNotAllowed, "", allow
+	route, param, allow = httpapi.Match(method, rest)
+	if route == RouteOther {
+		param = ""
 	}
-	return routeNotFound, "", ""
+	return route, param, allow
 }

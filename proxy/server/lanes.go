@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/proxy/lane"
 )
 
@@ -52,18 +53,6 @@ const (
 	devTTL       = 12 * time.Hour
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeProblem(w, problem(payroc.CodeInternalError, "The answer could not be encoded"))
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
 func onlyMethod(w http.ResponseWriter, r *http.Request, m string) bool {
 	if r.Method == m || (m == http.MethodGet && r.Method == http.MethodHead) {
 		return true
@@ -91,7 +80,7 @@ func (s *Server) serveLane(w http.ResponseWriter, r *http.Request) {
 			info.Devices = append(info.Devices, LaneDevice{SerialNumber: d.Serial, ProcessingTerminalID: d.TerminalID, Label: d.Label})
 		}
 	}
-	writeJSON(w, http.StatusOK, info)
+	httpapi.WriteJSON(w, http.StatusOK, info)
 }
 
 // serveDevToken answers GET /dev/token in simulator mode: a token for lane "dev" on every simulated device.
@@ -167,5 +156,5 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, via string, spec 
 		slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane), slog.Any("devices", c.Devices),
 		slog.Int64("maxAmount", c.MaxAmount), slog.String("currency", c.Currency),
 		slog.String("expiresAt", c.Expiry().Format(time.RFC3339)))
-	writeJSON(w, http.StatusOK, TokenResponse{Token: tok, ExpiresAt: c.Expiry().Format(time.RFC3339), Lane: c.Lane, TokenID: c.ID})
+	httpapi.WriteJSON(w, http.StatusOK, TokenResponse{Token: tok, ExpiresAt: c.Expiry().Format(time.RFC3339), Lane: c.Lane, TokenID: c.ID})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // serveHealth is liveness: the process answers, and says its version.
@@ -13,7 +14,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if !onlyMethod(w, r, http.MethodGet) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 }
 
 // serveReady is readiness: a Payroc token can be had (cached or minted now), and the proxy is not draining.
@@ -33,5 +34,5 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, retryAfter(problem(payroc.CodeIdentityUnavailable, "No Payroc access token can be had"), time.Second))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "version": s.cfg.Version})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "version": s.cfg.Version})
 }
