@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,13 +18,8 @@ import (
 // serveControl answers the test controls under /sim/ (see the package documentation). They need no bearer:
 // serve the simulator only where tests may reach it.
 func (s *Simulator) serveControl(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/sim/")
-	method := http.MethodPost
-	switch name {
-	case "stats", "devices":
-		method = http.MethodGet
-	case "fail", "drop", "latency", "finish", "reset":
-	default:
+	method, serve := s.control(strings.TrimPrefix(r.URL.Path, "/sim/"))
+	if serve == nil {
 		drain(r)
 		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeNotFound, "No simulator control "+strconv.Quote(r.URL.Path)))
 		return
@@ -34,71 +30,97 @@ func (s *Simulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeMethodNotAllowed, r.Method+" is not allowed here; use "+method))
 		return
 	}
+	serve(w, r)
+}
+
+// control returns the method and handler of the control called name, or a nil handler.
+func (s *Simulator) control(name string) (method string, serve http.HandlerFunc) {
 	switch name {
 	case "stats":
-		st := s.Stats()
-		if k := r.URL.Query().Get("key"); k != "" {
-			k = lower(k)
-			st.InstructionsByKey = map[string]int{k: st.InstructionsByKey[k]}
-			st.RefundsByKey = map[string]int{k: st.RefundsByKey[k]}
-		}
-		httpapi.WriteJSON(w, http.StatusOK, st)
+		return http.MethodGet, s.controlStats
 	case "devices":
-		httpapi.WriteJSON(w, http.StatusOK, map[string]any{"devices": s.Devices()})
+		return http.MethodGet, func(w http.ResponseWriter, r *http.Request) {
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"devices": s.Devices()})
+		}
 	case "reset":
-		drain(r)
-		s.Reset()
-		w.WriteHeader(http.StatusNoContent)
+		return http.MethodPost, func(w http.ResponseWriter, r *http.Request) {
+			drain(r)
+			s.Reset()
+			w.WriteHeader(http.StatusNoContent)
+		}
 	case "fail":
-		var b struct {
-			Status     int          `json:"status"`
-			Count      int          `json:"count"`
-			Route      Route        `json:"route"`
-			RetryAfter jsonDuration `json:"retryAfter"`
-			Code       string       `json:"code"`
-			Detail     string       `json:"detail"`
-		}
-		if !decodeControl(w, r, &b) {
-			return
-		}
-		err := s.FailNext(countOr1(b.Count), b.Status, FailOptions{Route: b.Route, RetryAfter: time.Duration(b.RetryAfter), Code: b.Code, Detail: b.Detail})
-		controlResult(w, err)
+		return http.MethodPost, s.controlFail
 	case "drop":
-		var b struct {
-			Count int   `json:"count"`
-			Route Route `json:"route"`
-		}
-		if !decodeControl(w, r, &b) {
-			return
-		}
-		controlResult(w, s.DropNext(countOr1(b.Count), b.Route))
+		return http.MethodPost, s.controlDrop
 	case "latency":
-		var b struct {
-			Route   Route        `json:"route"`
-			Latency jsonDuration `json:"latency"`
-		}
-		if !decodeControl(w, r, &b) {
-			return
-		}
-		controlResult(w, s.SetLatency(b.Route, time.Duration(b.Latency)))
+		return http.MethodPost, s.controlLatency
 	case "finish":
-		var b struct {
-			ID     string        `json:"refundInstructionId"`
-			Status payroc.Status `json:"status"`
-		}
-		if !decodeControl(w, r, &b) {
-			return
-		}
-		if b.Status == "" {
-			b.Status = payroc.StatusCompleted
-		}
-		v, err := s.finish(b.ID, b.Status)
-		if err != nil {
-			controlResult(w, err)
-			return
-		}
-		httpapi.WriteJSON(w, http.StatusOK, v.wire(origin(r)))
+		return http.MethodPost, s.controlFinish
 	}
+	return "", nil
+}
+
+// controlStats answers GET /sim/stats; ?key= narrows the per-key counters to one Idempotency-Key.
+func (s *Simulator) controlStats(w http.ResponseWriter, r *http.Request) {
+	st := s.Stats()
+	if k := r.URL.Query().Get("key"); k != "" {
+		k = lower(k)
+		st.InstructionsByKey = map[string]int{k: st.InstructionsByKey[k]}
+		st.RefundsByKey = map[string]int{k: st.RefundsByKey[k]}
+	}
+	httpapi.WriteJSON(w, http.StatusOK, st)
+}
+
+func (s *Simulator) controlFail(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Status     int          `json:"status"`
+		Count      int          `json:"count"`
+		Route      Route        `json:"route"`
+		RetryAfter jsonDuration `json:"retryAfter"`
+		Code       string       `json:"code"`
+		Detail     string       `json:"detail"`
+	}
+	if decodeControl(w, r, &b) {
+		opts := FailOptions{Route: b.Route, RetryAfter: time.Duration(b.RetryAfter), Code: b.Code, Detail: b.Detail}
+		controlResult(w, s.FailNext(countOr1(b.Count), b.Status, opts))
+	}
+}
+
+func (s *Simulator) controlDrop(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Count int   `json:"count"`
+		Route Route `json:"route"`
+	}
+	if decodeControl(w, r, &b) {
+		controlResult(w, s.DropNext(countOr1(b.Count), b.Route))
+	}
+}
+
+func (s *Simulator) controlLatency(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Route   Route        `json:"route"`
+		Latency jsonDuration `json:"latency"`
+	}
+	if decodeControl(w, r, &b) {
+		controlResult(w, s.SetLatency(b.Route, time.Duration(b.Latency)))
+	}
+}
+
+// controlFinish ends an instruction now (completed unless another final status is asked for).
+func (s *Simulator) controlFinish(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		ID     string        `json:"refundInstructionId"`
+		Status payroc.Status `json:"status"`
+	}
+	if !decodeControl(w, r, &b) {
+		return
+	}
+	v, err := s.finish(b.ID, cmp.Or(b.Status, payroc.StatusCompleted))
+	if err != nil {
+		controlResult(w, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, v.wire(origin(r)))
 }
 
 // decodeControl reads a control's JSON body strictly; an empty body is an empty object.

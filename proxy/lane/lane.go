@@ -67,13 +67,35 @@ type Claims struct {
 func (c *Claims) Expiry() time.Time { return time.Unix(c.ExpiresAt, 0).UTC() }
 
 // HasDevice reports whether serial is in the token's scope.
-func (c *Claims) HasDevice(serial string) bool {
-	for _, d := range c.Devices {
-		if d == serial {
-			return true
-		}
+func (c *Claims) HasDevice(serial string) bool { return slices.Contains(c.Devices, serial) }
+
+// ScopeError says which part of a refund lies outside a token's scope: Field is the request member at fault
+// as Payroc names it ("serialNumber", "order.currency", "order.amount"), Message what it must be, Detail one
+// sentence for the problem document.
+type ScopeError struct {
+	Field, Message, Detail string
+}
+
+func (e *ScopeError) Error() string { return e.Field + " " + e.Message }
+
+// CheckRefund reports the first part of a refund that this token may not ask for: a device outside its
+// list, another currency, or an amount over its cap or over capAmount (the proxy's own cap; 0: none). It
+// is pure: it reads only the claims and its arguments.
+func (c *Claims) CheckRefund(serial string, amount int64, currency string, capAmount int64) *ScopeError {
+	limit := c.MaxAmount
+	if capAmount > 0 {
+		limit = min(limit, capAmount)
 	}
-	return false
+	switch {
+	case !c.HasDevice(serial):
+		return &ScopeError{Field: "serialNumber", Message: "is not a device of this lane", Detail: "This lane may not use device " + serial}
+	case currency != c.Currency:
+		return &ScopeError{Field: "order.currency", Message: "must be " + c.Currency, Detail: "This lane refunds in " + c.Currency}
+	case amount > limit:
+		return &ScopeError{Field: "order.amount", Message: fmt.Sprintf("must be at most %d", limit),
+			Detail: fmt.Sprintf("The amount is over this lane's limit of %d", limit)}
+	}
+	return nil
 }
 
 // Check validates claims as Issue would sign them: a lane id, 1..MaxDevices valid serial numbers, an amount

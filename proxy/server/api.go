@@ -90,83 +90,22 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *payr
 	return body, nil
 }
 
-// submit: validate everything, check the lane's scope, hold the device, then forward once.
+// submit reads as auth (done by serveAPI) -> policy -> state -> forward: validate the request and check the
+// lane's scope, hold the device, then forward once and file what came back.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial string) {
 	key := r.Header.Get("Idempotency-Key")
-	refuse := func(e *payroc.Error) {
-		s.audit(r.Context(), "submit", slog.String("idempotencyKey", auditKey(key)), slog.String("laneTokenId", c.ID),
-			slog.String("lane", c.Lane), slog.String("serialNumber", serial), slog.Int("status", e.Status),
-			slog.String("result", e.Code))
-		writeProblem(w, e)
-	}
-	body, e := s.readBody(w, r)
+	req, body, e := s.checkSubmit(w, r, c, serial, key)
 	if e != nil {
-		refuse(e)
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" { // the usual one needs no parsing
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			refuse(problem(payroc.CodeUnsupportedMediaType, "The body must be application/json"))
-			return
-		}
-	}
-	if key == "" {
-		refuse(httpapi.Problem("", payroc.CodeIdempotencyKeyMissing, "The Idempotency-Key header is required (a UUID v4)",
-			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"}))
-		return
-	}
-	if err := payroc.ValidateIdempotencyKey(key); err != nil {
-		refuse(badRequest("The Idempotency-Key must be a UUID v4", payroc.AsError(err).Errors...))
-		return
-	}
-	if err := payroc.ValidateSerialNumber(serial); err != nil {
-		refuse(badRequest("The serial number is not valid", payroc.AsError(err).Errors...))
-		return
-	}
-	req, err := payroc.DecodeRefundInstructionRequest(body)
-	if err != nil {
-		refuse(badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...))
-		return
-	}
-	// Upstream gets the request as checked, encoded afresh, never the browser's bytes: a body that another
-	// parser would read otherwise (duplicate or case-folded member names, invalid UTF-8) cannot carry an
-	// amount, currency or terminal past the checks below. The encoding is the payroc client's own, so the
-	// page's bytes and a replay's are unchanged.
-	if body, err = encodeRequest(req); err != nil {
-		refuse(problem(payroc.CodeInternalError, "The request could not be encoded"))
-		return
-	}
-	o := req.Order
-	dev, known := s.devices[serial]
-	switch {
-	case !known || !c.HasDevice(serial):
-		refuse(problem(payroc.CodeOutOfScope, "This lane may not use device "+serial,
-			payroc.FieldError{Parameter: "serialNumber", Message: "is not a device of this lane"}))
-		return
-	case o.Currency != c.Currency:
-		refuse(problem(payroc.CodeOutOfScope, "This lane refunds in "+c.Currency,
-			payroc.FieldError{Parameter: "order.currency", Message: "must be " + c.Currency}))
-		return
-	case o.Amount > c.MaxAmount || (s.cfg.MaxAmount > 0 && o.Amount > s.cfg.MaxAmount):
-		limit := c.MaxAmount
-		if s.cfg.MaxAmount > 0 {
-			limit = min(limit, s.cfg.MaxAmount)
-		}
-		refuse(problem(payroc.CodeOutOfScope, fmt.Sprintf("The amount is over this lane's limit of %d", limit),
-			payroc.FieldError{Parameter: "order.amount", Message: fmt.Sprintf("must be at most %d", limit)}))
-		return
-	case req.ProcessingTerminalID != dev.TerminalID:
-		refuse(badRequest("The processing terminal is not the device's",
-			payroc.FieldError{Parameter: "processingTerminalId", Message: "must be " + dev.TerminalID + " for device " + serial}))
+		s.refuseSubmit(w, r, c, serial, key, e)
 		return
 	}
 	now := s.now()
 	switch s.state.reserve(serial, key, c.Lane, now) {
 	case deviceBusy:
-		refuse(problem(payroc.CodeDeviceBusy, "Another refund is in progress on device "+serial))
+		s.refuseSubmit(w, r, c, serial, key, problem(payroc.CodeDeviceBusy, "Another refund is in progress on device "+serial))
 		return
 	case keyElsewhere:
-		refuse(httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
+		s.refuseSubmit(w, r, c, serial, key, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
 		return
 	}
 	h := payroc.Header{"content-type": "application/json", "idempotency-key": key, "accept": acceptOf(r)}
@@ -175,43 +114,120 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
-	base := make([]slog.Attr, 0, 10) // room for status, result and the instruction id: one allocation
-	base = append(base, slog.String("idempotencyKey", key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
-		slog.String("serialNumber", serial), slog.Int64("amount", o.Amount), slog.String("currency", o.Currency),
-		slog.String("orderId", o.OrderID))
+	rec := &instruction{serial: serial, key: key, lane: c.Lane, tokenID: c.ID, amount: req.Order.Amount,
+		currency: req.Order.Currency, orderID: req.Order.OrderID, submittedAt: now}
 	if err != nil {
-		e := s.detachedProblem(r, err)
-		// Without a bearer nothing was sent. Any other failure leaves it unknown whether the device got it:
-		// the guard stays until the same key is replayed (which passes) or it times out.
-		s.state.sent(serial, key, e.Code != payroc.CodeIdentityUnavailable, s.now())
-		s.audit(r.Context(), "submit", append(base, slog.Int("status", e.Status), slog.String("result", e.Code))...)
-		writeProblem(w, e)
+		s.submitFailed(w, r, rec, err)
 		return
 	}
-	// A 4xx is a refusal: this attempt made nothing on the device. Anything else may have.
-	s.state.sent(serial, key, res.StatusCode < 400 || res.StatusCode >= 500, s.now())
-	attrs := append(base, slog.Int("status", res.StatusCode))
-	validJSON := false
-	if res.StatusCode >= 200 && res.StatusCode < 300 {
-		var inst *payroc.RefundInstruction
-		if inst, validJSON = parseInstruction(res.Body); inst != nil {
-			rec := &instruction{id: inst.RefundInstructionID, serial: serial, key: key, lane: c.Lane, tokenID: c.ID,
-				amount: o.Amount, currency: o.Currency, orderID: o.OrderID, submittedAt: now}
-			if !s.state.accept(rec, s.now()) {
-				e := httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane")
-				s.audit(r.Context(), "submit", append(attrs, slog.String("result", "refused-foreign-instruction"))...)
-				writeProblem(w, e)
-				return
-			}
-			attrs = append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID), slog.String("result", string(inst.Status)))
-			s.audit(r.Context(), "submit", attrs...)
-			s.noteStatus(r.Context(), inst)
-		} else {
-			s.audit(r.Context(), "submit", append(attrs, slog.String("result", "unreadable-answer"))...)
-		}
-	} else {
-		s.audit(r.Context(), "submit", append(attrs, slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
+	s.submitAnswered(w, r, rec, res)
+}
+
+// refuseSubmit audits and answers a submit the proxy refused before sending anything.
+func (s *Server) refuseSubmit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial, key string, e *payroc.Error) {
+	s.audit(r.Context(), "submit", slog.String("idempotencyKey", auditKey(key)), slog.String("laneTokenId", c.ID),
+		slog.String("lane", c.Lane), slog.String("serialNumber", serial), slog.Int("status", e.Status),
+		slog.String("result", e.Code))
+	writeProblem(w, e)
+}
+
+// checkSubmit is the submit's policy: the body, headers and path parameter are valid, and the refund lies in
+// the lane's scope and on the device's terminal. It returns the request and the bytes to forward.
+func (s *Server) checkSubmit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial, key string) (*payroc.RefundInstructionRequest, []byte, *payroc.Error) {
+	body, e := s.readBody(w, r)
+	if e != nil {
+		return nil, nil, e
 	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" { // the usual one needs no parsing
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, nil, problem(payroc.CodeUnsupportedMediaType, "The body must be application/json")
+		}
+	}
+	if key == "" {
+		return nil, nil, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing, "The Idempotency-Key header is required (a UUID v4)",
+			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"})
+	}
+	if err := payroc.ValidateIdempotencyKey(key); err != nil {
+		return nil, nil, badRequest("The Idempotency-Key must be a UUID v4", payroc.AsError(err).Errors...)
+	}
+	if err := payroc.ValidateSerialNumber(serial); err != nil {
+		return nil, nil, badRequest("The serial number is not valid", payroc.AsError(err).Errors...)
+	}
+	req, err := payroc.DecodeRefundInstructionRequest(body)
+	if err != nil {
+		return nil, nil, badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...)
+	}
+	// Upstream gets the request as checked, encoded afresh, never the browser's bytes: a body that another
+	// parser would read otherwise (duplicate or case-folded member names, invalid UTF-8) cannot carry an
+	// amount, currency or terminal past the checks below. The encoding is the payroc client's own, so the
+	// page's bytes and a replay's are unchanged.
+	if body, err = encodeRequest(req); err != nil {
+		return nil, nil, problem(payroc.CodeInternalError, "The request could not be encoded")
+	}
+	return req, body, s.checkScope(c, serial, req)
+}
+
+// checkScope: the device is one this proxy drives and the lane may use, the currency and amount are the
+// lane's, and the terminal is the device's.
+func (s *Server) checkScope(c *lane.Claims, serial string, req *payroc.RefundInstructionRequest) *payroc.Error {
+	dev, known := s.devices[serial]
+	if !known {
+		return problem(payroc.CodeOutOfScope, "This lane may not use device "+serial,
+			payroc.FieldError{Parameter: "serialNumber", Message: "is not a device of this lane"})
+	}
+	if se := c.CheckRefund(serial, req.Order.Amount, req.Order.Currency, s.cfg.MaxAmount); se != nil {
+		return problem(payroc.CodeOutOfScope, se.Detail, payroc.FieldError{Parameter: se.Field, Message: se.Message})
+	}
+	if req.ProcessingTerminalID != dev.TerminalID {
+		return badRequest("The processing terminal is not the device's",
+			payroc.FieldError{Parameter: "processingTerminalId", Message: "must be " + dev.TerminalID + " for device " + serial})
+	}
+	return nil
+}
+
+// submitAttrs are a forwarded submit's audit fields, with room for status, result and the instruction id.
+func submitAttrs(rec *instruction) []slog.Attr {
+	attrs := make([]slog.Attr, 0, 10) // one allocation
+	return append(attrs, slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", rec.tokenID), slog.String("lane", rec.lane),
+		slog.String("serialNumber", rec.serial), slog.Int64("amount", rec.amount), slog.String("currency", rec.currency),
+		slog.String("orderId", rec.orderID))
+}
+
+// submitFailed answers a submit that got no answer from upstream.
+func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *instruction, err error) {
+	e := s.detachedProblem(r, err)
+	// Without a bearer nothing was sent. Any other failure leaves it unknown whether the device got it:
+	// the guard stays until the same key is replayed (which passes) or it times out.
+	s.state.sent(rec.serial, rec.key, e.Code != payroc.CodeIdentityUnavailable, s.now())
+	s.audit(r.Context(), "submit", append(submitAttrs(rec), slog.Int("status", e.Status), slog.String("result", e.Code))...)
+	writeProblem(w, e)
+}
+
+// submitAnswered files upstream's answer to a submit (the instruction it made, for this lane) and passes it on.
+func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *instruction, res *payroc.Response) {
+	// A 4xx is a refusal: this attempt made nothing on the device. Anything else may have.
+	s.state.sent(rec.serial, rec.key, res.StatusCode < 400 || res.StatusCode >= 500, s.now())
+	attrs := append(submitAttrs(rec), slog.Int("status", res.StatusCode))
+	if res.StatusCode < 200 || res.StatusCode >= 300 {
+		s.audit(r.Context(), "submit", append(attrs, slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
+		s.writeUpstream(w, r, res, false)
+		return
+	}
+	inst, validJSON := parseInstruction(res.Body)
+	if inst == nil {
+		s.audit(r.Context(), "submit", append(attrs, slog.String("result", "unreadable-answer"))...)
+		s.writeUpstream(w, r, res, validJSON)
+		return
+	}
+	rec.id = inst.RefundInstructionID
+	if !s.state.accept(rec, s.now()) {
+		s.audit(r.Context(), "submit", append(attrs, slog.String("result", "refused-foreign-instruction"))...)
+		writeProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
+		return
+	}
+	s.audit(r.Context(), "submit", append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID),
+		slog.String("result", string(inst.Status)))...)
+	s.noteStatus(r.Context(), inst)
 	s.writeUpstream(w, r, res, validJSON)
 }
 

@@ -90,13 +90,13 @@ func New(cfg Config) (*Server, error) {
 	for _, o := range cfg.AllowOrigins {
 		s.allowOrigins[o] = true
 		if err := s.cop.AddTrustedOrigin(o); err != nil {
-			return nil, fmt.Errorf("-allow-origin %q: %v", o, err)
+			return nil, &FieldError{Field: "AllowOrigins", Err: fmt.Errorf("%q: %v", o, err)}
 		}
 	}
 	if s.publicOrigin != "" {
 		u, _ := url.Parse(s.publicOrigin)
 		if err := s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
-			return nil, fmt.Errorf("-public-url: %v", err)
+			return nil, &FieldError{Field: "PublicURL", Err: err}
 		}
 	}
 	api, _ := url.Parse(cfg.APIURL)
@@ -159,87 +159,112 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 // ends with it.
 type baseCtxKey struct{}
 
-// statusWriter remembers the status (and the lane token id, once authenticated) for metrics and the access
-// log.
+// statusWriter remembers the status, the route label and (once authenticated) the lane token id, for
+// metrics and the access log.
 type statusWriter struct {
 	httpapi.StatusWriter
+	route   string
 	tokenID string
 }
 
-// ServeHTTP routes every request: /v1/ to the API allowlist, the lane-token and operations endpoints, and
-// everything else to the static files.
+// ServeHTTP is a small middleware chain around the route switch (route): count the request, tie it to the
+// server's lifetime, log and measure it, turn a panic into a 500 problem, set the security headers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	// However the handler is hosted (Serve, httptest, a user's own server), Close and the end of the shutdown
-	// grace end its requests. Under HTTPServer (Serve) every request's context already descends from baseCtx.
-	if r.Context().Value(baseCtxKey{}) != s {
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		stop := context.AfterFunc(s.baseCtx, cancel)
-		defer stop()
-		r = r.WithContext(ctx)
+	r, release := s.bindToServer(r)
+	defer release()
+	sw := &statusWriter{StatusWriter: httpapi.StatusWriter{ResponseWriter: w}, route: "static"}
+	defer s.logRequest(sw, r, time.Now())
+	defer s.recoverPanic(sw, r)
+	s.setSecurityHeaders(sw.Header(), r)
+	s.route(sw, r)
+}
+
+// bindToServer ends r's context when the server closes or its shutdown grace is over, however the handler
+// is hosted (Serve, httptest, a user's own server). Under Serve every request's context already descends
+// from baseCtx, and r is returned as it is.
+func (s *Server) bindToServer(r *http.Request) (*http.Request, func()) {
+	if r.Context().Value(baseCtxKey{}) == s {
+		return r, func() {}
 	}
-	sw := &statusWriter{StatusWriter: httpapi.StatusWriter{ResponseWriter: w}}
-	route := "static"
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
-			if sw.Status == 0 {
-				writeProblem(sw, problem(payroc.CodeInternalError, "The proxy failed; nothing was sent to Payroc"))
-			}
-		}
-		status := sw.Status
-		if status == 0 {
-			status = 499 // the client left before an answer
-		}
-		s.metrics.observeRequest(route, status)
-		// Successful API calls are already in the audit lines (submit, cancel, final outcome) and the metrics;
-		// a line for each of them (every long-poll of every open watch) would bury the refusals and failures,
-		// which stay at Info. Static and operations requests are Debug too.
-		lvl := slog.LevelDebug
-		if status >= 400 || route == "lane" || route == "dev_token" || route == "admin" {
-			lvl = slog.LevelInfo
-		}
-		s.logAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("route", route), slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
-			slog.String("laneTokenId", sw.tokenID))
-	}()
-	h := sw.Header()
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(s.baseCtx, cancel)
+	return r.WithContext(ctx), func() { stop(); cancel() }
+}
+
+// recoverPanic answers a panic with a 500 problem (when nothing was written yet) and logs it; the proxy
+// stays up. http.ErrAbortHandler keeps its meaning.
+func (s *Server) recoverPanic(sw *statusWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
+	if sw.Status == 0 {
+		writeProblem(sw, problem(payroc.CodeInternalError, "The proxy failed; nothing was sent to Payroc"))
+	}
+}
+
+// logRequest counts the request in the metrics and writes its access-log line. Successful API calls are
+// already in the audit lines (submit, cancel, final outcome) and the metrics; a line for each of them (every
+// long-poll of every open watch) would bury the refusals and failures, which stay at Info. Static and
+// operations requests are Debug too.
+func (s *Server) logRequest(sw *statusWriter, r *http.Request, start time.Time) {
+	status := sw.Status
+	if status == 0 {
+		status = 499 // the client left before an answer
+	}
+	s.metrics.observeRequest(sw.route, status)
+	lvl := slog.LevelDebug
+	if status >= 400 || sw.route == "lane" || sw.route == "dev_token" || sw.route == "admin" {
+		lvl = slog.LevelInfo
+	}
+	s.logAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("route", sw.route), slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
+		slog.String("laneTokenId", sw.tokenID))
+}
+
+func (s *Server) setSecurityHeaders(h http.Header, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	if r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://") {
 		// Browsers that once reached the POS over HTTPS never fall back to plain HTTP for it.
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
+}
+
+// route sends /v1/ to the API allowlist, the lane-token and operations endpoints to theirs, and everything
+// else to the static files, and labels the request for metrics and logs.
+func (s *Server) route(sw *statusWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/v1" || strings.HasPrefix(p, "/v1/"):
-		route = s.serveAPI(sw, r)
+		sw.route = "other"
+		sw.route = s.serveAPI(sw, r)
 	case p == "/lane":
-		route = "lane"
+		sw.route = "lane"
 		s.serveLane(sw, r)
 	case p == "/dev/token" && s.cfg.Simulate:
-		route = "dev_token"
+		sw.route = "dev_token"
 		s.serveDevToken(sw, r)
 	case p == "/admin/lane-tokens" && s.cfg.AdminKey != "":
-		route = "admin"
+		sw.route = "admin"
 		s.serveAdmin(sw, r)
 	case strings.HasPrefix(p, "/admin/lane-tokens/") && s.cfg.AdminKey != "":
-		route = "admin"
+		sw.route = "admin"
 		s.serveRevoke(sw, r)
 	case p == "/healthz":
-		route = "healthz"
+		sw.route = "healthz"
 		s.serveHealth(sw, r)
 	case p == "/readyz":
-		route = "readyz"
+		sw.route = "readyz"
 		s.serveReady(sw, r)
 	case p == "/metrics":
-		route = "metrics"
+		sw.route = "metrics"
 		s.metrics.handler().ServeHTTP(sw, r)
 	default:
 		s.staticCORS(sw, r)

@@ -175,6 +175,9 @@ func extOf(name string) string {
 	return path.Ext(name)
 }
 
+// serve answers GET and HEAD of a web file: the precompressed sibling the client prefers, else the file,
+// else a stand-in (placeholder page, default favicon) or a problem. http.ServeContent does the ETag
+// revalidation (304), HEAD and ranges.
 func (st *static) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -189,61 +192,53 @@ func (st *static) serve(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, methodNotAllowed(w, "GET, HEAD"))
 		return
 	}
-	encoding := ""
-	var a *asset
-	var err error
-	if hasVariants := st.variant(name, ".br") != "" || st.variant(name, ".gz") != ""; hasVariants {
+	a, encoding, e := st.pick(h, name, r.Header.Get("Accept-Encoding"))
+	if e != nil {
+		writeProblem(w, e)
+		return
+	}
+	h.Set("Content-Type", contentTypes[extOf(name)])
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", a.etag)
+	if encoding != "" {
+		h.Set("Content-Encoding", encoding)
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.data))
+}
+
+// pick returns what to send for name: the preferred precompressed variant (noting Vary in h when there are
+// any) or the file itself, a stand-in for a missing page or favicon, or the problem to answer.
+func (st *static) pick(h http.Header, name, acceptEncoding string) (*asset, string, *payroc.Error) {
+	if st.variant(name, ".br") != "" || st.variant(name, ".gz") != "" {
 		h.Add("Vary", "Accept-Encoding")
-		for _, enc := range preferredEncodings(r.Header.Get("Accept-Encoding")) {
+		for _, enc := range preferredEncodings(acceptEncoding) {
 			if v := st.variant(name, encExt[enc]); v != "" {
-				if a, err = st.load(v); err == nil {
-					encoding = enc
-					break
+				if a, err := st.load(v); err == nil {
+					return a, enc, nil
 				}
 			}
 		}
 	}
-	if a == nil {
-		a, err = st.load(name)
-	}
+	a, err := st.load(name)
 	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist) && name == "index.html":
 		a = placeholderPage(st.dir)
 	case errors.Is(err, fs.ErrNotExist) && name == "favicon.ico":
-		a = defaultFavicon
+		return defaultFavicon, "", nil
 	case errors.Is(err, fs.ErrNotExist) && name == "payroc.wasm":
-		writeProblem(w, problem(payroc.CodeNotFound, "payroc.wasm is not built yet: run `make wasm` and reload"))
-		return
+		return nil, "", problem(payroc.CodeNotFound, "payroc.wasm is not built yet: run `make wasm` and reload")
 	case errors.Is(err, fs.ErrNotExist):
-		writeProblem(w, notFound())
-		return
+		return nil, "", notFound()
 	default:
-		writeProblem(w, problem(payroc.CodeNotFound, "This file cannot be served"))
-		return
+		return nil, "", problem(payroc.CodeNotFound, "This file cannot be served")
 	}
-	if name == "index.html" && a != nil {
+	if name == "index.html" {
 		if _, werr := st.stat("payroc.wasm"); werr != nil {
 			a = withBanner(a, "payroc.wasm is not built: run `make wasm` in the project, then reload this page. Refunds cannot run until then.")
 		}
 	}
-	h.Set("Content-Type", contentTypes[extOf(name)])
-	h.Set("Cache-Control", "no-cache")
-	etag := a.etag
-	if encoding != "" {
-		h.Set("Content-Encoding", encoding)
-	}
-	h.Set("ETag", etag)
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
-		h.Del("Content-Type")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(a.data)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(a.data)
-	}
+	return a, "", nil
 }
 
 var encExt = map[string]string{"br": ".br", "gzip": ".gz"}
@@ -278,20 +273,6 @@ func preferredEncodings(ae string) []string {
 		}
 	}
 	return out
-}
-
-// etagMatch is If-None-Match's weak comparison (RFC 9110 13.1.2).
-func etagMatch(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }
 
 var bodyTag = regexp.MustCompile(`(?i)<body[^>]*>`)
