@@ -36,6 +36,7 @@ func tsc(t *testing.T, project string) (string, bool) {
 }
 
 func TestTypeScriptConsumerTypeChecks(t *testing.T) {
+	t.Parallel()
 	out, ok := tsc(t, "tsconfig.json")
 	assert.True(t, ok, "src/ must type-check against the package's payroc.d.ts:\n%s", out)
 }
@@ -48,6 +49,7 @@ var (
 // The check can fail: every deliberate mistake in fixtures/type-errors.ts is refused, on its line, with the
 // error its marker names, and nothing else is.
 func TestTypeScriptCheckRefusesTypeErrors(t *testing.T) {
+	t.Parallel()
 	const fixture = "fixtures/type-errors.ts"
 	f, err := os.Open(fixture)
 	require.NoError(t, err)
