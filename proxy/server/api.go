@@ -41,8 +41,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
 		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused: this origin is not allowed"))
 		return label
 	}
-	c, ok := s.admitLane(w, r)
-	if !ok {
+	// The token's revocation and rate are checked with each route's first state call: one round trip.
+	c, perr := s.authenticate(w, r)
+	if perr != nil {
+		writeProblem(w, perr)
 		return label
 	}
 	if route != httpapi.RouteSubmit && !s.drainBody(w, r) {
@@ -96,15 +98,25 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	key := r.Header.Get("Idempotency-Key")
 	req, body, e := s.checkSubmit(w, r, c, serial, key)
 	if e != nil {
+		// A refused submit still counts against its token's rate (and a revoked token hears so); with the
+		// state down the refusal itself still stands.
+		if a, err := s.state.Admit(r.Context(), c.ID, s.now()); err == nil && !a.OK() {
+			e = s.admission(w, a, nil)
+		}
 		s.refuseSubmit(w, r, c, serial, key, e)
 		return
 	}
 	now := s.now()
-	switch s.state.reserve(serial, key, c.Lane, now) {
-	case deviceBusy:
+	a, held, err := s.state.Reserve(r.Context(), c.ID, Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
+	if e := s.admission(w, a, err); e != nil {
+		s.refuseSubmit(w, r, c, serial, key, e)
+		return
+	}
+	switch held {
+	case DeviceBusy:
 		s.refuseSubmit(w, r, c, serial, key, problem(payroc.CodeDeviceBusy, "Another refund is in progress on device "+serial))
 		return
-	case keyElsewhere:
+	case KeyElsewhere:
 		s.refuseSubmit(w, r, c, serial, key, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
 		return
 	}
@@ -114,8 +126,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
-	rec := &instruction{serial: serial, key: key, lane: c.Lane, tokenID: c.ID, amount: req.Order.Amount,
-		currency: req.Order.Currency, orderID: req.Order.OrderID, submittedAt: now}
+	rec := &Instruction{Serial: serial, Key: key, Lane: c.Lane, TokenID: c.ID, Amount: req.Order.Amount,
+		Currency: req.Order.Currency, OrderID: req.Order.OrderID, SubmittedAt: now}
 	if err != nil {
 		s.submitFailed(w, r, rec, err)
 		return
@@ -186,54 +198,83 @@ func (s *Server) checkScope(c *lane.Claims, serial string, req *payroc.RefundIns
 }
 
 // submitAttrs are a forwarded submit's audit fields, with room for status, result and the instruction id.
-func submitAttrs(rec *instruction) []slog.Attr {
+func submitAttrs(rec *Instruction) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 10) // one allocation
-	return append(attrs, slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", rec.tokenID), slog.String("lane", rec.lane),
-		slog.String("serialNumber", rec.serial), slog.Int64("amount", rec.amount), slog.String("currency", rec.currency),
-		slog.String("orderId", rec.orderID))
+	return append(attrs, slog.String("idempotencyKey", rec.Key), slog.String("laneTokenId", rec.TokenID), slog.String("lane", rec.Lane),
+		slog.String("serialNumber", rec.Serial), slog.Int64("amount", rec.Amount), slog.String("currency", rec.Currency),
+		slog.String("orderId", rec.OrderID))
 }
 
 // submitFailed answers a submit that got no answer from upstream.
-func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *instruction, err error) {
+func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *Instruction, err error) {
 	e := s.detachedProblem(r, err)
 	// Without a bearer nothing was sent. Any other failure leaves it unknown whether the device got it:
-	// the guard stays until the same key is replayed (which passes) or it times out.
-	s.state.sent(rec.serial, rec.key, e.Code != payroc.CodeIdentityUnavailable, s.now())
+	// the guard stays until the same key is replayed (which passes) or it times out. A settle that fails
+	// leaves the guard to time out: the safe side.
+	_, _ = s.settle(r.Context(), Settlement{Serial: rec.Serial, Key: rec.Key, Reached: e.Code != payroc.CodeIdentityUnavailable})
 	s.audit(r.Context(), "submit", append(submitAttrs(rec), slog.Int("status", e.Status), slog.String("result", e.Code))...)
 	writeProblem(w, e)
 }
 
 // submitAnswered files upstream's answer to a submit (the instruction it made, for this lane) and passes it on.
-func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *instruction, res *payroc.Response) {
+func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *Instruction, res *payroc.Response) {
 	// A 4xx is a refusal: this attempt made nothing on the device. Anything else may have.
-	s.state.sent(rec.serial, rec.key, res.StatusCode < 400 || res.StatusCode >= 500, s.now())
+	settle := Settlement{Serial: rec.Serial, Key: rec.Key, Reached: res.StatusCode < 400 || res.StatusCode >= 500}
 	attrs := append(submitAttrs(rec), slog.Int("status", res.StatusCode))
-	if res.StatusCode < 200 || res.StatusCode >= 300 {
+	var inst *payroc.RefundInstruction
+	validJSON := false
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		if inst, validJSON = parseInstruction(res.Body); inst != nil {
+			rec.ID = inst.RefundInstructionID
+			settle.Accepted, settle.Status, settle.RefundID = rec, inst.Status, refundIDOf(inst)
+		}
+	}
+	// One call: the guard's end of this submit, the instruction filed for this lane, its status noted.
+	done, err := s.settle(r.Context(), settle)
+	switch {
+	case res.StatusCode < 200 || res.StatusCode >= 300:
 		s.audit(r.Context(), "submit", append(attrs, slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
-		s.writeUpstream(w, r, res, false)
-		return
-	}
-	inst, validJSON := parseInstruction(res.Body)
-	if inst == nil {
+	case inst == nil:
 		s.audit(r.Context(), "submit", append(attrs, slog.String("result", "unreadable-answer"))...)
-		s.writeUpstream(w, r, res, validJSON)
+	case err != nil:
+		// Payroc has the instruction but no instance could find it again: the page replays the submit with
+		// the same key once the state is back, and Payroc answers with this same instruction.
+		s.audit(r.Context(), "submit", append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID),
+			slog.String("result", payroc.CodeStateUnavailable))...)
+		writeProblem(w, stateUnavailable())
 		return
-	}
-	rec.id = inst.RefundInstructionID
-	if !s.state.accept(rec, s.now()) {
+	case done.Foreign:
 		s.audit(r.Context(), "submit", append(attrs, slog.String("result", "refused-foreign-instruction"))...)
 		writeProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
 		return
+	default:
+		s.audit(r.Context(), "submit", append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID),
+			slog.String("result", string(inst.Status)))...)
+		if done.Audit {
+			s.auditFinal(r.Context(), done.Record, inst)
+		}
 	}
-	s.audit(r.Context(), "submit", append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID),
-		slog.String("result", string(inst.Status)))...)
-	s.noteStatus(r.Context(), inst)
 	s.writeUpstream(w, r, res, validJSON)
+}
+
+// settle reports how a reserved submit ended (it runs to its end even if the browser has left); a store
+// failure is counted, logged and returned.
+func (s *Server) settle(ctx context.Context, st Settlement) (Settled, error) {
+	done, err := s.state.Settle(context.WithoutCancel(ctx), st, s.now())
+	if err != nil {
+		s.stateFailed(err)
+	}
+	return done, err
 }
 
 // getInstruction: one long-poll, passed through; the browser leaving cancels it upstream at once.
 func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
-	if _, ok := s.state.lookup(id, c.Lane, s.now()); !ok {
+	a, _, found, err := s.state.Lookup(r.Context(), c.ID, id, c.Lane, s.now())
+	if e := s.admission(w, a, err); e != nil {
+		writeProblem(w, e)
+		return
+	}
+	if !found {
 		writeProblem(w, notFound())
 		return
 	}
@@ -260,7 +301,12 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 	if res.StatusCode == http.StatusOK {
 		var inst *payroc.RefundInstruction
 		if inst, validJSON = parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
-			s.noteStatus(r.Context(), inst)
+			if err := s.noteStatus(r.Context(), inst); err != nil {
+				// A final status the state has not taken would keep the device held and the refund unknown:
+				// the page asks again (a status GET changes nothing upstream) once the state is back.
+				writeProblem(w, stateUnavailable())
+				return
+			}
 		}
 	}
 	s.writeUpstream(w, r, res, validJSON)
@@ -268,8 +314,12 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 
 // cancel forwards a DELETE; a 204 or a 409 means the instruction is over and the device is free.
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
-	rec, ok := s.state.lookup(id, c.Lane, s.now())
-	if !ok {
+	a, rec, found, err := s.state.Lookup(r.Context(), c.ID, id, c.Lane, s.now())
+	if e := s.admission(w, a, err); e != nil {
+		writeProblem(w, e)
+		return
+	}
+	if !found {
 		writeProblem(w, notFound())
 		return
 	}
@@ -277,8 +327,8 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteCancelInstruction, "DELETE", "/refund-instructions/"+url.PathEscape(id),
 		payroc.Header{"accept": acceptOf(r)}, nil)
-	base := []slog.Attr{slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
-		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", id)}
+	base := []slog.Attr{slog.String("idempotencyKey", rec.Key), slog.String("laneTokenId", c.ID), slog.String("lane", c.Lane),
+		slog.String("serialNumber", rec.Serial), slog.String("refundInstructionId", id)}
 	if err != nil {
 		e := s.detachedProblem(r, err)
 		s.audit(r.Context(), "cancel", append(base, slog.Int("status", e.Status), slog.String("result", e.Code))...)
@@ -288,7 +338,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	switch {
 	case res.StatusCode >= 200 && res.StatusCode < 300:
 		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", "canceled"))...)
-		s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCanceled})
+		_ = s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCanceled})
 	case res.StatusCode == http.StatusConflict:
 		p := payroc.ParseProblem(res.StatusCode, res.Header, res.Body)
 		result := p.Code
@@ -296,11 +346,15 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 			// The device finished first: the 409 carries the refund link.
 			result = "completed-first"
 			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
-			s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCompleted, Link: p.Link})
+			_ = s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCompleted, Link: p.Link})
 		} else {
 			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
 			if p.Code == payroc.CodeCannotBeCanceled {
-				s.state.release(id, s.now()) // failed or canceled already: final, but which one a GET will say
+				// Failed or canceled already: final, but which one a GET will say. Should the state be away,
+				// the next status GET frees the device.
+				if err := s.state.Release(context.WithoutCancel(r.Context()), id, s.now()); err != nil {
+					s.stateFailed(err)
+				}
 			}
 		}
 	default:
@@ -312,7 +366,12 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 
 // getRefund answers only for refunds that came of this lane's instructions.
 func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
-	if s.state.refundLane(id, s.now()) != c.Lane {
+	a, owner, err := s.state.RefundLane(r.Context(), c.ID, id, s.now())
+	if e := s.admission(w, a, err); e != nil {
+		writeProblem(w, e)
+		return
+	}
+	if owner != c.Lane {
 		writeProblem(w, notFound())
 		return
 	}
@@ -328,21 +387,37 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claim
 	s.writeUpstream(w, r, res, false)
 }
 
-// noteStatus files a status the proxy saw; the first final one frees the device and is audited.
-func (s *Server) noteStatus(ctx context.Context, inst *payroc.RefundInstruction) {
-	refundID := ""
+// noteStatus files a status the proxy saw; the first final one (across instances) frees the device and is
+// audited. A store failure is counted, logged and returned: the cancel paths have already acted upstream and
+// answer as Payroc did (the next status GET files the outcome); a status GET answers 503 instead.
+func (s *Server) noteStatus(ctx context.Context, inst *payroc.RefundInstruction) error {
+	rec, auditNow, err := s.state.Observe(context.WithoutCancel(ctx), inst.RefundInstructionID, inst.Status, refundIDOf(inst), s.now())
+	if err != nil {
+		s.stateFailed(err)
+		return err
+	}
+	if auditNow {
+		s.auditFinal(ctx, rec, inst)
+	}
+	return nil
+}
+
+// refundIDOf is the refund id of a completed instruction ("" otherwise).
+func refundIDOf(inst *payroc.RefundInstruction) string {
 	if inst.Status == payroc.StatusCompleted {
-		refundID = payroc.RefundIDFromLink(inst.Link)
+		return payroc.RefundIDFromLink(inst.Link)
 	}
-	rec, auditNow := s.state.observe(inst.RefundInstructionID, inst.Status, refundID, s.now())
-	if !auditNow {
-		return
-	}
+	return ""
+}
+
+// auditFinal writes the audit line of an instruction's final outcome.
+func (s *Server) auditFinal(ctx context.Context, rec Instruction, inst *payroc.RefundInstruction) {
+	refundID := refundIDOf(inst)
 	attrs := make([]slog.Attr, 0, 12) // room for refundId and errorMessage: one allocation
-	attrs = append(attrs, slog.String("idempotencyKey", rec.key), slog.String("laneTokenId", rec.tokenID), slog.String("lane", rec.lane),
-		slog.String("serialNumber", rec.serial), slog.String("refundInstructionId", rec.id), slog.Int64("amount", rec.amount),
-		slog.String("currency", rec.currency), slog.String("orderId", rec.orderID), slog.String("result", string(inst.Status)),
-		slog.Int64("sinceSubmitMs", s.now().Sub(rec.submittedAt).Milliseconds()))
+	attrs = append(attrs, slog.String("idempotencyKey", rec.Key), slog.String("laneTokenId", rec.TokenID), slog.String("lane", rec.Lane),
+		slog.String("serialNumber", rec.Serial), slog.String("refundInstructionId", rec.ID), slog.Int64("amount", rec.Amount),
+		slog.String("currency", rec.Currency), slog.String("orderId", rec.OrderID), slog.String("result", string(inst.Status)),
+		slog.Int64("sinceSubmitMs", s.now().Sub(rec.SubmittedAt).Milliseconds()))
 	if refundID != "" {
 		attrs = append(attrs, slog.String("refundId", refundID))
 	}

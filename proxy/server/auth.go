@@ -30,8 +30,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*lane.Cla
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy", error="invalid_token"`)
 		return nil, problem(payroc.CodeLaneTokenInvalid, "The lane token is not one this proxy issued")
 	}
-	if perr := s.checkRevoked(w, r, c); perr != nil {
-		return nil, perr
+	if !s.revokeInState { // otherwise the route's first state call checks it, in the same round trip
+		if perr := s.checkRevoked(w, r, c); perr != nil {
+			return nil, perr
+		}
 	}
 	if sw, ok := w.(*statusWriter); ok {
 		sw.tokenID = c.ID
@@ -39,18 +41,36 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*lane.Cla
 	return c, nil
 }
 
-// admitLane authenticates and rate-limits a lane request, writing the refusal when there is one.
+// admitLane authenticates a lane request and admits its token (not revoked, within its rate), writing the
+// refusal when there is one. API routes admit with their first state call instead (one round trip).
 func (s *Server) admitLane(w http.ResponseWriter, r *http.Request) (*lane.Claims, bool) {
 	c, perr := s.authenticate(w, r)
 	if perr != nil {
 		writeProblem(w, perr)
 		return nil, false
 	}
-	if ok, wait := s.limits.allow(c.ID, s.now()); !ok {
-		writeProblem(w, retryAfter(problem(payroc.CodeRateLimited, "Too many requests for this lane token: slow down"), wait))
+	a, err := s.state.Admit(r.Context(), c.ID, s.now())
+	if e := s.admission(w, a, err); e != nil {
+		writeProblem(w, e)
 		return nil, false
 	}
 	return c, true
+}
+
+// admission turns a store's verdict on a lane token into the problem to answer, or nil to go on: 503
+// state-unavailable when the store failed (fail closed), 401 lane-token-revoked, 429 rate-limited.
+func (s *Server) admission(w http.ResponseWriter, a Admission, err error) *payroc.Error {
+	switch {
+	case err != nil:
+		s.stateFailed(err)
+		return stateUnavailable()
+	case a.Revoked:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy", error="invalid_token"`)
+		return problem(payroc.CodeLaneTokenRevoked, "This lane token has been revoked: get a new one")
+	case a.Limited:
+		return retryAfter(problem(payroc.CodeRateLimited, "Too many requests for this lane token: slow down"), a.RetryAfter)
+	}
+	return nil
 }
 
 // adminAuthorized compares the admin bearer in constant time (hashing first, so even the length leaks nothing).

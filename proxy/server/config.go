@@ -61,8 +61,9 @@ type Config struct {
 	// AdminKey, when set (at least 32 bytes), enables POST /admin/lane-tokens (issue) and
 	// DELETE /admin/lane-tokens/{tokenId} (revoke) for Bearer AdminKey.
 	AdminKey string
-	// Revocations lists the lane tokens revoked before their expiry (nil: NewMemoryRevocations, this
-	// process only; several instances need a shared list).
+	// Revocations lists the lane tokens revoked before their expiry (nil: the shared state's own list, checked
+	// in the same round trip as the rate limit: in memory with the memory state, this process only; on Redis
+	// with OpenState, every instance). Set it only to keep the list somewhere else.
 	Revocations Revocations
 
 	// PollTimeout bounds one upstream long-poll GET of an instruction (default 75s: above Payroc's 60 s hold).
@@ -76,6 +77,10 @@ type Config struct {
 	StateTTL time.Duration
 	// MaxEntries bounds each of those maps (default 100000; the oldest entries go first).
 	MaxEntries int
+	// OpenState builds the shared state with the proxy's rules (nil: NewMemoryStore, for one instance). For
+	// several instances behind a load balancer, open a shared one, e.g. proxy/redisstate:
+	//	cfg.OpenState = func(set server.StoreSettings) (server.Store, error) { return redisstate.New(rdb, "payroc:", set), nil }
+	OpenState func(StoreSettings) (Store, error)
 	// MaxBodyBytes bounds a request body (default payroc.MaxRequestBytes, 64 KiB).
 	MaxBodyBytes int64
 	// ShutdownGrace is how long Serve lets open requests (long-polls) finish after its context ends before
@@ -142,9 +147,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
-	}
-	if c.Revocations == nil {
-		c.Revocations = NewMemoryRevocations(c.Now, c.MaxEntries)
 	}
 	if c.Version == "" {
 		c.Version = "dev"

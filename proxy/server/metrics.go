@@ -24,6 +24,8 @@ type metrics struct {
 	longPolls prometheus.Gauge
 	issued    *prometheus.CounterVec
 	revoked   prometheus.Counter
+	// stateErrors counts state calls that failed (each answered 503 state-unavailable).
+	stateErrors prometheus.Counter
 
 	// Children resolved once, as they first come (a series appears only once used, as before), so a request
 	// costs no label hashing: upstreamBy by route, requestsBy by route and status (a few dozen pairs ever).
@@ -69,11 +71,15 @@ func newMetrics(busy func() float64) *metrics {
 			Name: "payroc_proxy_lane_tokens_revoked_total",
 			Help: "Lane token revocations recorded (DELETE /admin/lane-tokens/{tokenId}).",
 		}),
+		stateErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "payroc_proxy_state_errors_total",
+			Help: "Shared-state calls that failed, each answered 503 state-unavailable (nothing forwarded).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.mints, m.mintTime, m.longPolls, m.issued, m.revoked,
+	m.reg.MustRegister(m.requests, m.upstream, m.mints, m.mintTime, m.longPolls, m.issued, m.revoked, m.stateErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "payroc_proxy_busy_devices",
-			Help: "Devices with a refund in flight.",
+			Help: "Devices with a refund in flight (-1 while the shared state cannot be read).",
 		}, busy),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

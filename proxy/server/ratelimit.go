@@ -16,13 +16,9 @@ type limiters struct {
 	m     *ttlMap[string, *rate.Limiter]
 }
 
-func newLimiters(perSecond float64, max int) *limiters {
+func newLimiters(perSecond float64, burst, max int) *limiters {
 	if perSecond < 0 {
 		return nil
-	}
-	burst := int(3 * perSecond)
-	if burst < 1 {
-		burst = 1
 	}
 	return &limiters{limit: rate.Limit(perSecond), burst: burst, m: newTTLMap[string, *rate.Limiter](10*time.Minute, max)}
 }

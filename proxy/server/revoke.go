@@ -112,7 +112,7 @@ func (m *MemoryRevocations) expire(now time.Time, force bool) {
 // checkRevoked refuses a revoked token with 401 lane-token-revoked, and any token while the revocation list
 // cannot be read (503 state-unavailable: fail closed).
 func (s *Server) checkRevoked(w http.ResponseWriter, r *http.Request, c *lane.Claims) *payroc.Error {
-	revoked, err := s.cfg.Revocations.Revoked(r.Context(), c.ID)
+	revoked, err := s.revocations.Revoked(r.Context(), c.ID)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "revocation list unreadable", "error", err.Error())
 		return retryAfter(problem(payroc.CodeStateUnavailable, "The proxy cannot check its revocation list now: nothing was sent"), time.Second)
@@ -150,7 +150,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	until := s.now().Add(lane.MaxTTL)
-	if err := s.cfg.Revocations.Revoke(r.Context(), id, until); err != nil {
+	if err := s.revocations.Revoke(r.Context(), id, until); err != nil {
 		s.log.ErrorContext(r.Context(), "revocation not recorded", "laneTokenId", id, "error", err.Error())
 		writeProblem(w, retryAfter(problem(payroc.CodeStateUnavailable, "The revocation could not be recorded: try again"), time.Second))
 		return

@@ -27,12 +27,16 @@ type Server struct {
 	client *payroc.Client
 	// httpClient carries the upstream calls (Close drops its idle connections).
 	httpClient *http.Client
-	state      *state
-	limits     *limiters
-	metrics    *metrics
-	static     *static
-	links      linkRewriter
-	polls      pollCounter
+	state      Store
+	// revocations is Config.Revocations, or the state's own list; revokeInState says it is the latter, so
+	// each route's first state call checks it and authenticate need not.
+	revocations   Revocations
+	revokeInState bool
+	stateLog      atomic.Int64 // unix nanoseconds of the last "shared state unavailable" log line
+	metrics       *metrics
+	static        *static
+	links         linkRewriter
+	polls         pollCounter
 
 	devices      map[string]Device
 	allowOrigins map[string]bool
@@ -75,12 +79,21 @@ func New(cfg Config) (*Server, error) {
 		httpClient:   hc,
 		log:          cfg.Logger,
 		keys:         keys,
-		state:        newState(cfg.StateTTL, cfg.MaxEntries, cfg.BusyTimeout),
-		limits:       newLimiters(cfg.Rate, cfg.MaxEntries),
 		devices:      make(map[string]Device, len(cfg.Devices)),
 		allowOrigins: make(map[string]bool, len(cfg.AllowOrigins)),
 		cop:          http.NewCrossOriginProtection(),
 		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
+	}
+	set := StoreSettings{TTL: cfg.StateTTL, BusyTimeout: cfg.BusyTimeout, SendTimeout: cfg.CallTimeout, Rate: cfg.Rate,
+		Burst: max(int(3*cfg.Rate), 1), MaxEntries: cfg.MaxEntries, Now: cfg.Now}
+	if cfg.OpenState == nil {
+		s.state = NewMemoryStore(set)
+	} else if s.state, err = cfg.OpenState(set); err != nil {
+		return nil, fmt.Errorf("shared state: %w", err)
+	}
+	s.revocations, s.revokeInState = cfg.Revocations, cfg.Revocations == nil
+	if s.revokeInState {
+		s.revocations = s.state
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
@@ -101,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	api, _ := url.Parse(cfg.APIURL)
 	s.links = linkRewriter{apiPath: api.Path}
-	s.metrics = newMetrics(func() float64 { return float64(s.state.busyDevices(s.cfg.Now())) })
+	s.metrics = newMetrics(s.busyDevices)
 	identity := &payroc.Identity{BaseURL: cfg.IdentityURL, APIKey: cfg.APIKey, Doer: doer, Now: cfg.Now}
 	s.tokens = &payroc.TokenCache{
 		Mint:          identity.Mint,
@@ -154,6 +167,27 @@ func defaultHTTPClient() *http.Client {
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// busyDevices is the in-flight gauge: -1 while the shared state cannot be read.
+func (s *Server) busyDevices() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := s.state.BusyDevices(ctx, s.now())
+	if err != nil {
+		return -1
+	}
+	return float64(n)
+}
+
+// stateFailed counts a failed state call and logs it, at most once a second (an outage fails every request).
+// The error says what failed (a timeout, a refused connection), never the store's address or password.
+func (s *Server) stateFailed(err error) {
+	s.metrics.stateErrors.Inc()
+	now := time.Now().UnixNano()
+	if last := s.stateLog.Load(); now-last >= int64(time.Second) && s.stateLog.CompareAndSwap(last, now) {
+		s.log.Warn("shared state unavailable: answering 503 state-unavailable", "error", err.Error())
+	}
+}
 
 // baseCtxKey marks baseCtx (its value is the Server), so ServeHTTP can tell a request context that already
 // ends with it.

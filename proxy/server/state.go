@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"time"
@@ -8,178 +9,223 @@ import (
 	"github.com/posrefund/cloud/payroc"
 )
 
-// instruction is what the proxy remembers of a refund instruction it forwarded: who made it (object-level
-// scope), with which key (audit, busy guard), and whether its final outcome has been audited.
-type instruction struct {
-	id, serial, key   string
-	lane, tokenID     string
-	amount            int64
-	currency, orderID string
-	finalAudited      bool
-	submittedAt       time.Time
+// MemoryStore is the Store of a single proxy instance (the default, -state memory): all bounded and
+// expiring, all lost on restart (the page then replays its submit with the same key, and Payroc answers
+// with the original instruction). Its calls never fail. Build it with NewMemoryStore.
+type MemoryStore struct {
+	mu           sync.Mutex
+	set          StoreSettings
+	instructions *ttlMap[string, *memInstruction] // instruction id → record
+	refunds      *ttlMap[string, string]          // refund id → lane
+	keys         *ttlMap[string, string]          // lower-case Idempotency-Key → lane
+	devices      map[string]*holder               // serial → in-flight refund
+	limits       *limiters
+	*MemoryRevocations
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+type memInstruction struct {
+	Instruction
+	finalAudited bool
 }
 
 // holder is the refund in flight on a device: the key that reserved it, and its instruction once known.
 type holder struct {
 	key, lane, instructionID string
 	lastSeen                 time.Time
-	// sending counts the submits with key being forwarded now; while any is, the device stays held.
+	// sending counts the submits with key being forwarded now; while any is, the device stays held (for at
+	// most SendTimeout past BusyTimeout).
 	sending int
 	// reached is set once a submit with key may have reached the device (it was accepted, or its answer
 	// never came): from then on only the instruction's end or the busy timeout frees the device.
 	reached bool
 }
 
-// state is the proxy's soft state: all bounded and expiring, all lost on restart (the page then replays its
-// submit with the same key, and Payroc answers with the original instruction).
-type state struct {
-	mu           sync.Mutex
-	busyTimeout  time.Duration
-	instructions *ttlMap[string, *instruction] // instruction id → record
-	refunds      *ttlMap[string, string]       // refund id → lane
-	keys         *ttlMap[string, string]       // Idempotency-Key → lane
-	devices      map[string]*holder            // serial → in-flight refund
-}
-
-func newState(ttl time.Duration, max int, busyTimeout time.Duration) *state {
-	return &state{
-		busyTimeout:  busyTimeout,
-		instructions: newTTLMap[string, *instruction](ttl, max),
-		refunds:      newTTLMap[string, string](ttl, max),
-		keys:         newTTLMap[string, string](ttl, max),
-		devices:      make(map[string]*holder),
+// NewMemoryStore builds the in-process store with set's rules (zero fields: the proxy's defaults).
+func NewMemoryStore(set StoreSettings) *MemoryStore {
+	set = set.withDefaults()
+	return &MemoryStore{
+		set:               set,
+		instructions:      newTTLMap[string, *memInstruction](set.TTL, set.MaxEntries),
+		refunds:           newTTLMap[string, string](set.TTL, set.MaxEntries),
+		keys:              newTTLMap[string, string](set.TTL, set.MaxEntries),
+		devices:           make(map[string]*holder),
+		limits:            newLimiters(set.Rate, set.Burst, set.MaxEntries),
+		MemoryRevocations: NewMemoryRevocations(set.Now, set.MaxEntries),
 	}
 }
 
-// reserveResult says why a submit may or may not go ahead.
-type reserveResult int
+// withDefaults fills zero settings with the proxy's defaults.
+func (s StoreSettings) withDefaults() StoreSettings {
+	if s.TTL <= 0 {
+		s.TTL = 24 * time.Hour
+	}
+	if s.BusyTimeout <= 0 {
+		s.BusyTimeout = 3 * time.Minute
+	}
+	if s.SendTimeout <= 0 {
+		s.SendTimeout = 30 * time.Second
+	}
+	if s.Rate == 0 {
+		s.Rate = 20
+	}
+	if s.Burst <= 0 {
+		s.Burst = max(int(3*s.Rate), 1)
+	}
+	if s.MaxEntries <= 0 {
+		s.MaxEntries = 100_000
+	}
+	return s
+}
 
-const (
-	reserved     reserveResult = iota
-	deviceBusy                 // another key holds the device
-	keyElsewhere               // the key belongs to another lane
-)
+// admit checks revocation, then takes one request from the token's bucket. Call with mu held.
+func (s *MemoryStore) admit(tokenID string, now time.Time) Admission {
+	if tokenID == "" {
+		return Admission{}
+	}
+	if revoked, _ := s.MemoryRevocations.Revoked(context.Background(), tokenID); revoked {
+		return Admission{Revoked: true}
+	}
+	if ok, wait := s.limits.allow(tokenID, now); !ok {
+		return Admission{Limited: true, RetryAfter: wait}
+	}
+	return Admission{}
+}
 
-// reserve claims serial for a submit with key by lane. The same key from the same lane passes (a replay);
-// a holder nobody asked about for busyTimeout, with no submit on its way, is dropped first. The guard
-// compares keys exactly: whether Payroc folds their case is not published, so a key in another case is
-// another key here. Each reserved submit must be followed by sent.
-func (s *state) reserve(serial, key, laneID string, now time.Time) reserveResult {
+// Admit implements Store.
+func (s *MemoryStore) Admit(_ context.Context, tokenID string, now time.Time) (Admission, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Ownership is case-insensitive: no lane may reach another's instruction by changing a key's case.
-	if owner, ok := s.keys.get(strings.ToLower(key), now); ok && owner != laneID {
-		return keyElsewhere
+	return s.admit(tokenID, now), nil
+}
+
+// Reserve implements Store.
+func (s *MemoryStore) Reserve(_ context.Context, tokenID string, r Reservation, now time.Time) (Admission, ReserveResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.admit(tokenID, now); !a.OK() {
+		return a, Reserved, nil
 	}
-	if h := s.devices[serial]; h != nil && !s.idle(h, now) {
-		if h.key != key || h.lane != laneID {
-			return deviceBusy
+	if owner, ok := s.keys.get(strings.ToLower(r.Key), now); ok && owner != r.Lane {
+		return Admission{}, KeyElsewhere, nil
+	}
+	if h := s.devices[r.Serial]; h != nil && !s.idle(h, now) {
+		if h.key != r.Key || h.lane != r.Lane {
+			return Admission{}, DeviceBusy, nil
 		}
 		h.sending++
 		h.lastSeen = now
-		return reserved
+		return Admission{}, Reserved, nil
 	}
-	s.devices[serial] = &holder{key: key, lane: laneID, lastSeen: now, sending: 1}
-	s.keys.set(strings.ToLower(key), laneID, now)
-	return reserved
+	s.devices[r.Serial] = &holder{key: r.Key, lane: r.Lane, lastSeen: now, sending: 1}
+	s.keys.set(strings.ToLower(r.Key), r.Lane, now)
+	return Admission{}, Reserved, nil
 }
 
-// idle reports whether h has timed out: no submit on its way and nobody asked about it for busyTimeout.
-func (s *state) idle(h *holder, now time.Time) bool {
-	return h.sending == 0 && now.Sub(h.lastSeen) >= s.busyTimeout
+// idle reports whether h has timed out: nobody asked about it for BusyTimeout and no submit is on its way
+// (or the one on its way has been silent for SendTimeout more: its instance is gone).
+func (s *MemoryStore) idle(h *holder, now time.Time) bool {
+	quiet := now.Sub(h.lastSeen)
+	return (h.sending == 0 && quiet >= s.set.BusyTimeout) || quiet >= s.set.BusyTimeout+s.set.SendTimeout
 }
 
-// sent ends a submit that reserve let through. reached says whether it may have reached the device: false
-// only when nothing was sent (no bearer) or Payroc refused it (a 4xx). The device is freed only when no
-// submit with the key may have reached it and none is still on its way: a replay's refusal says nothing
-// about an earlier attempt whose answer was lost.
-func (s *state) sent(serial, key string, reached bool, now time.Time) {
+// Settle implements Store.
+func (s *MemoryStore) Settle(_ context.Context, st Settlement, now time.Time) (Settled, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h := s.devices[serial]
-	if h == nil || h.key != key {
-		return
-	}
-	h.sending--
-	h.lastSeen = now
-	h.reached = h.reached || reached
-	if h.sending == 0 && !h.reached {
-		delete(s.devices, serial)
-	}
-}
-
-// accept records an instruction the upstream accepted for rec.lane. It returns false when the id is already
-// filed under another lane (never hand one lane's instruction to another).
-func (s *state) accept(rec *instruction, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.instructions.get(rec.id, now); ok {
-		if old.lane != rec.lane {
-			return false
+	if h := s.devices[st.Serial]; h != nil && h.key == st.Key {
+		h.sending = max(h.sending-1, 0)
+		h.lastSeen = now
+		h.reached = h.reached || st.Reached
+		if h.sending == 0 && !h.reached {
+			delete(s.devices, st.Serial)
 		}
-		old.tokenID = rec.tokenID
-		s.instructions.set(rec.id, old, now)
+	}
+	if st.Accepted == nil {
+		return Settled{}, nil
+	}
+	rec := *st.Accepted
+	if old, ok := s.instructions.get(rec.ID, now); ok {
+		if old.Lane != rec.Lane {
+			return Settled{Foreign: true}, nil
+		}
+		old.TokenID = rec.TokenID
+		s.instructions.set(rec.ID, old, now)
 	} else {
-		s.instructions.set(rec.id, rec, now)
+		s.instructions.set(rec.ID, &memInstruction{Instruction: rec}, now)
 	}
-	s.keys.set(strings.ToLower(rec.key), rec.lane, now)
-	if h := s.devices[rec.serial]; h != nil && h.key == rec.key {
-		h.instructionID = rec.id
+	s.keys.set(strings.ToLower(rec.Key), rec.Lane, now)
+	if h := s.devices[rec.Serial]; h != nil && h.key == rec.Key {
+		h.instructionID = rec.ID
 		h.lastSeen = now
 	}
-	return true
+	out, audit := s.observe(rec.ID, st.Status, st.RefundID, now)
+	return Settled{Record: out, Audit: audit}, nil
 }
 
-// lookup returns a copy of the instruction id if laneID made it.
-func (s *state) lookup(id, laneID string, now time.Time) (instruction, bool) {
+// Lookup implements Store.
+func (s *MemoryStore) Lookup(_ context.Context, tokenID, id, laneID string, now time.Time) (Admission, Instruction, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a := s.admit(tokenID, now); !a.OK() {
+		return a, Instruction{}, false, nil
+	}
 	rec, ok := s.instructions.get(id, now)
-	if !ok || rec.lane != laneID {
-		return instruction{}, false
+	if !ok || rec.Lane != laneID {
+		return Admission{}, Instruction{}, false, nil
 	}
-	if h := s.devices[rec.serial]; h != nil && h.instructionID == id {
+	if h := s.devices[rec.Serial]; h != nil && h.instructionID == id {
 		h.lastSeen = now
 	}
-	return *rec, true
+	return Admission{}, rec.Instruction, true, nil
 }
 
-// observe notes a status seen for instruction id. On a final status it frees the device, files the refund
-// under the lane, and reports (once per instruction) that the final outcome should be audited.
-func (s *state) observe(id string, st payroc.Status, refundID string, now time.Time) (rec instruction, auditNow bool) {
+// Observe implements Store.
+func (s *MemoryStore) Observe(_ context.Context, id string, st payroc.Status, refundID string, now time.Time) (Instruction, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	rec, audit := s.observe(id, st, refundID, now)
+	return rec, audit, nil
+}
+
+// observe is Observe with mu held.
+func (s *MemoryStore) observe(id string, st payroc.Status, refundID string, now time.Time) (Instruction, bool) {
 	r, ok := s.instructions.get(id, now)
 	if !ok {
-		return instruction{}, false
+		return Instruction{}, false
 	}
 	if h := s.heldBy(r); h != nil {
 		if st.Final() {
-			delete(s.devices, r.serial)
+			delete(s.devices, r.Serial)
 		} else {
 			h.lastSeen = now
 		}
 	}
 	if refundID != "" {
-		s.refunds.set(refundID, r.lane, now)
+		s.refunds.set(refundID, r.Lane, now)
 	}
+	audit := false
 	if st.Final() && !r.finalAudited {
 		r.finalAudited = true
-		auditNow = true
+		audit = true
 	}
-	return *r, auditNow
+	return r.Instruction, audit
 }
 
-// refundLane says which lane a refund belongs to ("" when unknown).
-func (s *state) refundLane(id string, now time.Time) string {
+// RefundLane implements Store.
+func (s *MemoryStore) RefundLane(_ context.Context, tokenID, id string, now time.Time) (Admission, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a := s.admit(tokenID, now); !a.OK() {
+		return a, "", nil
+	}
 	l, _ := s.refunds.get(id, now)
-	return l
+	return Admission{}, l, nil
 }
 
-// busyDevices counts devices with a refund in flight.
-func (s *state) busyDevices(now time.Time) int {
+// BusyDevices implements Store.
+func (s *MemoryStore) BusyDevices(_ context.Context, now time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -190,22 +236,25 @@ func (s *state) busyDevices(now time.Time) int {
 		}
 		n++
 	}
-	return n
+	return n, nil
 }
 
-// release frees the device of instruction id without a known final status (a 409 on cancel of an
-// instruction that had already failed or been canceled).
-func (s *state) release(id string, now time.Time) {
+// Release implements Store.
+func (s *MemoryStore) Release(_ context.Context, id string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.instructions.get(id, now); ok && s.heldBy(r) != nil {
-		delete(s.devices, r.serial)
+		delete(s.devices, r.Serial)
 	}
+	return nil
 }
 
+// Ping implements Store: memory is always there.
+func (s *MemoryStore) Ping(context.Context) error { return nil }
+
 // heldBy returns the holder of r's device when it is holding it for r. Call with mu held.
-func (s *state) heldBy(r *instruction) *holder {
-	if h := s.devices[r.serial]; h != nil && (h.instructionID == r.id || h.key == r.key) {
+func (s *MemoryStore) heldBy(r *memInstruction) *holder {
+	if h := s.devices[r.Serial]; h != nil && (h.instructionID == r.ID || h.key == r.Key) {
 		return h
 	}
 	return nil
