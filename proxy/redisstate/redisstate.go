@@ -1,0 +1,341 @@
+// Package redisstate keeps the proxy's shared state in Redis (or Valkey, or a managed Redis), so several
+// proxy instances behind any load balancer agree on it: the per-device guard, which lane made which
+// instruction, refund and Idempotency-Key, the per-token rate limits and the revoked lane tokens. It
+// implements server.Store; proxy/server/storetest holds the suite both backends pass.
+//
+// Each call is one Lua script (see scripts.go): atomic, and one round trip. Every key has a TTL. Failures
+// come back wrapping server.ErrStateUnavailable with the reason (a timeout, a refused connection, Redis's own
+// error) and never the URL, address or password.
+package redisstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/server"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix namespaces the keys (-state-prefix).
+const DefaultPrefix = "payroc:"
+
+// DefaultTimeout bounds each call: past it the proxy answers 503 state-unavailable rather than keep a
+// cashier waiting on a slow Redis.
+const DefaultTimeout = 500 * time.Millisecond
+
+// Store is server.Store on Redis. Build it with New or Open.
+type Store struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	set     server.StoreSettings
+	timeout time.Duration
+	// interval is the GCRA emission interval in ms (0: no rate limit).
+	interval float64
+}
+
+var _ server.Store = (*Store)(nil)
+
+// New keeps the state in rdb under prefix ("" : DefaultPrefix) with set's rules (zero fields: the proxy's
+// defaults). Each call is bounded by DefaultTimeout.
+func New(rdb redis.UniversalClient, prefix string, set server.StoreSettings) *Store {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	set = withDefaults(set)
+	s := &Store{rdb: rdb, prefix: prefix, set: set, timeout: DefaultTimeout}
+	if set.Rate > 0 {
+		s.interval = 1000 / set.Rate
+	}
+	return s
+}
+
+// Open connects to the Redis at url (redis:// or rediss://, as PROXY_REDIS_URL holds it) with timeouts
+// fit for fail-closed use: no retries (a script that may have run is never run twice), short dial, read
+// and write deadlines. It does not contact Redis: the first call does, and reconnects happen by themselves.
+// Errors never repeat the URL (it may carry a password).
+func Open(url, prefix string, set server.StoreSettings) (*Store, *redis.Client, error) {
+	if !strings.HasPrefix(url, "redis://") && !strings.HasPrefix(url, "rediss://") {
+		return nil, nil, errors.New("PROXY_REDIS_URL must be a redis:// or rediss:// URL")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, errors.New("PROXY_REDIS_URL is not a valid redis:// or rediss:// URL")
+	}
+	opt.MaxRetries = -1
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout = DefaultTimeout
+	opt.WriteTimeout = DefaultTimeout
+	opt.ContextTimeoutEnabled = true
+	opt.PoolTimeout = DefaultTimeout
+	opt.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
+	rdb := redis.NewClient(opt)
+	return New(rdb, prefix, set), rdb, nil
+}
+
+// withDefaults mirrors server's defaults for zero settings.
+func withDefaults(s server.StoreSettings) server.StoreSettings {
+	if s.TTL <= 0 {
+		s.TTL = 24 * time.Hour
+	}
+	if s.BusyTimeout <= 0 {
+		s.BusyTimeout = 3 * time.Minute
+	}
+	if s.SendTimeout <= 0 {
+		s.SendTimeout = 30 * time.Second
+	}
+	if s.Rate == 0 {
+		s.Rate = 20
+	}
+	if s.Burst <= 0 {
+		s.Burst = max(int(3*s.Rate), 1)
+	}
+	return s
+}
+
+// run calls script with the prefix and now first, within the call timeout.
+func (s *Store) run(ctx context.Context, script *redis.Script, now time.Time, args ...any) ([]any, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	all := make([]any, 0, len(args)+2)
+	all = append(all, s.prefix, now.UnixMilli())
+	all = append(all, args...)
+	v, err := script.Run(ctx, s.rdb, nil, all...).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err)
+	}
+	out, _ := v.([]any)
+	return out, nil
+}
+
+// gate is the admission arguments of a script: token id, GCRA interval (ms) and burst.
+func (s *Store) gate(tokenID string) []any {
+	return []any{tokenID, strconv.FormatFloat(s.interval, 'f', 6, 64), s.set.Burst}
+}
+
+func admission(v []any) server.Admission {
+	switch num(v, 0) {
+	case 1:
+		return server.Admission{Revoked: true}
+	case 2:
+		return server.Admission{Limited: true, RetryAfter: max(time.Duration(num(v, 1))*time.Millisecond, time.Second)}
+	}
+	return server.Admission{}
+}
+
+// Admit implements server.Store.
+func (s *Store) Admit(ctx context.Context, tokenID string, now time.Time) (server.Admission, error) {
+	v, err := s.run(ctx, admitScript, now, s.gate(tokenID)...)
+	if err != nil {
+		return server.Admission{}, err
+	}
+	return admission(v), nil
+}
+
+// Reserve implements server.Store.
+func (s *Store) Reserve(ctx context.Context, tokenID string, r server.Reservation, now time.Time) (server.Admission, server.ReserveResult, error) {
+	args := append(s.gate(tokenID), r.Serial, r.Key, strings.ToLower(r.Key), r.Lane, ms(s.set.BusyTimeout),
+		ms(s.set.SendTimeout), ms(s.set.TTL))
+	v, err := s.run(ctx, reserveScript, now, args...)
+	if err != nil {
+		return server.Admission{}, server.Reserved, err
+	}
+	if a := admission(v); !a.OK() {
+		return a, server.Reserved, nil
+	}
+	switch num(v, 2) {
+	case 1:
+		return server.Admission{}, server.DeviceBusy, nil
+	case 2:
+		return server.Admission{}, server.KeyElsewhere, nil
+	}
+	return server.Admission{}, server.Reserved, nil
+}
+
+// Settle implements server.Store.
+func (s *Store) Settle(ctx context.Context, st server.Settlement, now time.Time) (server.Settled, error) {
+	args := []any{st.Serial, st.Key, flag(st.Reached), ms(s.set.BusyTimeout), ms(s.set.SendTimeout), ms(s.set.TTL)}
+	if a := st.Accepted; a != nil {
+		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
+			flag(st.Status.Final()), st.RefundID, strings.ToLower(st.Key))
+	} else {
+		args = append(args, 0)
+	}
+	v, err := s.run(ctx, settleScript, now, args...)
+	if err != nil || st.Accepted == nil {
+		return server.Settled{}, err
+	}
+	if len(v) == 1 && num(v, 0) == -1 {
+		return server.Settled{Foreign: true}, nil
+	}
+	rec, audit := record(v)
+	return server.Settled{Record: rec, Audit: audit}, nil
+}
+
+// Lookup implements server.Store.
+func (s *Store) Lookup(ctx context.Context, tokenID, id, laneID string, now time.Time) (server.Admission, server.Instruction, bool, error) {
+	args := append(s.gate(tokenID), id, laneID, ms(s.set.BusyTimeout), ms(s.set.SendTimeout))
+	v, err := s.run(ctx, lookupScript, now, args...)
+	if err != nil {
+		return server.Admission{}, server.Instruction{}, false, err
+	}
+	if a := admission(v); !a.OK() || len(v) < 10 {
+		return a, server.Instruction{}, false, nil
+	}
+	rec, _ := record(append([]any{int64(0), id}, v[2:]...))
+	return server.Admission{}, rec, true, nil
+}
+
+// Observe implements server.Store.
+func (s *Store) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (server.Instruction, bool, error) {
+	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, ms(s.set.TTL), ms(s.set.BusyTimeout), ms(s.set.SendTimeout))
+	if err != nil {
+		return server.Instruction{}, false, err
+	}
+	rec, audit := record(v)
+	return rec, audit, nil
+}
+
+// RefundLane implements server.Store.
+func (s *Store) RefundLane(ctx context.Context, tokenID, id string, now time.Time) (server.Admission, string, error) {
+	v, err := s.run(ctx, refundScript, now, append(s.gate(tokenID), id)...)
+	if err != nil {
+		return server.Admission{}, "", err
+	}
+	if a := admission(v); !a.OK() {
+		return a, "", nil
+	}
+	return server.Admission{}, str(v, 2), nil
+}
+
+// Release implements server.Store.
+func (s *Store) Release(ctx context.Context, id string, now time.Time) error {
+	_, err := s.run(ctx, releaseScript, now, id)
+	return err
+}
+
+// BusyDevices implements server.Store.
+func (s *Store) BusyDevices(ctx context.Context, now time.Time) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	n, err := busyScript.Run(ctx, s.rdb, nil, s.prefix, now.UnixMilli()).Int()
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return n, nil
+}
+
+// Ping implements server.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Revoke implements server.Revocations: the entry lives until the token would have expired, and a second
+// revocation never shortens the first.
+func (s *Store) Revoke(ctx context.Context, tokenID string, until time.Time) error {
+	life := time.Until(until)
+	if life <= 0 {
+		return nil // expired already: refused anyway
+	}
+	_, err := s.run(ctx, revokeScript, time.Now(), tokenID, until.UnixMilli(), ms(life+time.Second))
+	return err
+}
+
+// Revoked implements server.Revocations.
+func (s *Store) Revoked(ctx context.Context, tokenID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	until, err := s.rdb.Get(ctx, s.prefix+"rev:"+tokenID).Int64()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, unavailable(err)
+	}
+	return time.Now().UnixMilli() < until, nil
+}
+
+// record reads observe's reply: audit flag, id, lane, serial, key, token id, amount, currency, order id,
+// submitted.
+func record(v []any) (server.Instruction, bool) {
+	if len(v) < 10 {
+		return server.Instruction{}, false
+	}
+	amount, _ := strconv.ParseInt(str(v, 6), 10, 64)
+	at, _ := strconv.ParseInt(str(v, 9), 10, 64)
+	return server.Instruction{ID: str(v, 1), Lane: str(v, 2), Serial: str(v, 3), Key: str(v, 4), TokenID: str(v, 5),
+		Amount: amount, Currency: str(v, 7), OrderID: str(v, 8), SubmittedAt: time.UnixMilli(at)}, num(v, 0) == 1
+}
+
+func num(v []any, i int) int64 {
+	if i < len(v) {
+		if n, ok := v[i].(int64); ok {
+			return n
+		}
+	}
+	return math.MinInt64
+}
+
+func str(v []any, i int) string {
+	if i < len(v) {
+		if s, ok := v[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// unavailable wraps err as server.ErrStateUnavailable with a reason that names no address: net errors carry
+// the host and port of the Redis URL, and the URL may hold a password.
+func unavailable(err error) error {
+	var reason string
+	var opErr *net.OpError
+	var rerr redis.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		reason = "timed out"
+	case errors.Is(err, context.Canceled):
+		reason = "canceled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		reason = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, redis.ErrClosed):
+		reason = "connection lost"
+	case errors.As(err, &opErr):
+		reason = "network error: " + opErr.Op
+	case errors.As(err, &rerr):
+		reason = "redis: " + firstWord(rerr.Error())
+	default:
+		reason = "connection failed"
+	}
+	return fmt.Errorf("%w: redis %s", server.ErrStateUnavailable, reason)
+}
+
+// firstWord keeps a Redis error's code (NOAUTH, LOADING, READONLY, OOM…) and drops its text.
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,321 @@
+// Package storetest is the one suite every server.Store backend passes: the device guard's rules, lane
+// ownership of instructions, refunds and keys, the per-token rate limit and the revocation list. The memory
+// backend runs it in proxy/server, the Redis backend in proxy/redisstate.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Open returns two handles on one fresh, empty state with set's rules: for a shared backend, two separate
+// clients (as two proxy instances have); for memory, the same store twice.
+type Open func(t *testing.T, set server.StoreSettings) (a, b server.Store)
+
+// settings are the suite's rules: short, round numbers the cases move the clock across.
+var settings = server.StoreSettings{TTL: time.Hour, BusyTimeout: time.Minute, SendTimeout: 30 * time.Second,
+	Rate: -1, MaxEntries: 1000}
+
+const (
+	serial = "1850010868"
+	key1   = "0b7c3f6e-2d4a-4c1b-9e8f-1a2b3c4d5e6f"
+	key2   = "7d9e1f20-3b4c-4d5e-8f60-718293a4b5c6"
+)
+
+// Run runs every case against the backend open builds.
+func Run(t *testing.T, open Open) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, a, b server.Store, now time.Time)
+	}{
+		{"reserve: one key per device, replays pass", reserveRules},
+		{"reserve: a key belongs to one lane, whatever its case", keyOwnership},
+		{"settle: a refusal that made nothing frees the device", settleRefused},
+		{"settle: a submit that may have reached the device keeps it", settleReached},
+		{"instruction and refund belong to their lane", laneScope},
+		{"final status frees the device and is audited once", finalOnce},
+		{"an instruction filed under another lane is refused", foreign},
+		{"busy timeout frees a silent device", busyTimeout},
+		{"a watched instruction keeps its device", lookupTouches},
+		{"a submit on its way holds the device until it is overdue", sendTimeout},
+		{"release frees the device", release},
+		{"busy devices are counted", busyCount},
+		{"revoked tokens are refused everywhere", revocation},
+		{"one device, many instances at once: exactly one reserve", raceReserve},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := open(t, settings)
+			c.run(t, a, b, time.Now().Truncate(time.Millisecond))
+		})
+	}
+	t.Run("rate: burst, then one per interval, shared", func(t *testing.T) {
+		set := settings
+		set.Rate, set.Burst = 2, 3
+		a, b := open(t, set)
+		rateLimit(t, a, b, time.Now().Truncate(time.Millisecond))
+	})
+}
+
+var ctx = context.Background()
+
+func reserve(t *testing.T, s server.Store, key, laneID string, now time.Time) server.ReserveResult {
+	t.Helper()
+	a, res, err := s.Reserve(ctx, "tok-"+laneID, server.Reservation{Serial: serial, Key: key, Lane: laneID}, now)
+	require.NoError(t, err)
+	require.True(t, a.OK(), "admission %+v", a)
+	return res
+}
+
+func settle(t *testing.T, s server.Store, st server.Settlement, now time.Time) server.Settled {
+	t.Helper()
+	done, err := s.Settle(ctx, st, now)
+	require.NoError(t, err)
+	return done
+}
+
+// accepted is the instruction Payroc answered a submit with.
+func accepted(id, key, laneID string, now time.Time) *server.Instruction {
+	return &server.Instruction{ID: id, Serial: serial, Key: key, Lane: laneID, TokenID: "tok-" + laneID, Amount: 1250,
+		Currency: "USD", OrderID: "ORDER-1001", SubmittedAt: now}
+}
+
+// submitted runs a whole accepted submit for laneID with key: reserve, then settle with the instruction.
+func submitted(t *testing.T, s server.Store, id, key, laneID string, now time.Time) {
+	t.Helper()
+	require.Equal(t, server.Reserved, reserve(t, s, key, laneID, now))
+	done := settle(t, s, server.Settlement{Serial: serial, Key: key, Reached: true, Accepted: accepted(id, key, laneID, now),
+		Status: payroc.StatusInProgress}, now)
+	require.False(t, done.Foreign)
+}
+
+func reserveRules(t *testing.T, a, b server.Store, now time.Time) {
+	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
+	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-1", now), "another key on a held device")
+	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now), "another lane on a held device")
+	assert.Equal(t, server.Reserved, reserve(t, b, key1, "front-1", now), "the same key and lane replay")
+}
+
+func keyOwnership(t *testing.T, a, b server.Store, now time.Time) {
+	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
+	settle(t, a, server.Settlement{Serial: serial, Key: key1, Reached: false}, now) // refused: device free, key still owned
+	assert.Equal(t, server.KeyElsewhere, reserve(t, b, key1, "front-2", now))
+	upper := "0B7C3F6E-2D4A-4C1B-9E8F-1A2B3C4D5E6F"
+	assert.Equal(t, server.KeyElsewhere, reserve(t, b, upper, "front-2", now), "the key in another case")
+}
+
+func settleRefused(t *testing.T, a, b server.Store, now time.Time) {
+	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
+	settle(t, b, server.Settlement{Serial: serial, Key: key1, Reached: false}, now)
+	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now), "a refused submit left the device held")
+}
+
+func settleReached(t *testing.T, a, b server.Store, now time.Time) {
+	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
+	settle(t, a, server.Settlement{Serial: serial, Key: key1, Reached: true}, now) // answer lost: may be on the device
+	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now))
+	// The replay is refused: that says nothing about the first attempt, so the guard stays.
+	require.Equal(t, server.Reserved, reserve(t, b, key1, "front-1", now))
+	settle(t, b, server.Settlement{Serial: serial, Key: key1, Reached: false}, now)
+	assert.Equal(t, server.DeviceBusy, reserve(t, a, key2, "front-2", now))
+}
+
+func laneScope(t *testing.T, a, b server.Store, now time.Time) {
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	adm, rec, found, err := b.Lookup(ctx, "tok-front-1", "inst-1", "front-1", now)
+	require.NoError(t, err)
+	require.True(t, adm.OK())
+	require.True(t, found, "the other instance finds the lane's instruction")
+	assert.Equal(t, server.Instruction{ID: "inst-1", Serial: serial, Key: key1, Lane: "front-1", TokenID: "tok-front-1",
+		Amount: 1250, Currency: "USD", OrderID: "ORDER-1001", SubmittedAt: now}, rec)
+	_, _, found, err = b.Lookup(ctx, "tok-front-2", "inst-1", "front-2", now)
+	require.NoError(t, err)
+	assert.False(t, found, "another lane must not see it")
+	_, _, found, err = b.Lookup(ctx, "tok-front-1", "inst-unknown", "front-1", now)
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	_, _, err = a.Observe(ctx, "inst-1", payroc.StatusCompleted, "ref-1", now)
+	require.NoError(t, err)
+	_, owner, err := b.RefundLane(ctx, "tok-front-1", "ref-1", now)
+	require.NoError(t, err)
+	assert.Equal(t, "front-1", owner)
+	_, owner, err = b.RefundLane(ctx, "tok-front-1", "ref-unknown", now)
+	require.NoError(t, err)
+	assert.Empty(t, owner)
+}
+
+func finalOnce(t *testing.T, a, b server.Store, now time.Time) {
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	_, audit, err := b.Observe(ctx, "inst-1", payroc.StatusInProgress, "", now)
+	require.NoError(t, err)
+	assert.False(t, audit, "in progress is not final")
+	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now))
+	rec, audit, err := b.Observe(ctx, "inst-1", payroc.StatusCompleted, "ref-1", now)
+	require.NoError(t, err)
+	assert.True(t, audit, "the first final status is audited")
+	assert.Equal(t, "ORDER-1001", rec.OrderID)
+	_, audit, err = a.Observe(ctx, "inst-1", payroc.StatusCompleted, "ref-1", now)
+	require.NoError(t, err)
+	assert.False(t, audit, "and only once, whichever instance sees it again")
+	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now), "a final status frees the device")
+	_, audit, err = a.Observe(ctx, "inst-unknown", payroc.StatusCompleted, "", now)
+	require.NoError(t, err)
+	assert.False(t, audit)
+
+	// A submit whose answer is already final (a replay after the end) is audited by Settle.
+	now = now.Add(time.Second)
+	require.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now))
+	done := settle(t, b, server.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-2", key2, "front-2", now),
+		Status: payroc.StatusFailure}, now)
+	assert.True(t, done.Audit)
+	assert.Equal(t, "front-2", done.Record.Lane)
+	assert.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now), "settled final: device free")
+}
+
+func foreign(t *testing.T, a, b server.Store, now time.Time) {
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	_, _, err := a.Observe(ctx, "inst-1", payroc.StatusCompleted, "", now)
+	require.NoError(t, err)
+	require.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now))
+	done := settle(t, b, server.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-1", key2, "front-2", now),
+		Status: payroc.StatusInProgress}, now)
+	assert.True(t, done.Foreign)
+	_, _, found, err := a.Lookup(ctx, "", "inst-1", "front-2", now)
+	require.NoError(t, err)
+	assert.False(t, found)
+}
+
+func busyTimeout(t *testing.T, a, b server.Store, now time.Time) {
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now.Add(59*time.Second)))
+	assert.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now.Add(61*time.Second)))
+}
+
+func lookupTouches(t *testing.T, a, b server.Store, now time.Time) {
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	_, _, found, err := b.Lookup(ctx, "", "inst-1", "front-1", now.Add(50*time.Second))
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, server.DeviceBusy, reserve(t, a, key2, "front-2", now.Add(100*time.Second)), "watched 50 s ago")
+	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now.Add(111*time.Second)))
+}
+
+func sendTimeout(t *testing.T, a, b server.Store, now time.Time) {
+	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now)) // never settled: its instance died
+	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now.Add(61*time.Second)), "a submit on its way")
+	assert.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now.Add(91*time.Second)), "overdue by the send timeout")
+}
+
+func release(t *testing.T, a, b server.Store, now time.Time) {
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	require.NoError(t, b.Release(ctx, "inst-1", now))
+	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now))
+	require.NoError(t, b.Release(ctx, "inst-unknown", now))
+}
+
+func busyCount(t *testing.T, a, b server.Store, now time.Time) {
+	n, err := b.BusyDevices(ctx, now)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	submitted(t, a, "inst-1", key1, "front-1", now)
+	n, err = b.BusyDevices(ctx, now)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	_, _, err = a.Observe(ctx, "inst-1", payroc.StatusCanceled, "", now)
+	require.NoError(t, err)
+	n, err = b.BusyDevices(ctx, now)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func revocation(t *testing.T, a, b server.Store, now time.Time) {
+	require.NoError(t, a.Revoke(ctx, "tok-front-1", time.Now().Add(time.Hour)))
+	require.NoError(t, a.Revoke(ctx, "tok-old", time.Now().Add(-time.Second)))
+	require.NoError(t, b.Revoke(ctx, "tok-front-1", time.Now().Add(time.Minute)), "revoked again, for less time")
+	revoked, err := b.Revoked(ctx, "tok-front-1")
+	require.NoError(t, err)
+	assert.True(t, revoked)
+	revoked, err = b.Revoked(ctx, "tok-old")
+	require.NoError(t, err)
+	assert.False(t, revoked, "a token past its expiry needs no entry")
+	revoked, err = b.Revoked(ctx, "tok-front-2")
+	require.NoError(t, err)
+	assert.False(t, revoked)
+
+	adm, err := b.Admit(ctx, "tok-front-1", now)
+	require.NoError(t, err)
+	assert.True(t, adm.Revoked)
+	adm, _, err = b.Reserve(ctx, "tok-front-1", server.Reservation{Serial: serial, Key: key1, Lane: "front-1"}, now)
+	require.NoError(t, err)
+	assert.True(t, adm.Revoked, "no reserve for a revoked token")
+	adm, _, _, err = b.Lookup(ctx, "tok-front-1", "inst-1", "front-1", now)
+	require.NoError(t, err)
+	assert.True(t, adm.Revoked)
+	adm, _, err = b.RefundLane(ctx, "tok-front-1", "ref-1", now)
+	require.NoError(t, err)
+	assert.True(t, adm.Revoked)
+	assert.Equal(t, server.Reserved, reserve(t, b, key1, "front-2", now), "the revoked token held nothing")
+	adm, err = b.Admit(ctx, "tok-front-2", now)
+	require.NoError(t, err)
+	assert.True(t, adm.OK())
+}
+
+func raceReserve(t *testing.T, a, b server.Store, now time.Time) {
+	const n = 16
+	var wg sync.WaitGroup
+	results := make([]server.ReserveResult, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			key := fmt.Sprintf("%08x-2d4a-4c1b-9e8f-1a2b3c4d5e6f", i)
+			_, results[i], errs[i] = s.Reserve(ctx, "", server.Reservation{Serial: serial, Key: key, Lane: fmt.Sprintf("lane-%d", i)}, now)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		if results[i] == server.Reserved {
+			won++
+		}
+	}
+	assert.Equal(t, 1, won, "exactly one of %d concurrent submits may hold the device", n)
+}
+
+func rateLimit(t *testing.T, a, b server.Store, now time.Time) {
+	for i := range 3 {
+		s := a
+		if i == 1 {
+			s = b
+		}
+		adm, err := s.Admit(ctx, "tok-1", now)
+		require.NoError(t, err)
+		require.True(t, adm.OK(), "request %d is within the burst of 3", i+1)
+	}
+	adm, err := b.Admit(ctx, "tok-1", now)
+	require.NoError(t, err)
+	assert.True(t, adm.Limited, "the 4th at once is over the burst, whichever instance it reaches")
+	assert.GreaterOrEqual(t, adm.RetryAfter, time.Second, "Retry-After is whole seconds, at least 1")
+	adm, err = a.Admit(ctx, "tok-2", now)
+	require.NoError(t, err)
+	assert.True(t, adm.OK(), "another token has its own bucket")
+	adm, err = a.Admit(ctx, "tok-1", now.Add(500*time.Millisecond))
+	require.NoError(t, err)
+	assert.True(t, adm.OK(), "one request frees up every 1/rate (500 ms)")
+	adm, err = b.Admit(ctx, "tok-1", now.Add(500*time.Millisecond))
+	require.NoError(t, err)
+	assert.True(t, adm.Limited)
+}
