@@ -18,7 +18,7 @@ endif
 endif
 GO_LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium clean
+.PHONY: run build test vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean
 
 ## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
 run: wasm
@@ -29,7 +29,7 @@ build:
 	$(GO) build -trimpath -ldflags='$(GO_LDFLAGS)' -o bin/proxy ./proxy
 
 ## test: vet (host and js/wasm), unit tests with -race, js/wasm glue tests under Node, e2e in headless Chromium
-test: vet chromium wasm package examples
+test: vet chromium redis wasm package examples
 	$(GO) test -race -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./payroc/ ./wasm/...
 
@@ -68,9 +68,13 @@ npm:
 chromium:
 	@bash .ci/ensure-chromium
 
+## redis: make sure Debian's redis-server is there for the shared-state tests (installs it when root)
+redis:
+	@bash .ci/ensure-redis
+
 ## bench: performance and reliability figures, one line each (see bench/doc.go), then a short fuzzing round (R2)
 BENCH_FUZZTIME ?= 5s
-bench: wasm
+bench: wasm redis
 	@set -o pipefail; $(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 -timeout=20m ./bench/ \
 	  | { grep -v -E '^(goos|goarch|pkg|cpu): |^Benchmark[^[:space:]]+-[0-9]+[[:space:]]+1[[:space:]]+[0-9.]+ ns/op$$|^PASS$$|^ok[[:space:]]' || true; }
 	@$(GO) run ./bench/cmd/fuzzrun -quiet -fuzztime=$(BENCH_FUZZTIME)

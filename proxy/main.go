@@ -70,6 +70,7 @@ type options struct {
 	tlsCert, tlsKey                            string
 	grace, busyTimeout                         time.Duration
 	logLevel                                   string
+	state, statePrefix                         string
 }
 
 const usageText = `Usage:
@@ -85,6 +86,7 @@ Environment (secrets are never flags: flags show in ps):
                        all verify (rotation). Required with PAYROC_API_KEY; random in simulator mode
   PROXY_ADMIN_KEY      enables POST /admin/lane-tokens for "Authorization: Bearer <key>" (at least 32 bytes)
   PAYROC_SIM_API_KEY   the one API key the simulator accepts (default sim-api-key)
+  PROXY_REDIS_URL      with -state redis: redis://[:password@]host:port/db or rediss://… (never logged)
 
 Flags:
 `
@@ -120,6 +122,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long open long-polls may finish before they are answered and the proxy exits")
 	fs.DurationVar(&o.busyTimeout, "busy-timeout", 3*time.Minute, "free a device whose in-flight refund nobody has asked about for this long")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.state, "state", "memory", "where the shared state lives: memory (one instance) or redis (PROXY_REDIS_URL; several\ninstances behind any load balancer)")
+	fs.StringVar(&o.statePrefix, "state-prefix", "payroc:", "namespace of the proxy's keys in Redis (several proxies or environments may share one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
@@ -157,10 +161,17 @@ func (o *options) serve(ctx context.Context, getenv func(string) string, stdout,
 	}
 	defer up.close()
 	up.apply(&cfg)
+	openState, closeState, err := o.stateOpener(getenv)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeState()
+	cfg.OpenState = openState
 	s, err := server.New(cfg)
 	if err != nil {
 		return fail(flagError(err))
 	}
+	logger.Info("shared state", "backend", o.state, "prefix", o.statePrefix)
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail(fmt.Errorf("-addr: %v", err))
