@@ -23,7 +23,6 @@ const Install = "sudo apt-get install -y redis-server   (or run `make test` as r
 
 // Server is one redis-server process. Stop, Start and Pause let tests take it away mid-run.
 type Server struct {
-	t        testing.TB
 	bin      string
 	port     int
 	password string
@@ -41,21 +40,31 @@ func WithPassword(password string) Option { return func(s *Server) { s.password 
 // Start runs a redis-server for t and stops it when t ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	s, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// New runs a redis-server on a free loopback port; the caller stops it.
+func New(opts ...Option) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if _, statErr := os.Stat("/usr/bin/redis-server"); statErr != nil {
-			t.Fatalf("redis-server is missing: the shared-state tests need a real one. Install it: %s", Install)
+			return nil, fmt.Errorf("redis-server is missing: the shared-state tests need a real one. Install it: %s", Install)
 		}
 		bin = "/usr/bin/redis-server"
 	}
-	s := &Server{t: t, bin: bin}
+	s := &Server{bin: bin}
 	for _, o := range opts {
 		o(s)
 	}
-	s.port = freePort(t)
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
+	if s.port, err = freePort(); err != nil {
+		return nil, err
+	}
+	return s, s.Start()
 }
 
 // Addr is host:port.
@@ -70,12 +79,11 @@ func (s *Server) URL() string {
 }
 
 // Start (re)starts the server on its port, empty (no persistence), and waits until it answers.
-func (s *Server) Start() {
-	s.t.Helper()
+func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		return
+		return nil
 	}
 	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--loglevel", "warning", "--logfile", "", "--dir", os.TempDir()}
@@ -83,21 +91,18 @@ func (s *Server) Start() {
 		args = append(args, "--requirepass", s.password)
 	}
 	cmd := exec.Command(s.bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
+		return fmt.Errorf("start redis-server: %w", err)
 	}
 	s.cmd = cmd
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if s.ping() {
-			return
-		}
+	for !s.ping() {
 		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server did not answer on %s within 10s", s.Addr())
+			return fmt.Errorf("redis-server did not answer on %s within 10s", s.Addr())
 		}
 		time.Sleep(5 * time.Millisecond) // polling a starting process: no event to wait on
 	}
+	return nil
 }
 
 // Stop kills the server (its data is gone: there is no persistence) and waits for it to exit.
@@ -163,11 +168,11 @@ func (s *Server) ping() bool {
 }
 
 // freePort asks the kernel for a free loopback port.
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("free port: %v", err)
+		return 0, fmt.Errorf("free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,23 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// redisOnce is one redis-server for the package's tests; each test keeps its keys under a prefix of its own.
-// Tests that stop Redis start their own.
-var (
-	redisOnce sync.Once
-	redisSrv  *redistest.Server
-)
-
-func sharedRedis(t *testing.T) *redistest.Server {
-	redisOnce.Do(func() { redisSrv = redistest.Start(&packageTB{TB: t}) })
-	return redisSrv
-}
-
-// packageTB keeps the shared server alive past the first test that needed it (it dies with the process).
-type packageTB struct{ testing.TB }
-
-func (p *packageTB) Cleanup(func()) {}
 
 // withRedis keeps the proxy's state on rs under prefix (the test's name when empty).
 func withRedis(t *testing.T, rs *redistest.Server, prefix string) option {
@@ -56,7 +38,7 @@ func withRedis(t *testing.T, rs *redistest.Server, prefix string) option {
 // backends runs f once on each backend: the same behaviour is wanted from both.
 func backends(t *testing.T, f func(t *testing.T, state option)) {
 	t.Run("memory", func(t *testing.T) { f(t, func(*sim.Config, *server.Config) {}) })
-	t.Run("redis", func(t *testing.T) { f(t, withRedis(t, sharedRedis(t), "")) })
+	t.Run("redis", func(t *testing.T) { f(t, withRedis(t, redistest.Start(t), "")) })
 }
 
 // instance is one more proxy on h's configuration (same simulator, same state backend), as a second
@@ -156,7 +138,7 @@ func TestAdmissionOnBothBackends(t *testing.T) {
 // one device guard, one rate limit, one revocation list.
 func TestTwoInstancesShareOneTruth(t *testing.T) {
 	clock := newFakeClock()
-	h := newHarness(t, withRedis(t, sharedRedis(t), ""), func(_ *sim.Config, c *server.Config) {
+	h := newHarness(t, withRedis(t, redistest.Start(t), ""), func(_ *sim.Config, c *server.Config) {
 		c.AdminKey = testAdminKey
 		c.Rate = 2 // burst 6 across both instances
 		c.Now = clock.Now
@@ -212,7 +194,7 @@ func TestStateUnavailableFailsClosed(t *testing.T) {
 	before := h.upstreamTotal()
 
 	for name, takeAway := range map[string][2]func(){
-		"stopped": {rs.Stop, rs.Start},
+		"stopped": {rs.Stop, func() { require.NoError(t, rs.Start()) }},
 		"paused":  {rs.Pause, rs.Resume},
 	} {
 		t.Run(name, func(t *testing.T) {
