@@ -16,8 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posrefund/cloud/internal/redistest"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/redis/go-redis/v9"
 )
 
 // Fast device timings for browser tests: a device answers in a third of a second, a long-poll is held one
@@ -37,6 +39,10 @@ type StackConfig struct {
 	Sim sim.Config
 	// Proxy, when set, adjusts each proxy's configuration after the harness filled it in.
 	Proxy func(*server.Config)
+	// Redis starts a redis-server for the stack and keeps every proxy's state there (-state redis).
+	Redis bool
+	// Instances > 1 starts that many proxies (Stack.Proxies) behind a round-robin Front (Stack.Front).
+	Instances int
 }
 
 // Stack is the Payroc Cloud simulator and the proxy in front of it, both on loopback in this process, so a
@@ -50,6 +56,14 @@ type Stack struct {
 	Proxy *Proxy
 	// AdminKey enables POST /admin/lane-tokens on every proxy of the stack (see LaneToken).
 	AdminKey string
+	// Proxies are the stack's instances (Proxy first) and Front the load balancer before them, when
+	// StackConfig.Instances > 1 (see shared.go).
+	Proxies []*Proxy
+	Front   *Front
+
+	redis   *redistest.Server
+	mu      sync.Mutex
+	clients []*redis.Client
 
 	cfg     StackConfig
 	secret  []byte
@@ -86,12 +100,22 @@ func StartStack(cfg StackConfig) (*Stack, error) {
 		defer close(s.simDone)
 		_ = s.simSrv.Serve(l)
 	}()
+	if cfg.Redis {
+		if err := s.startShared(); err != nil { // Redis first: every proxy opens its state there
+			s.Close()
+			return nil, err
+		}
+	}
 	p, err := s.StartProxy("127.0.0.1:0")
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.Proxy = p
+	if err := s.startInstances(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -100,6 +124,7 @@ func (s *Stack) Close() {
 	if s.Proxy != nil {
 		s.Proxy.Stop()
 	}
+	s.closeShared()
 	s.Sim.Close()
 	if s.simSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -170,6 +195,7 @@ func (p *Proxy) config() server.Config {
 		Logger:        slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:       "e2e",
 	}
+	cfg.OpenState = s.openState()
 	if s.cfg.Proxy != nil {
 		s.cfg.Proxy(&cfg)
 	}
