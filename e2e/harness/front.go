@@ -36,7 +36,7 @@ type Hit struct {
 }
 
 type backend struct {
-	proxy *Proxy
+	stop  func()
 	rp    *httputil.ReverseProxy
 	up    bool
 	// dead ends the requests in flight to this instance when it is killed.
@@ -46,16 +46,26 @@ type backend struct {
 
 // StartFront starts a round-robin front on a free loopback port in front of proxies.
 func StartFront(proxies ...*Proxy) (*Front, error) {
-	if len(proxies) == 0 {
-		return nil, errors.New("harness: a front needs at least one proxy")
+	origins := make([]string, len(proxies))
+	for i, p := range proxies {
+		origins[i] = p.URL
+	}
+	return StartFrontOf(origins, func(i int) { proxies[i].Stop() })
+}
+
+// StartFrontOf starts a round-robin front before the instances at origins (http://host:port); Kill(i) calls
+// stop(i) to end instance i.
+func StartFrontOf(origins []string, stop func(i int)) (*Front, error) {
+	if len(origins) == 0 {
+		return nil, errors.New("harness: a front needs at least one instance")
 	}
 	f := &Front{done: make(chan struct{})}
-	for _, p := range proxies {
-		target, err := url.Parse(p.URL)
+	for i, origin := range origins {
+		target, err := url.Parse(origin)
 		if err != nil {
 			return nil, err
 		}
-		b := &backend{proxy: p, up: true}
+		b := &backend{stop: func() { stop(i) }, up: true}
 		b.dead, b.cancel = context.WithCancel(context.Background())
 		b.rp = &httputil.ReverseProxy{
 			Rewrite: func(r *httputil.ProxyRequest) {
@@ -123,7 +133,7 @@ func (f *Front) Kill(i int) {
 	b.up = false
 	f.mu.Unlock()
 	b.cancel()
-	b.proxy.Stop()
+	b.stop()
 }
 
 // Hits returns every request the front passed on so far, in the order they were answered.
