@@ -36,9 +36,9 @@ type Hit struct {
 }
 
 type backend struct {
-	stop  func()
-	rp    *httputil.ReverseProxy
-	up    bool
+	stop func()
+	rp   *httputil.ReverseProxy
+	up   bool
 	// dead ends the requests in flight to this instance when it is killed.
 	dead   context.Context
 	cancel context.CancelFunc
