@@ -79,83 +79,89 @@ func paramProblem(route Route, param string) *payroc.Error {
 // (400 with errors[]), the device known (404), the terminal the device's (400), then the key's replay rule
 // (same request: the original instruction; another request: 409 idempotency-key-in-use).
 func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string) {
+	key, req, dev, e := s.checkSubmit(r, serial)
+	if e != nil {
+		httpapi.WriteProblem(w, e)
+		return
+	}
+	v, outcome, e := s.instructionFor(key, serial, req, dev)
+	if e != nil {
+		httpapi.WriteProblem(w, e)
+		return
+	}
+	if outcome != "" {
+		s.log.Info("payroc sim instruction created", "refundInstructionId", v.id, "serialNumber", serial,
+			"amount", req.Order.Amount, "currency", req.Order.Currency, "outcome", outcome)
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, v.wire(origin(r)))
+}
+
+// checkSubmit runs a submit's checks, in the order submit documents, up to the replay rule; it returns the
+// key in lower case, the request and the device.
+func (s *Simulator) checkSubmit(r *http.Request, serial string) (string, *payroc.RefundInstructionRequest, Device, *payroc.Error) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, payroc.MaxRequestBytes+1))
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if key == "" {
-		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing,
+		return "", nil, Device{}, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing,
 			"An 'Idempotency-Key' must be supplied for this request",
-			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"}))
-		return
+			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"})
 	}
 	if err := payroc.ValidateIdempotencyKey(key); err != nil {
-		httpapi.WriteProblem(w, badRequest(err))
-		return
+		return "", nil, Device{}, badRequest(err)
 	}
-	key = strings.ToLower(key)
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
-		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeUnsupportedMediaType,
-			"The body must be application/json"))
-		return
+		return "", nil, Device{}, httpapi.Problem("", payroc.CodeUnsupportedMediaType, "The body must be application/json")
 	}
 	req, err := payroc.DecodeRefundInstructionRequest(body)
 	if err != nil {
-		httpapi.WriteProblem(w, badRequest(err))
-		return
+		return "", nil, Device{}, badRequest(err)
 	}
 	dev, ok := s.bySerial[serial]
 	if !ok {
 		p := httpapi.Problem("", payroc.CodeNotFound, "No device with serial number "+strconv.Quote(serial))
 		p.Resource = "device"
-		httpapi.WriteProblem(w, p)
-		return
+		return "", nil, Device{}, p
 	}
 	if req.ProcessingTerminalID != dev.ProcessingTerminalID {
-		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeBadRequest,
+		return "", nil, Device{}, httpapi.Problem("", payroc.CodeBadRequest,
 			"One or more validation errors occurred, see error section for more info",
-			payroc.FieldError{Parameter: "processingTerminalId", Message: "is not the processing terminal of device " + serial}))
-		return
+			payroc.FieldError{Parameter: "processingTerminalId", Message: "is not the processing terminal of device " + serial})
 	}
+	return strings.ToLower(key), req, dev, nil
+}
+
+// instructionFor applies the key's replay rule: the same request again gets the original instruction,
+// another request a 409; a new key makes a new instruction, and outcome says what its device will do ("" for
+// a replay).
+func (s *Simulator) instructionFor(key, serial string, req *payroc.RefundInstructionRequest, dev Device) (v instView, outcome string, e *payroc.Error) {
 	// The replay rule compares the parsed request (and the device), not the bytes: a retry that re-encodes
 	// the same request differently is still the same request.
 	canon, _ := json.Marshal(struct {
 		Serial string                           `json:"serialNumber"`
 		Req    *payroc.RefundInstructionRequest `json:"request"`
 	}{serial, req})
-
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		httpapi.WriteProblem(w, unavailable("The simulator is closed"))
-		return
+		return v, "", unavailable("The simulator is closed")
 	}
 	now := s.now()
 	s.expireLocked(now)
 	if in := s.byKey[key]; in != nil {
 		if !bytes.Equal(in.canon, canon) {
-			s.mu.Unlock()
-			httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse,
+			return v, "", httpapi.Problem("", payroc.CodeIdempotencyKeyInUse,
 				"'Idempotency-Key' is already in use against a different request",
-				payroc.FieldError{Parameter: "Idempotency-Key", Message: "was used with another request body or device"}))
-			return
+				payroc.FieldError{Parameter: "Idempotency-Key", Message: "was used with another request body or device"})
 		}
-		v := in.view()
-		s.mu.Unlock()
-		httpapi.WriteJSON(w, http.StatusAccepted, v.wire(origin(r)))
-		return
+		return in.view(), "", nil
 	}
 	if !s.makeRoomLocked() {
-		s.mu.Unlock()
 		p := unavailable("The simulator holds too many instructions in progress")
 		p.RetryAfter = time.Second
-		httpapi.WriteProblem(w, p)
-		return
+		return v, "", p
 	}
 	in := s.createLocked(key, canon, dev, req, now)
-	v := in.view()
-	s.mu.Unlock()
-	s.log.Info("payroc sim instruction created", "refundInstructionId", v.id, "serialNumber", serial,
-		"amount", req.Order.Amount, "currency", req.Order.Currency, "outcome", in.outcome.String())
-	httpapi.WriteJSON(w, http.StatusAccepted, v.wire(origin(r)))
+	return in.view(), in.outcome.String(), nil
 }
 
 // getInstruction is GET /refund-instructions/{id}: a long-poll. While the instruction is inProgress the
