@@ -6,8 +6,9 @@
 //     encoding/json, ./bench/minwasm) built at bench time with the same flags and compressed by the same tool.
 //   - P2 start-up: navigation to load() resolved in headless Chromium, median of several cold runs (a fresh
 //     browser context each) and warm reloads, as a ratio to a page that starts the minimal wasm.
-//   - P3 proxy cost: p50/p99 latency and throughput of submit + status GET through the proxy vs through a bare
-//     httputil.ReverseProxy in front of the same simulator, alternating rounds in the same run.
+//   - P3 proxy cost: p50/p99 latency and throughput of submit + status GET at 16 and at 32 concurrent clients,
+//     through the proxy vs through a bare httputil.ReverseProxy in front of the same simulator, alternating
+//     rounds in the same run.
 //   - P4 long-polls: 10,000 concurrent watches held open through one proxy (in a child process, so its memory
 //     is its own), all answered when their devices finish; memory per held watch vs the bare ReverseProxy.
 //     PAYROC_BENCH_PROFILE=dir saves the front's heap and goroutine profiles at the peak.

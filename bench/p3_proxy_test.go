@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -32,118 +34,132 @@ func p3Op(ctx context.Context, c *payroc.Client, serial, terminal string, n int)
 }
 
 // BenchmarkP3ProxyCost compares submit + status GET through the proxy with the same through a bare
-// httputil.ReverseProxy in front of the same simulator: p50/p99 latency one at a time, and throughput with 16
-// concurrent clients. Rounds alternate between the two so drift on a shared machine hits both alike.
-// Targets: p50 ≤ 1.10×, p99 ≤ 1.25×, throughput ≥ 0.90×.
+// httputil.ReverseProxy in front of the same simulator, at 16 and at 32 concurrent clients: p50/p99 latency
+// of each operation under that load, and throughput. Rounds alternate between the two so drift on a shared
+// machine hits both alike. Targets at both loads: p50 ≤ 1.10×, p99 ≤ 1.25×, throughput ≥ 0.90×.
 func BenchmarkP3ProxyCost(b *testing.B) {
-	const (
-		workers    = 16
-		devPerWkr  = 4
-		rounds     = 8
-		latencyOps = 500  // per side per round, one at a time
-		thrOps     = 1500 // per side per round, 16 at a time
-	)
+	const devPerWkr = 4
+	loads := []int{16, 32}
+	maxWorkers := slices.Max(loads)
 	up := startSim(b, sim.Config{Delay: time.Nanosecond, Hold: 10 * time.Second, Timeout: time.Minute,
-		ExtraDevices: workers * devPerWkr, MaxInstructions: 20_000}, nil)
-	px := startProxy(b, proxyConfig(up, randomHex(32), nil), nil)
-	bare := startBare(b, up)
-	serials := up.serials(2, workers*devPerWkr)
-	terminal := up.terminal(serials[0])
-	hc := &http.Client{Transport: clientTransport(workers)}
-	// Worker w is a POS lane: its lane token is scoped to its own devices w, w+workers, … (a lane's token names
-	// the few devices at its counter; the token is verified on every call, so its size matters).
-	devices := func(w int) []string {
-		var out []string
-		for d := range devPerWkr {
-			out = append(out, serials[w+workers*d])
-		}
-		return out
+		ExtraDevices: maxWorkers * devPerWkr, MaxInstructions: 20_000}, nil)
+	st := &p3Stack{up: up, px: startProxy(b, proxyConfig(up, randomHex(32), nil), nil), bare: startBare(b, up),
+		serials: up.serials(2, maxWorkers*devPerWkr), devPerWkr: devPerWkr}
+	for _, workers := range loads {
+		st.run(b, workers)
 	}
-	bareC := bareClient(bare, up.Sim.APIKey(), hc)
-	proxyC := make([]*payroc.Client, workers)
-	for w := range workers {
-		proxyC[w] = proxyClient(px.URL, hc, payroc.NewStaticToken(laneToken(b, px.Keys, fmt.Sprintf("p3-lane-%d", w), devices(w)), nil))
-	}
-	client := func(side string, w int) *payroc.Client {
-		if side == "proxy" {
-			return proxyC[w]
-		}
-		return bareC
-	}
-	ctx := context.Background()
-	seq := 0
-	op := func(side string) {
-		seq++
-		if err := p3Op(ctx, client(side, 0), devices(0)[seq%devPerWkr], terminal, seq); err != nil {
-			b.Fatalf("P3 %s: %v", side, err)
-		}
-	}
-	// Warm up both paths: connections, tokens, code paths.
-	for range 200 {
-		op("proxy")
-		op("bare")
-	}
+}
 
+// p3Stack is the simulator, the proxy and the bare ReverseProxy P3 runs against.
+type p3Stack struct {
+	up        *simStack
+	px        *proxyStack
+	bare      string
+	serials   []string
+	devPerWkr int
+}
+
+// p3Side is one side of P3 at one load: a client per worker (each a POS lane with its own devices).
+type p3Side struct {
+	name    string
+	clients []*payroc.Client
+}
+
+// devices are worker w's devices out of workers: w, w+workers, … (a lane's token names the few devices at its
+// counter; the token is verified on every call, so its size matters). Never two refunds on one device at once.
+func (st *p3Stack) devices(w, workers int) []string {
+	var out []string
+	for d := range st.devPerWkr {
+		out = append(out, st.serials[w+workers*d])
+	}
+	return out
+}
+
+func (st *p3Stack) sides(b *testing.B, workers int) []p3Side {
+	hc := &http.Client{Transport: clientTransport(workers)}
+	b.Cleanup(hc.CloseIdleConnections)
+	bareC := bareClient(st.bare, st.up.Sim.APIKey(), hc)
+	proxy, bare := p3Side{name: "proxy"}, p3Side{name: "bare"}
+	for w := range workers {
+		tok := laneToken(b, st.px.Keys, fmt.Sprintf("p3-%d-lane-%d", workers, w), st.devices(w, workers))
+		proxy.clients = append(proxy.clients, proxyClient(st.px.URL, hc, payroc.NewStaticToken(tok, nil)))
+		bare.clients = append(bare.clients, bareC)
+	}
+	return []p3Side{proxy, bare}
+}
+
+// run measures P3 at one load and prints its figure.
+func (st *p3Stack) run(b *testing.B, workers int) {
+	const (
+		rounds = 6
+		ops    = 2000 // per side per round
+	)
+	sides := st.sides(b, workers)
+	terminal := st.up.terminal(st.serials[0])
+	for _, sd := range sides { // warm up: connections, tokens, code paths
+		if _, _, err := st.round(sd, workers, 20*workers, terminal); err != nil {
+			b.Fatal(err)
+		}
+	}
 	lat := map[string][]time.Duration{}
+	rates := map[string][]float64{}
 	var thrRatios []float64 // per round: proxy ops/s over bare ops/s
-	thrRates := map[string][]float64{}
-	var errMu sync.Mutex
-	var firstErr error
 	for r := range rounds {
-		order := []string{"proxy", "bare"}
-		if r%2 == 1 {
-			order = []string{"bare", "proxy"}
+		if r > 0 {
+			slices.Reverse(sides) // alternate which side goes first
 		}
-		for _, side := range order {
-			for range latencyOps {
-				start := time.Now()
-				op(side)
-				lat[side] = append(lat[side], time.Since(start))
+		took := map[string]time.Duration{}
+		for _, sd := range sides {
+			ds, d, err := st.round(sd, workers, ops, terminal)
+			if err != nil {
+				b.Fatal(err)
 			}
+			lat[sd.name] = append(lat[sd.name], ds...)
+			took[sd.name] = d
+			rates[sd.name] = append(rates[sd.name], float64(ops)/d.Seconds())
 		}
-		roundT := map[string]time.Duration{}
-		for _, side := range order {
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			start := time.Now()
-			for w := range workers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						n := int(next.Add(1))
-						if n > thrOps {
-							return
-						}
-						// Worker w owns its devices: never two refunds on one device at once.
-						if err := p3Op(ctx, client(side, w), devices(w)[n%devPerWkr], terminal, n); err != nil {
-							errMu.Lock()
-							if firstErr == nil {
-								firstErr = fmt.Errorf("P3 %s throughput: %w", side, err)
-							}
-							errMu.Unlock()
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			roundT[side] = time.Since(start)
-			thrRates[side] = append(thrRates[side], float64(thrOps)/roundT[side].Seconds())
-			if firstErr != nil {
-				b.Fatal(firstErr)
-			}
-		}
-		thrRatios = append(thrRatios, roundT["bare"].Seconds()/roundT["proxy"].Seconds())
+		thrRatios = append(thrRatios, took["bare"].Seconds()/took["proxy"].Seconds())
 	}
 	p50p, p50b := quantile(lat["proxy"], 0.5), quantile(lat["bare"], 0.5)
 	p99p, p99b := quantile(lat["proxy"], 0.99), quantile(lat["bare"], 0.99)
-	tp, tb := medianFloat(thrRates["proxy"]), medianFloat(thrRates["bare"])
+	tp, tb := medianFloat(rates["proxy"]), medianFloat(rates["bare"])
 	// Throughput is the median of the rounds' ratios: a burst of other work on a shared machine spoils one
 	// round, not the figure.
 	r50, r99, rt := ratio(p50p, p50b), ratio(p99p, p99b), medianFloat(thrRatios)
-	figure("P3 proxy cost", "p50 %s p99 %s throughput %s (proxy p50 %s / bare %s, p99 %s / %s, %.0f / %.0f submit+get per s "+
-		"with %d clients (medians of the rounds); %d sequential and %d concurrent ops per side in %d alternating rounds) target p50<=1.10x p99<=1.25x thr>=0.90x: %s",
+	figure(fmt.Sprintf("P3 proxy cost, %d clients", workers), "p50 %s p99 %s throughput %s (proxy p50 %s / bare %s, p99 %s / %s, "+
+		"%.0f / %.0f submit+get per s (medians of the rounds); %d ops per side in %d alternating rounds) "+
+		"target p50<=1.10x p99<=1.25x thr>=0.90x: %s",
 		fmtRatio(r50), fmtRatio(r99), fmtRatio(rt), fmtDur(p50p), fmtDur(p50b), fmtDur(p99p), fmtDur(p99b), tp, tb,
-		workers, len(lat["proxy"]), rounds*thrOps, rounds, verdict(r50 <= 1.10 && r99 <= 1.25 && rt >= 0.90))
+		rounds*ops, rounds, verdict(r50 <= 1.10 && r99 <= 1.25 && rt >= 0.90))
+}
+
+// round runs ops operations on one side with workers at once and returns each one's latency and the time
+// the whole round took.
+func (st *p3Stack) round(sd p3Side, workers, ops int, terminal string) ([]time.Duration, time.Duration, error) {
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	lat := make([][]time.Duration, workers)
+	errs := make([]error, workers)
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			devs := st.devices(w, workers)
+			for {
+				n := int(next.Add(1))
+				if n > ops {
+					return
+				}
+				t0 := time.Now()
+				if err := p3Op(ctx, sd.clients[w], devs[n%len(devs)], terminal, n); err != nil {
+					errs[w] = fmt.Errorf("P3 %s, %d clients: %w", sd.name, workers, err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	return slices.Concat(lat...), took, errors.Join(errs...)
 }

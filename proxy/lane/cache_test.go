@@ -1,71 +1,48 @@
 package lane
 
 import (
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// clock is a hand-moved clock for the cache's expiry tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// A token verified once is answered from the cache, and still runs out on time.
+// A token verified once is answered from the cache, and still runs out on time. The bubble's clock is
+// time.Now, moved by time.Sleep: no clock of the test's own.
 func TestLaneVerifyCacheHonoursExpiry(t *testing.T) {
-	clk := &clock{now: time.Now()}
-	k := ring(t, keyA)
-	k.Now = clk.Now
-	tok, _, err := k.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 5000, TTL: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if _, err := k.Verify(tok); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		k := ring(t, keyA)
+		tok, _, err := k.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 5000, TTL: time.Minute})
+		require.NoError(t, err)
+		for range 3 {
+			_, err := k.Verify(tok)
+			require.NoError(t, err)
 		}
-	}
-	if len(k.verified) != 1 {
-		t.Fatalf("cache holds %d tokens, want 1", len(k.verified))
-	}
-	clk.add(time.Minute)
-	c, err := k.Verify(tok)
-	if !errors.Is(err, ErrExpired) || c == nil || c.Lane != "front-1" {
-		t.Fatalf("after expiry: %+v, %v; want the claims with ErrExpired", c, err)
-	}
-	if len(k.verified) != 0 {
-		t.Fatal("an expired token stayed in the cache")
-	}
-	if _, err := k.Verify(tok); !errors.Is(err, ErrExpired) {
-		t.Fatalf("expired token verified again: %v", err)
-	}
+		require.Len(t, k.verified, 1, "tokens in the cache")
+		time.Sleep(time.Minute)
+		c, err := k.Verify(tok)
+		require.ErrorIs(t, err, ErrExpired)
+		require.NotNil(t, c, "an expired token's claims come with ErrExpired")
+		assert.Equal(t, "front-1", c.Lane)
+		assert.Empty(t, k.verified, "an expired token stays in the cache")
+		_, err = k.Verify(tok)
+		assert.ErrorIs(t, err, ErrExpired, "the expired token verified again")
+	})
 }
 
 // What Verify returns is the caller's own: changing it changes nothing for the next call.
 func TestLaneVerifyCacheHandsOutCopies(t *testing.T) {
 	k := ring(t, keyA)
 	tok, _, err := k.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868", "1850010869"}, MaxAmount: 5000, TTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for range 2 {
 		c, err := k.Verify(tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.MaxAmount != 5000 || c.Devices[0] != "1850010868" {
-			t.Fatalf("claims changed: %+v", c)
-		}
+		require.NoError(t, err)
+		require.Equal(t, int64(5000), c.MaxAmount)
+		require.Equal(t, []string{"1850010868", "1850010869"}, c.Devices)
 		c.MaxAmount, c.Devices[0] = 1, "0"
 	}
 }
@@ -74,46 +51,35 @@ func TestLaneVerifyCacheHandsOutCopies(t *testing.T) {
 func TestLaneVerifyCacheIsByExactText(t *testing.T) {
 	k := ring(t, keyA)
 	tok, _, err := k.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 5000, TTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Verify(tok); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = k.Verify(tok)
+	require.NoError(t, err)
 	last := tok[len(tok)-1]
 	for _, bad := range []string{tok[:len(tok)-1], tok + "A", tok[:len(tok)-1] + string(last^1)} {
-		if _, err := k.Verify(bad); !errors.Is(err, ErrInvalid) {
-			t.Errorf("Verify(altered) = %v, want ErrInvalid", err)
-		}
+		_, err := k.Verify(bad)
+		assert.ErrorIs(t, err, ErrInvalid, "Verify(%q)", bad)
 	}
-	if other := ring(t, keyB); func() bool { _, err := other.Verify(tok); return err == nil }() {
-		t.Fatal("another keyring accepted the token")
-	}
+	_, err = ring(t, keyB).Verify(tok)
+	assert.ErrorIs(t, err, ErrInvalid, "another keyring's answer")
 }
 
 func TestLaneVerifyCacheIsBounded(t *testing.T) {
 	k := ring(t, keyA)
 	for i := range cacheEntries + 50 {
 		tok, _, err := k.Issue(Spec{Lane: fmt.Sprintf("lane-%d", i), Devices: []string{"1850010868"}, MaxAmount: 5000, TTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := k.Verify(tok); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		_, err = k.Verify(tok)
+		require.NoError(t, err)
 	}
-	if n := len(k.verified); n > cacheEntries || k.cached > cacheBytes {
-		t.Fatalf("cache holds %d tokens, %d bytes", n, k.cached)
-	}
+	assert.LessOrEqual(t, len(k.verified), cacheEntries, "tokens in the cache")
+	assert.LessOrEqual(t, k.cached, cacheBytes, "bytes in the cache")
 }
 
 // BenchmarkLaneVerifyCache compares a cached token's check with a full one.
 func BenchmarkLaneVerifyCache(b *testing.B) {
 	k := ring(b, keyA)
 	tok, _, err := k.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868", "1850010869", "1850010870", "1850010871"}, MaxAmount: 5000, TTL: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

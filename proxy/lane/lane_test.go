@@ -5,7 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -16,89 +20,80 @@ var (
 func ring(t testing.TB, keys ...[]byte) *Keyring {
 	t.Helper()
 	k, err := NewKeyring(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
 func TestLaneIssueVerifyRoundTrip(t *testing.T) {
 	k := ring(t, keyA)
 	tok, c, err := k.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868", "1850010869"}, MaxAmount: 5000, TTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := k.Verify(tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.ID != c.ID || got.Lane != "front-1" || got.MaxAmount != 5000 || got.Currency != "USD" ||
-		!got.HasDevice("1850010869") || got.HasDevice("1850010870") {
-		t.Fatalf("claims = %+v", got)
-	}
-	if d := got.Expiry().Sub(time.Unix(got.IssuedAt, 0)); d != time.Hour {
-		t.Fatalf("lifetime %v", d)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, c.ID, got.ID)
+	assert.Equal(t, "front-1", got.Lane)
+	assert.Equal(t, int64(5000), got.MaxAmount)
+	assert.Equal(t, "USD", got.Currency, "the default currency")
+	assert.Equal(t, []string{"1850010868", "1850010869"}, got.Devices)
+	assert.Equal(t, time.Hour, got.Expiry().Sub(time.Unix(got.IssuedAt, 0)), "lifetime")
 }
 
 func TestLaneVerifyRefusals(t *testing.T) {
-	k := ring(t, keyA)
-	now := time.Now()
-	k.Now = func() time.Time { return now }
-	good, _, err := k.Issue(Spec{Devices: []string{"1850010868"}, MaxAmount: 100, TTL: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := ring(t, keyB)
-	foreign, _, _ := other.Issue(Spec{Devices: []string{"1850010868"}, MaxAmount: 100})
-	dot := strings.LastIndexByte(good, '.')
-	sig, _ := base64.RawURLEncoding.DecodeString(good[dot+1:])
-	sig[0] ^= 1
-	flipped := good[:dot+1] + base64.RawURLEncoding.EncodeToString(sig)
-	// A token with claims that fail Check, properly signed.
-	bad, _ := k.Sign(&Claims{ID: "x", Lane: "l", Devices: []string{"1850010868"}, MaxAmount: 0, Currency: "USD", IssuedAt: 1, ExpiresAt: now.Add(time.Hour).Unix()})
-	// Signed, valid but for a lifetime over MaxTTL (a revocation lasts MaxTTL, so no token may outlive it).
-	long, _ := k.Sign(&Claims{ID: "y", Lane: "l", Devices: []string{"1850010868"}, MaxAmount: 100, Currency: "USD",
-		IssuedAt: now.Unix(), ExpiresAt: now.Add(MaxTTL + time.Second).Unix()})
-	for _, tc := range []struct{ name, tok string }{
-		{"empty", ""},
-		{"lifetime over MaxTTL", long},
-		{"garbage", "hello"},
-		{"no signature", good[:dot]},
-		{"flipped signature bit", flipped},
-		{"other key", foreign},
-		{"claims swapped", strings.Replace(good, good[4:dot], base64.RawURLEncoding.EncodeToString([]byte(`{"jti":"x"}`)), 1)},
-		{"bad claims", bad},
-		{"huge", "pl1." + strings.Repeat("A", MaxTokenBytes)},
-		{"padding", good + "="},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := k.Verify(tc.tok); !errors.Is(err, ErrInvalid) {
-				t.Fatalf("Verify = %v, want ErrInvalid", err)
-			}
-		})
-	}
-	now = now.Add(time.Minute)
-	c, err := k.Verify(good)
-	if !errors.Is(err, ErrExpired) || c == nil {
-		t.Fatalf("after expiry: %v, %v", c, err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		k := ring(t, keyA)
+		now := time.Now()
+		good, _, err := k.Issue(Spec{Devices: []string{"1850010868"}, MaxAmount: 100, TTL: time.Minute})
+		require.NoError(t, err)
+		foreign, _, err := ring(t, keyB).Issue(Spec{Devices: []string{"1850010868"}, MaxAmount: 100})
+		require.NoError(t, err)
+		dot := strings.LastIndexByte(good, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(good[dot+1:])
+		require.NoError(t, err)
+		sig[0] ^= 1
+		flipped := good[:dot+1] + base64.RawURLEncoding.EncodeToString(sig)
+		// A token with claims that fail Check, properly signed.
+		bad, err := k.Sign(&Claims{ID: "x", Lane: "l", Devices: []string{"1850010868"}, MaxAmount: 0, Currency: "USD", IssuedAt: 1, ExpiresAt: now.Add(time.Hour).Unix()})
+		require.NoError(t, err)
+		// Signed, valid but for a lifetime over MaxTTL (a revocation lasts MaxTTL, so no token may outlive it).
+		long, err := k.Sign(&Claims{ID: "y", Lane: "l", Devices: []string{"1850010868"}, MaxAmount: 100, Currency: "USD",
+			IssuedAt: now.Unix(), ExpiresAt: now.Add(MaxTTL + time.Second).Unix()})
+		require.NoError(t, err)
+		for _, tc := range []struct{ name, tok string }{
+			{"empty", ""},
+			{"lifetime over MaxTTL", long},
+			{"garbage", "hello"},
+			{"no signature", good[:dot]},
+			{"flipped signature bit", flipped},
+			{"other key", foreign},
+			{"claims swapped", strings.Replace(good, good[4:dot], base64.RawURLEncoding.EncodeToString([]byte(`{"jti":"x"}`)), 1)},
+			{"bad claims", bad},
+			{"huge", "pl1." + strings.Repeat("A", MaxTokenBytes)},
+			{"padding", good + "="},
+		} {
+			c, err := k.Verify(tc.tok) // no t.Run inside a synctest bubble: the case names the failure
+			assert.ErrorIs(t, err, ErrInvalid, tc.name)
+			assert.Nil(t, c, "%s: claims of a refused token", tc.name)
+		}
+		time.Sleep(time.Minute)
+		c, err := k.Verify(good)
+		assert.ErrorIs(t, err, ErrExpired, "a minute later")
+		assert.NotNil(t, c, "an expired token's claims come with ErrExpired")
+	})
 }
 
 func TestLaneKeyRotation(t *testing.T) {
 	old := ring(t, keyA)
-	tok, _, _ := old.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 100})
+	tok, _, err := old.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 100})
+	require.NoError(t, err)
 	rotated := ring(t, keyB, keyA) // new key signs, old still verifies
-	if _, err := rotated.Verify(tok); err != nil {
-		t.Fatalf("old token under rotated ring: %v", err)
-	}
-	fresh, _, _ := rotated.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 100})
-	if _, err := ring(t, keyB).Verify(fresh); err != nil {
-		t.Fatalf("new token signed with the new key: %v", err)
-	}
-	if _, err := old.Verify(fresh); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("new token under the old ring: %v", err)
-	}
+	_, err = rotated.Verify(tok)
+	require.NoError(t, err, "an old token under the rotated ring")
+	fresh, _, err := rotated.Issue(Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 100})
+	require.NoError(t, err)
+	_, err = ring(t, keyB).Verify(fresh)
+	require.NoError(t, err, "a new token is signed with the new key")
+	_, err = old.Verify(fresh)
+	assert.ErrorIs(t, err, ErrInvalid, "a new token under the old ring")
 }
 
 func TestLaneIssueRefusesBadSpecs(t *testing.T) {
@@ -106,20 +101,21 @@ func TestLaneIssueRefusesBadSpecs(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		spec Spec
+		want string // what the error names
 	}{
-		{"no devices", Spec{MaxAmount: 1}},
-		{"zero amount", Spec{Devices: []string{"1"}}},
-		{"bad currency", Spec{Devices: []string{"1"}, MaxAmount: 1, Currency: "usd"}},
-		{"bad lane", Spec{Lane: "front 1", Devices: []string{"1"}, MaxAmount: 1}},
-		{"slash in serial", Spec{Devices: []string{"a/b"}, MaxAmount: 1}},
-		{"duplicate serial", Spec{Devices: []string{"1", "1"}, MaxAmount: 1}},
-		{"ttl too long", Spec{Devices: []string{"1"}, MaxAmount: 1, TTL: MaxTTL + time.Hour}},
-		{"negative ttl", Spec{Devices: []string{"1"}, MaxAmount: 1, TTL: -time.Hour}},
+		{"no devices", Spec{MaxAmount: 1}, "devices"},
+		{"zero amount", Spec{Devices: []string{"1"}}, "maxAmount"},
+		{"bad currency", Spec{Devices: []string{"1"}, MaxAmount: 1, Currency: "usd"}, "currency"},
+		{"bad lane", Spec{Lane: "front 1", Devices: []string{"1"}, MaxAmount: 1}, "lane"},
+		{"slash in serial", Spec{Devices: []string{"a/b"}, MaxAmount: 1}, "devices"},
+		{"duplicate serial", Spec{Devices: []string{"1", "1"}, MaxAmount: 1}, "devices"},
+		{"ttl too long", Spec{Devices: []string{"1"}, MaxAmount: 1, TTL: MaxTTL + time.Hour}, "ttl"},
+		{"negative ttl", Spec{Devices: []string{"1"}, MaxAmount: 1, TTL: -time.Hour}, "ttl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tok, _, err := k.Issue(tc.spec); err == nil {
-				t.Fatalf("Issue gave %q", tok)
-			}
+			tok, _, err := k.Issue(tc.spec)
+			assert.ErrorContains(t, err, tc.want)
+			assert.Empty(t, tok)
 		})
 	}
 }
@@ -127,21 +123,16 @@ func TestLaneIssueRefusesBadSpecs(t *testing.T) {
 func TestLaneParseSecrets(t *testing.T) {
 	long := strings.Repeat("k", 32)
 	keys, err := ParseSecrets(" " + long + "1 , " + long + "2,")
-	if err != nil || len(keys) != 2 || string(keys[0]) != long+"1" {
-		t.Fatalf("ParseSecrets = %q, %v", keys, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, [][]byte{[]byte(long + "1"), []byte(long + "2")}, keys)
 	for _, s := range []string{"", " , ", long + ",short"} {
 		_, err := ParseSecrets(s)
-		if err == nil {
-			t.Fatalf("ParseSecrets(%q) accepted", s)
-		}
-		if strings.Contains(err.Error(), long) || strings.Contains(err.Error(), "short") {
-			t.Fatalf("error quotes a key: %v", err)
-		}
+		require.Error(t, err, "ParseSecrets(%q)", s)
+		assert.NotContains(t, err.Error(), long, "the error quotes a key")
+		assert.NotContains(t, err.Error(), "short", "the error quotes a key")
 	}
-	if _, err := NewKeyring([][]byte{[]byte("short")}); err == nil {
-		t.Fatal("NewKeyring accepted a short key")
-	}
+	_, err = NewKeyring([][]byte{[]byte("short")})
+	assert.Error(t, err, "NewKeyring with a short key")
 }
 
 // FuzzLaneVerify: no input panics, and anything accepted is a token this keyring signed for valid claims.
@@ -155,17 +146,15 @@ func FuzzLaneVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		c, err := k.Verify(tok)
 		if err == nil || errors.Is(err, ErrExpired) {
-			if c == nil || c.Check() != nil {
-				t.Fatalf("accepted %q with claims %+v", tok, c)
-			}
-			if again, err := k.Sign(c); err != nil || again == "" {
-				t.Fatalf("re-sign: %v", err)
-			}
+			require.NotNil(t, c, "claims of accepted %q", tok)
+			require.NoError(t, c.Check(), "claims of accepted %q", tok)
+			again, err := k.Sign(c)
+			require.NoError(t, err, "re-signing")
+			require.NotEmpty(t, again)
 			return
 		}
-		if !errors.Is(err, ErrInvalid) || c != nil {
-			t.Fatalf("Verify(%q) = %+v, %v", tok, c, err)
-		}
+		require.ErrorIs(t, err, ErrInvalid, "Verify(%q)", tok)
+		require.Nil(t, c, "claims of refused %q", tok)
 	})
 }
 
@@ -181,14 +170,14 @@ func FuzzLaneClaims(f *testing.F) {
 		payload := prefix + base64.RawURLEncoding.EncodeToString(body)
 		tok := payload + "." + base64.RawURLEncoding.EncodeToString(mac(keyA, payload))
 		c, err := k.Verify(tok)
-		switch {
-		case err == nil || errors.Is(err, ErrExpired):
-			if c == nil || c.Check() != nil || c.ID == "" {
-				t.Fatalf("accepted %q as %+v", body, c)
-			}
-		case !errors.Is(err, ErrInvalid) || c != nil:
-			t.Fatalf("Verify = %+v, %v", c, err)
+		if err == nil || errors.Is(err, ErrExpired) {
+			require.NotNil(t, c, "claims of accepted %q", body)
+			require.NoError(t, c.Check(), "claims of accepted %q", body)
+			require.NotEmpty(t, c.ID, "token id of accepted %q", body)
+			return
 		}
+		require.ErrorIs(t, err, ErrInvalid, "Verify of %q", body)
+		require.Nil(t, c, "claims of refused %q", body)
 	})
 }
 
