@@ -3,16 +3,19 @@
 package payroc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // identityServer is a Payroc-like identity service counting mints; gate, when set, holds each mint until
@@ -45,125 +48,106 @@ func (s *identityServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("bearer-%d", n), "token_type": "Bearer", "expires_in": s.ttl})
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+// handlerDoer calls h in memory: no sockets, so the token cache's tests run inside a synctest bubble, whose
+// clock (time.Now) moves only when time.Sleep says so.
+func handlerDoer(h http.Handler) Doer {
+	return DoerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		hr := httptest.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(req.Body))
+		for k, v := range req.Header {
+			hr.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, hr)
+		out := &Response{StatusCode: rec.Code, Header: Header{}, Body: rec.Body.Bytes()}
+		for k := range rec.Header() {
+			out.Header.Set(k, rec.Header().Get(k))
+		}
+		return out, nil
+	})
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func newCache(t *testing.T, id *identityServer, clock *fakeClock) *TokenCache {
-	srv := httptest.NewServer(id)
-	t.Cleanup(srv.Close)
-	idn := &Identity{BaseURL: srv.URL, APIKey: id.apiKey, Now: clock.Now}
-	return &TokenCache{Mint: idn.Mint, Now: clock.Now, MinBackoff: time.Second, MaxBackoff: 8 * time.Second}
+func newCache(id *identityServer) *TokenCache {
+	idn := &Identity{BaseURL: "http://identity.invalid", APIKey: id.apiKey, Doer: handlerDoer(id)}
+	return &TokenCache{Mint: idn.Mint, MinBackoff: time.Second, MaxBackoff: 8 * time.Second}
 }
 
 func TestTokenCacheOneMintForManyCallers(t *testing.T) {
-	id := &identityServer{ttl: 3600, apiKey: "k", gate: make(chan struct{})}
-	c := newCache(t, id, &fakeClock{now: time.Now()})
-	const callers = 1000
-	var started, done sync.WaitGroup
-	tokens := make(chan string, callers)
-	for range callers {
-		started.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			started.Done()
-			tok, err := c.Token(context.Background())
-			if err != nil {
-				t.Error(err)
-			}
-			tokens <- tok
-		}()
-	}
-	started.Wait()
-	close(id.gate)
-	done.Wait()
-	close(tokens)
-	for tok := range tokens {
-		if tok != "bearer-1" {
-			t.Fatalf("a caller got %q, want bearer-1", tok)
+	synctest.Test(t, func(t *testing.T) {
+		id := &identityServer{ttl: 3600, apiKey: "k", gate: make(chan struct{})}
+		c := newCache(id)
+		const callers = 1000
+		tokens := make(chan string, callers)
+		for range callers {
+			go func() {
+				tok, err := c.Token(context.Background())
+				assert.NoError(t, err)
+				tokens <- tok
+			}()
 		}
-	}
-	if n := id.calls.Load(); n != 1 {
-		t.Errorf("%d identity calls, want 1", n)
-	}
+		synctest.Wait() // every caller is waiting: on the one mint, or for it
+		close(id.gate)
+		for range callers {
+			require.Equal(t, "bearer-1", <-tokens)
+		}
+		assert.Equal(t, int32(1), id.calls.Load(), "identity calls")
+	})
 }
 
 func TestTokenCacheRefreshesBeforeExpiryWithoutMakingCallersWait(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	id := &identityServer{ttl: 3600, apiKey: "k"}
-	c := newCache(t, id, clock)
-	if tok, err := c.Token(context.Background()); err != nil || tok != "bearer-1" {
-		t.Fatalf("first token %q, %v", tok, err)
-	}
-	// Into the refresh window: the identity service now holds its answer; callers must not wait for it.
-	id.gate = make(chan struct{})
-	clock.Add(3600*time.Second - 4*time.Minute)
-	for range 100 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		tok, err := c.Token(ctx)
-		cancel()
-		if err != nil || tok != "bearer-1" {
-			t.Fatalf("in the refresh window got %q, %v; want the cached bearer-1 at once", tok, err)
+	synctest.Test(t, func(t *testing.T) {
+		id := &identityServer{ttl: 3600, apiKey: "k"}
+		c := newCache(id)
+		tok, err := c.Token(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, "bearer-1", tok)
+		// Into the refresh window: the identity service now holds its answer; callers must not wait for it.
+		id.gate = make(chan struct{})
+		time.Sleep(3600*time.Second - 4*time.Minute)
+		for range 100 {
+			tok, err := c.Token(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, "bearer-1", tok, "in the refresh window, the cached token at once")
 		}
-	}
-	close(id.gate)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		tok, _ := c.Token(context.Background())
-		if tok == "bearer-2" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the background refresh never replaced the token")
-		}
-		time.Sleep(time.Millisecond) // polling with a deadline, not synchronisation by sleep
-	}
-	if n := id.calls.Load(); n != 2 {
-		t.Errorf("%d identity calls, want 2 (one per lifetime)", n)
-	}
+		close(id.gate)
+		synctest.Wait() // the background refresh is done
+		tok, err = c.Token(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "bearer-2", tok, "after the background refresh")
+		assert.Equal(t, int32(2), id.calls.Load(), "identity calls: one per lifetime")
+	})
 }
 
 func TestTokenCacheBacksOffWhileIdentityFails(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
-	id := &identityServer{ttl: 3600, apiKey: "k"}
-	id.fail.Store(true)
-	c := newCache(t, id, clock)
-	for range 50 {
-		_, err := c.Token(context.Background())
-		if !errors.Is(err, &Error{Code: CodeIdentityUnavailable}) {
-			t.Fatalf("err = %v, want identity-unavailable", err)
+	synctest.Test(t, func(t *testing.T) {
+		id := &identityServer{ttl: 3600, apiKey: "k"}
+		id.fail.Store(true)
+		c := newCache(id)
+		for range 50 {
+			_, err := c.Token(context.Background())
+			require.ErrorIs(t, err, &Error{Code: CodeIdentityUnavailable})
 		}
-	}
-	if n := id.calls.Load(); n != 1 {
-		t.Fatalf("%d identity calls during the backoff, want 1", n)
-	}
-	id.fail.Store(false)
-	clock.Add(1100 * time.Millisecond)
-	if tok, err := c.Token(context.Background()); err != nil || tok != "bearer-2" {
-		t.Fatalf("after the backoff got %q, %v", tok, err)
-	}
+		require.Equal(t, int32(1), id.calls.Load(), "identity calls during the backoff")
+		id.fail.Store(false)
+		time.Sleep(1100 * time.Millisecond)
+		tok, err := c.Token(context.Background())
+		require.NoError(t, err, "after the backoff")
+		assert.Equal(t, "bearer-2", tok)
+	})
 }
 
 func TestTokenCacheRenewDropsTheRefusedToken(t *testing.T) {
 	id := &identityServer{ttl: 3600, apiKey: "k"}
-	c := newCache(t, id, &fakeClock{now: time.Now()})
-	tok, _ := c.Token(context.Background())
-	if got, err := c.Renew(context.Background(), tok, nil); err != nil || got != "bearer-2" {
-		t.Fatalf("Renew = %q, %v; want bearer-2", got, err)
-	}
+	c := newCache(id)
+	tok, err := c.Token(context.Background())
+	require.NoError(t, err)
+	got, err := c.Renew(context.Background(), tok, nil)
+	require.NoError(t, err)
+	require.Equal(t, "bearer-2", got)
 	// A late 401 for the old token must not throw away the new one.
-	if got, _ := c.Renew(context.Background(), tok, nil); got != "bearer-2" || id.calls.Load() != 2 {
-		t.Fatalf("stale Renew = %q after %d calls", got, id.calls.Load())
-	}
+	got, err = c.Renew(context.Background(), tok, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "bearer-2", got, "a stale Renew")
+	assert.Equal(t, int32(2), id.calls.Load(), "identity calls")
 }
 
 func TestIdentityMintRefusesAWrongKey(t *testing.T) {
@@ -171,15 +155,11 @@ func TestIdentityMintRefusesAWrongKey(t *testing.T) {
 	srv := httptest.NewServer(id)
 	defer srv.Close()
 	_, err := (&Identity{BaseURL: srv.URL, APIKey: "wrong"}).Mint(context.Background())
-	if !errors.Is(err, &Error{Code: CodeNotAuthorized}) {
-		t.Fatalf("err = %v, want not-authorized", err)
-	}
+	assert.ErrorIs(t, err, &Error{Code: CodeNotAuthorized})
 }
 
 func TestClientReplaysOnceAfterA401WithAFreshBearer(t *testing.T) {
 	id := &identityServer{ttl: 3600, apiKey: "k"}
-	clock := &fakeClock{now: time.Now()}
-	cache := newCache(t, id, clock)
 	var seen []string
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, r.Header.Get("Authorization"))
@@ -189,11 +169,8 @@ func TestClientReplaysOnceAfterA401WithAFreshBearer(t *testing.T) {
 		}
 		writeJSON(w, 200, Refund{RefundID: "CD3HN88U9F"})
 	}))
-	c.Tokens = cache
-	if _, err := c.Refund(context.Background(), "CD3HN88U9F"); err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != 2 || seen[1] != "Bearer bearer-2" {
-		t.Errorf("authorizations sent: %v", seen)
-	}
+	c.Tokens = newCache(id)
+	_, err := c.Refund(context.Background(), "CD3HN88U9F")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Bearer bearer-1", "Bearer bearer-2"}, seen, "authorizations sent")
 }
