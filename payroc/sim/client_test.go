@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 )
@@ -223,8 +225,8 @@ func TestClientSeesEveryError(t *testing.T) {
 	})
 	t.Run("identity down is identity-unavailable", func(t *testing.T) {
 		c := *e.client
-		doer := payroc.HTTPDoer{Client: e.srv.Client()}
-		c.Tokens = &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: e.srv.URL, APIKey: "wrong", Doer: doer}).Mint}
+		doer := payroc.HTTPDoer{Client: e.hc}
+		c.Tokens = &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: e.url, APIKey: "wrong", Doer: doer}).Mint}
 		_, err := c.Refund(ctx, done.RefundID)
 		var pe *payroc.Error
 		if !errors.As(err, &pe) || pe.Code != payroc.CodeIdentityUnavailable || !errors.Is(err, &payroc.Error{Code: payroc.CodeNotAuthorized}) {
@@ -368,10 +370,10 @@ func TestTransportInProcess(t *testing.T) {
 		_, err := c.Instruction(ctx, ri.RefundInstructionID)
 		errc <- err
 	}()
-	eventually(t, "a held poll", func() bool { return s.Stats().HeldPolls == 1 })
+	require.Eventually(t, func() bool { return s.Stats().HeldPolls == 1 }, 5*time.Second, time.Millisecond, "a held poll")
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v", err)
 	}
-	eventually(t, "the hold released", func() bool { return s.Stats().HeldPolls == 0 })
+	require.Eventually(t, func() bool { return s.Stats().HeldPolls == 0 }, 5*time.Second, time.Millisecond, "the hold released")
 }

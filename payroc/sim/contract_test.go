@@ -6,7 +6,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
@@ -19,21 +23,24 @@ var (
 
 // TestContractEveryStatus sends raw requests (many of which the client would refuse to send) and checks each
 // status and problem slug the simulator can produce.
+//
+// It runs in a synctest bubble, so the expired bearer is one minted two hours earlier on the bubble's clock.
+// (No t.Run inside a bubble: each case's name is in its failure messages.)
 func TestContractEveryStatus(t *testing.T) {
-	clk := newClock()
-	e := start(t, sim.Config{Delay: time.Hour, Hold: 20 * time.Millisecond, Timeout: time.Hour, Now: clk.Now})
-	clk.Add(-2 * time.Hour)
-	oldTok := e.token(t) // expired once the clock is back
-	clk.Add(2 * time.Hour)
+	synctest.Test(t, contractEveryStatus)
+}
+
+func contractEveryStatus(t *testing.T) {
+	e := startInBubble(t, sim.Config{Delay: time.Hour, Hold: 20 * time.Millisecond, Timeout: time.Hour})
+	oldTok := e.token(t) // expired two hours from now
+	time.Sleep(2 * time.Hour)
 	tok := e.token(t)
 	other := sim.New(sim.Config{})
 	defer other.Close()
 
 	submit := func(amount int) payroc.RefundInstruction {
 		res, b := e.do(t, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, payroc.NewIdempotencyKey()), body(amount))
-		if res.StatusCode != 202 {
-			t.Fatalf("submit: %d %s", res.StatusCode, b)
-		}
+		require.Equal(t, 202, res.StatusCode, "submit: %s", b)
 		return instructionOf(t, b)
 	}
 	inProgress := submit(4999)
@@ -42,19 +49,15 @@ func TestContractEveryStatus(t *testing.T) {
 	canceled := submit(4999)
 	for id, st := range map[string]payroc.Status{completed.RefundInstructionID: payroc.StatusCompleted,
 		failed.RefundInstructionID: payroc.StatusFailure, canceled.RefundInstructionID: payroc.StatusCanceled} {
-		if err := e.sim.Finish(id, st); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, e.sim.Finish(id, st))
 	}
 	res, b := e.do(t, "GET", "/v1/refund-instructions/"+completed.RefundInstructionID, bearer(tok), "")
+	require.Equal(t, 200, res.StatusCode, "completed instruction: %s", b)
 	refundID := payroc.RefundIDFromLink(instructionOf(t, b).Link)
-	if res.StatusCode != 200 || !refundIDRe.MatchString(refundID) {
-		t.Fatalf("completed instruction: %d %s", res.StatusCode, b)
-	}
+	require.Regexp(t, refundIDRe, refundID, "completed instruction: %s", b)
 	usedKey := payroc.NewIdempotencyKey()
-	if res, b := e.do(t, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, usedKey), body(4999)); res.StatusCode != 202 {
-		t.Fatalf("submit: %d %s", res.StatusCode, b)
-	}
+	res, b = e.do(t, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, usedKey), body(4999))
+	require.Equal(t, 202, res.StatusCode, "submit: %s", b)
 	instPath := "/v1/refund-instructions/"
 
 	type tc struct {
@@ -68,7 +71,7 @@ func TestContractEveryStatus(t *testing.T) {
 		code   string // problem slug, for errors
 		param  string // errors[0].parameter, when set
 		detail string // the problem's detail, when set (Payroc's own text)
-		check  func(t *testing.T, res *http.Response, b []byte)
+		check  func(t require.TestingT, res *http.Response, b []byte)
 	}
 	with := func(h map[string]string, k, v string) map[string]string {
 		c := map[string]string{}
@@ -85,56 +88,53 @@ func TestContractEveryStatus(t *testing.T) {
 	sh := submitHeaders(tok, payroc.NewIdempotencyKey())
 	cases := []tc{
 		{name: "submit 202", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: submitHeaders(tok, payroc.NewIdempotencyKey()), body: body(4999), status: 202,
-			check: func(t *testing.T, res *http.Response, b []byte) {
+			check: func(t require.TestingT, res *http.Response, b []byte) {
 				ri := instructionOf(t, b)
-				if !instructionIDRe.MatchString(ri.RefundInstructionID) || ri.Status != payroc.StatusInProgress || ri.ErrorMessage != "" {
-					t.Errorf("instruction %s", b)
-				}
-				want := e.srv.URL + "/v1/refund-instructions/" + ri.RefundInstructionID
-				if ri.Link == nil || ri.Link.Rel != "self" || ri.Link.Method != "GET" || ri.Link.Href != want {
-					t.Errorf("link %+v, want self %s", ri.Link, want)
-				}
-				if strings.Contains(string(b), "refundId") || strings.Contains(string(b), "idempotencyKey") {
-					t.Errorf("non-Payroc fields in %s", b)
-				}
+				assert.Regexp(t, instructionIDRe, ri.RefundInstructionID)
+				assert.Equal(t, payroc.StatusInProgress, ri.Status)
+				assert.Empty(t, ri.ErrorMessage)
+				want := &payroc.Link{Rel: "self", Method: "GET", Href: e.url + "/v1/refund-instructions/" + ri.RefundInstructionID}
+				assert.Equal(t, want, ri.Link)
+				assert.NotContains(t, string(b), "refundId", "a field Payroc does not send")
+				assert.NotContains(t, string(b), "idempotencyKey", "a field Payroc does not send")
 			}},
 		{name: "submit at the root 202", method: "POST", path: "/devices/1850010869/refund-instructions", header: submitHeaders(tok, payroc.NewIdempotencyKey()),
 			body: strings.Replace(body(4999), "1234001", "1234002", 1), status: 202,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if ri := instructionOf(t, b); !strings.HasPrefix(ri.Link.Href, e.srv.URL+"/v1/") {
-					t.Errorf("link not under /v1: %s", ri.Link.Href)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				assert.True(t, strings.HasPrefix(instructionOf(t, b).Link.Href, e.url+"/v1/"), "link under /v1: %s", b)
 			}},
 		{name: "submit with a charset 202", method: "POST", path: "/v1/devices/1850010868/refund-instructions",
 			header: with(submitHeaders(tok, payroc.NewIdempotencyKey()), "Content-Type", "application/json; charset=utf-8"), body: body(4999), status: 202},
 		{name: "get in progress 200 after the hold", method: "GET", path: instPath + inProgress.RefundInstructionID, header: bearer(tok), status: 200,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if ri := instructionOf(t, b); ri.Status != payroc.StatusInProgress || ri.Link.Rel != "self" {
-					t.Errorf("got %s", b)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				ri := instructionOf(t, b)
+				assert.Equal(t, payroc.StatusInProgress, ri.Status)
+				assert.Equal(t, "self", ri.Link.Rel)
 			}},
 		{name: "get at the root 200", method: "GET", path: "/refund-instructions/" + completed.RefundInstructionID, header: bearer(tok), status: 200},
 		{name: "get completed 200 with refund link", method: "GET", path: instPath + completed.RefundInstructionID, header: bearer(tok), status: 200,
-			check: func(t *testing.T, res *http.Response, b []byte) {
+			check: func(t require.TestingT, res *http.Response, b []byte) {
 				ri := instructionOf(t, b)
-				if ri.Status != payroc.StatusCompleted || ri.Link.Rel != "refund" || ri.Link.Href != e.srv.URL+"/v1/refunds/"+refundID {
-					t.Errorf("got %s", b)
-				}
+				assert.Equal(t, payroc.StatusCompleted, ri.Status)
+				assert.Equal(t, "refund", ri.Link.Rel)
+				assert.Equal(t, e.url+"/v1/refunds/"+refundID, ri.Link.Href)
 			}},
 		{name: "get failed 200 with errorMessage and self link", method: "GET", path: instPath + failed.RefundInstructionID, header: bearer(tok), status: 200,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if ri := instructionOf(t, b); ri.Status != payroc.StatusFailure || ri.ErrorMessage == "" || ri.Link.Rel != "self" {
-					t.Errorf("got %s", b)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				ri := instructionOf(t, b)
+				assert.Equal(t, payroc.StatusFailure, ri.Status)
+				assert.NotEmpty(t, ri.ErrorMessage)
+				assert.Equal(t, "self", ri.Link.Rel)
 			}},
 		{name: "get canceled 200 with self link", method: "GET", path: instPath + canceled.RefundInstructionID, header: bearer(tok), status: 200,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if ri := instructionOf(t, b); ri.Status != payroc.StatusCanceled || ri.ErrorMessage != "" || ri.Link.Rel != "self" {
-					t.Errorf("got %s", b)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				ri := instructionOf(t, b)
+				assert.Equal(t, payroc.StatusCanceled, ri.Status)
+				assert.Empty(t, ri.ErrorMessage)
+				assert.Equal(t, "self", ri.Link.Rel)
 			}},
 		{name: "get refund 200", method: "GET", path: "/v1/refunds/" + refundID, header: bearer(tok), status: 200,
-			check: func(t *testing.T, res *http.Response, b []byte) { checkRefund(t, b, refundID, 4999) }},
+			check: func(t require.TestingT, res *http.Response, b []byte) { checkRefund(t, b, refundID, 4999) }},
 		{name: "get with Accept problem+json 200", method: "GET", path: "/v1/refunds/" + refundID, header: with(bearer(tok), "Accept", "application/problem+json"), status: 200},
 		{name: "get with Accept */* 200", method: "GET", path: "/v1/refunds/" + refundID, header: with(bearer(tok), "Accept", "text/html, */*;q=0.1"), status: 200},
 
@@ -162,10 +162,8 @@ func TestContractEveryStatus(t *testing.T) {
 		{name: "bearer invalid 401", method: "GET", path: "/v1/refunds/" + refundID, header: bearer(tok + "x"), status: 401, code: payroc.CodeNotAuthorized},
 		{name: "bearer of another simulator 401", method: "GET", path: "/v1/refunds/" + refundID, header: bearer(mintFrom(t, other)), status: 401, code: payroc.CodeNotAuthorized},
 		{name: "bearer expired 401", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: submitHeaders(oldTok, payroc.NewIdempotencyKey()), body: body(4999),
-			status: 401, code: payroc.CodeNotAuthorized, check: func(t *testing.T, res *http.Response, b []byte) {
-				if !strings.Contains(string(b), "expired") {
-					t.Errorf("detail does not say expired: %s", b)
-				}
+			status: 401, code: payroc.CodeNotAuthorized, check: func(t require.TestingT, res *http.Response, b []byte) {
+				assert.Contains(t, string(b), "expired", "the detail")
 			}},
 		{name: "api key wrong 401", method: "POST", path: "/authorize", header: map[string]string{"x-api-key": "not-the-key"}, status: 401, code: payroc.CodeNotAuthorized},
 
@@ -176,10 +174,8 @@ func TestContractEveryStatus(t *testing.T) {
 		{name: "unknown path 404", method: "GET", path: "/v1/payments", header: bearer(tok), status: 404, code: payroc.CodeNotFound},
 
 		{name: "PUT instruction 405", method: "PUT", path: instPath + completed.RefundInstructionID, header: bearer(tok), status: 405, code: payroc.CodeMethodNotAllowed,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if a := res.Header.Get("Allow"); a != "GET, DELETE" {
-					t.Errorf("Allow %q", a)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				assert.Equal(t, "GET, DELETE", res.Header.Get("Allow"))
 			}},
 		{name: "GET submit path 405", method: "GET", path: "/v1/devices/1850010868/refund-instructions", header: bearer(tok), status: 405, code: payroc.CodeMethodNotAllowed},
 		{name: "GET authorize 405", method: "GET", path: "/authorize", status: 405, code: payroc.CodeMethodNotAllowed},
@@ -190,22 +186,27 @@ func TestContractEveryStatus(t *testing.T) {
 		{name: "Idempotency-Key reused with another body 409", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: submitHeaders(tok, usedKey), body: body(5000),
 			status: 409, code: payroc.CodeIdempotencyKeyInUse, param: "Idempotency-Key", detail: "'Idempotency-Key' is already in use against a different request"},
 		{name: "cancel completed 409 with the refund link", method: "DELETE", path: instPath + completed.RefundInstructionID, header: bearer(tok), status: 409, code: payroc.CodeCannotBeCanceled, param: "refundInstructionId",
-			check: func(t *testing.T, res *http.Response, b []byte) {
+			check: func(t require.TestingT, res *http.Response, b []byte) {
 				p := payroc.ParseProblem(res.StatusCode, nil, b)
-				if payroc.RefundIDFromLink(p.Link) != refundID || p.Errors[0].Message != "Completed instruction cannot be canceled" {
-					t.Errorf("got %s", b)
+				assert.Equal(t, refundID, payroc.RefundIDFromLink(p.Link))
+				if assert.NotEmpty(t, p.Errors) {
+					assert.Equal(t, "Completed instruction cannot be canceled", p.Errors[0].Message)
 				}
 			}},
 		{name: "cancel failed 409 without link", method: "DELETE", path: instPath + failed.RefundInstructionID, header: bearer(tok), status: 409, code: payroc.CodeCannotBeCanceled,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if p := payroc.ParseProblem(res.StatusCode, nil, b); p.Link != nil || p.Errors[0].Message != "Failed instruction cannot be canceled" {
-					t.Errorf("got %s", b)
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				p := payroc.ParseProblem(res.StatusCode, nil, b)
+				assert.Nil(t, p.Link)
+				if assert.NotEmpty(t, p.Errors) {
+					assert.Equal(t, "Failed instruction cannot be canceled", p.Errors[0].Message)
 				}
 			}},
 		{name: "cancel canceled 409 without link", method: "DELETE", path: instPath + canceled.RefundInstructionID, header: bearer(tok), status: 409, code: payroc.CodeCannotBeCanceled,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if p := payroc.ParseProblem(res.StatusCode, nil, b); p.Link != nil || p.Errors[0].Message != "Canceled instruction cannot be canceled" {
-					t.Errorf("got %s", b)
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				p := payroc.ParseProblem(res.StatusCode, nil, b)
+				assert.Nil(t, p.Link)
+				if assert.NotEmpty(t, p.Errors) {
+					assert.Equal(t, "Canceled instruction cannot be canceled", p.Errors[0].Message)
 				}
 			}},
 
@@ -215,72 +216,81 @@ func TestContractEveryStatus(t *testing.T) {
 		{name: "forced 403", fail: func() { _ = e.sim.FailNext(1, 403, sim.FailOptions{}) }, method: "GET", path: "/v1/refunds/" + refundID, header: bearer(tok), status: 403, code: payroc.CodeForbidden},
 		{name: "forced 406", fail: func() { _ = e.sim.FailNext(1, 406, sim.FailOptions{Route: sim.RouteSubmit}) }, method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: sh, body: body(4999), status: 406, code: payroc.CodeNotAcceptable},
 		{name: "forced 429 with Retry-After", fail: func() { _ = e.sim.FailNext(1, 429, sim.FailOptions{RetryAfter: 2 * time.Second}) }, method: "GET", path: "/v1/refunds/" + refundID, header: bearer(tok), status: 429,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if ra := res.Header.Get("Retry-After"); ra != "2" {
-					t.Errorf("Retry-After %q", ra)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				assert.Equal(t, "2", res.Header.Get("Retry-After"))
 			}},
 		{name: "forced 500 like Payroc's", fail: func() { _ = e.sim.FailNext(1, 500, sim.FailOptions{}) }, method: "DELETE", path: instPath + inProgress.RefundInstructionID, header: bearer(tok), status: 500, code: payroc.CodeAPIError,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if p := payroc.ParseProblem(500, nil, b); len(p.Errors) != 1 || p.Errors[0].Message != "Service offline" {
-					t.Errorf("got %s", b)
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				p := payroc.ParseProblem(500, nil, b)
+				if assert.Len(t, p.Errors, 1) {
+					assert.Equal(t, "Service offline", p.Errors[0].Message)
 				}
 			}},
 		{name: "forced 503 on identity", fail: func() { _ = e.sim.FailNext(1, 503, sim.FailOptions{Route: sim.RouteIdentity}) }, method: "POST", path: "/authorize", header: map[string]string{"x-api-key": e.sim.APIKey()}, status: 503,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if ra := res.Header.Get("Retry-After"); ra != "1" {
-					t.Errorf("Retry-After %q", ra)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				assert.Equal(t, "1", res.Header.Get("Retry-After"))
 			}},
 		{name: "forced fault with a slug of its own", fail: func() {
 			_ = e.sim.FailNext(1, 400, sim.FailOptions{Route: sim.RouteSubmit, Code: "capabilities-missing", Detail: "The terminal cannot refund"})
 		}, method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: sh, body: body(4999), status: 400, code: "capabilities-missing"},
 		// Last: it cancels the in-progress instruction.
 		{name: "cancel in progress 204", method: "DELETE", path: instPath + inProgress.RefundInstructionID, header: bearer(tok), status: 204,
-			check: func(t *testing.T, res *http.Response, b []byte) {
-				if len(b) != 0 {
-					t.Errorf("body %q", b)
-				}
+			check: func(t require.TestingT, res *http.Response, b []byte) {
+				assert.Empty(t, b)
 			}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.fail != nil {
-				c.fail()
-			}
-			res, b := e.do(t, c.method, c.path, c.header, c.body)
-			if res.StatusCode != c.status {
-				t.Fatalf("status %d, want %d: %s", res.StatusCode, c.status, b)
-			}
-			if c.status >= 400 {
-				if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-					t.Errorf("Content-Type %q", ct)
-				}
-				p := payroc.ParseProblem(res.StatusCode, nil, b)
-				var raw map[string]any
-				if err := json.Unmarshal(b, &raw); err != nil || raw["type"] == nil || raw["title"] == "" || raw["status"] != float64(c.status) || raw["detail"] == "" {
-					t.Errorf("not a full problem document: %s", b)
-				}
-				if c.code != "" && p.Code != c.code {
-					t.Errorf("code %q, want %q: %s", p.Code, c.code, b)
-				}
-				if !strings.HasPrefix(p.Type, payroc.ProblemTypeBase+"#") {
-					t.Errorf("type %q", p.Type)
-				}
-				if c.detail != "" && p.Detail != c.detail {
-					t.Errorf("detail %q, want %q", p.Detail, c.detail)
-				}
-				if c.param != "" && (len(p.Errors) == 0 || p.Errors[0].Parameter != c.param) {
-					t.Errorf("errors %+v, want parameter %q", p.Errors, c.param)
-				}
-			}
-			if c.check != nil {
-				c.check(t, res, b)
-			}
-		})
+		if c.fail != nil {
+			c.fail()
+		}
+		res, b := e.do(t, c.method, c.path, c.header, c.body)
+		ct := caseT{t, c.name}
+		if !assert.Equal(ct, c.status, res.StatusCode, "status: %s", b) {
+			continue
+		}
+		if c.status >= 400 {
+			checkProblem(ct, res, b, c.code, c.detail, c.param)
+		}
+		if c.check != nil {
+			c.check(ct, res, b)
+		}
 	}
-	if st := e.sim.Stats(); st.PendingFaults != 0 {
-		t.Errorf("faults left over: %+v", st)
+	assert.Zero(t, e.sim.Stats().PendingFaults, "faults left over")
+}
+
+// caseT names a case in its failures: a synctest bubble has no t.Run.
+type caseT struct {
+	t    *testing.T
+	name string
+}
+
+func (c caseT) Errorf(format string, args ...any) {
+	c.t.Errorf("%s: "+format, append([]any{c.name}, args...)...)
+}
+func (c caseT) FailNow() { c.t.FailNow() }
+func (c caseT) Helper()  { c.t.Helper() }
+
+// checkProblem checks a problem document: the full shape, and the code, detail and first errors[] parameter
+// when given.
+func checkProblem(t assert.TestingT, res *http.Response, b []byte, code, detail, param string) {
+	assert.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+	var raw map[string]any
+	if assert.NoError(t, json.Unmarshal(b, &raw), "problem %s", b) {
+		assert.NotNil(t, raw["type"], "type in %s", b)
+		assert.NotEmpty(t, raw["title"], "title in %s", b)
+		assert.NotEmpty(t, raw["detail"], "detail in %s", b)
+		assert.Equal(t, float64(res.StatusCode), raw["status"], "status in %s", b)
+	}
+	p := payroc.ParseProblem(res.StatusCode, nil, b)
+	assert.True(t, strings.HasPrefix(p.Type, payroc.ProblemTypeBase+"#"), "type %q", p.Type)
+	if code != "" {
+		assert.Equal(t, code, p.Code, "code in %s", b)
+	}
+	if detail != "" {
+		assert.Equal(t, detail, p.Detail)
+	}
+	if param != "" && assert.NotEmpty(t, p.Errors, "errors in %s", b) {
+		assert.Equal(t, param, p.Errors[0].Parameter)
 	}
 }
 
@@ -288,33 +298,35 @@ func mintFrom(t *testing.T, s *sim.Simulator) string {
 	t.Helper()
 	tok, err := (&payroc.Identity{BaseURL: "http://sim.test", APIKey: s.APIKey(),
 		Doer: payroc.HTTPDoer{Client: &http.Client{Transport: s.Transport()}}}).Mint(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok.AccessToken
 }
 
 // checkRefund checks a retrieved refund is Payroc's full object for an approved refund of amount.
-func checkRefund(t *testing.T, b []byte, refundID string, amount int64) {
-	t.Helper()
+func checkRefund(t require.TestingT, b []byte, refundID string, amount int64) {
 	var r payroc.Refund
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("refund %s: %v", b, err)
-	}
+	require.NoError(t, json.Unmarshal(b, &r), "refund %s", b)
+	assert.Equal(t, refundID, r.RefundID)
+	assert.Equal(t, "1234001", r.ProcessingTerminalID)
+	assert.Equal(t, "cashier-1", r.Operator)
+	assert.Equal(t, "ORDER-1001", r.Order.OrderID)
+	assert.Equal(t, amount, r.Order.Amount)
+	assert.Equal(t, "USD", r.Order.Currency)
+	assert.NotEmpty(t, r.Order.Description)
+	assert.Equal(t, "453985******7062", r.Card.CardNumber)
+	assert.NotEmpty(t, r.Card.Type)
+	assert.NotEmpty(t, r.Card.EntryMethod)
+	assert.Len(t, r.Card.ExpiryDate, 4)
 	tr := r.TransactionResult
-	switch {
-	case r.RefundID != refundID, r.ProcessingTerminalID != "1234001", r.Operator != "cashier-1":
-		t.Errorf("ids: %s", b)
-	case r.Order.OrderID != "ORDER-1001" || r.Order.Amount != amount || r.Order.Currency != "USD" || r.Order.Description == "":
-		t.Errorf("order: %s", b)
-	case r.Card.CardNumber != "453985******7062" || r.Card.Type == "" || r.Card.EntryMethod == "" || len(r.Card.ExpiryDate) != 4:
-		t.Errorf("card: %s", b)
-	case tr.Type != "refund" || tr.Status != "ready" || tr.ResponseCode != "A" || tr.ApprovalCode == "" || tr.Currency != "USD" || tr.ResponseMessage == "":
-		t.Errorf("transactionResult: %s", b)
-	case tr.AuthorizedAmount == nil || *tr.AuthorizedAmount != -amount:
-		t.Errorf("authorizedAmount: %s", b)
+	assert.Equal(t, "refund", tr.Type)
+	assert.Equal(t, "ready", tr.Status)
+	assert.Equal(t, "A", tr.ResponseCode)
+	assert.NotEmpty(t, tr.ApprovalCode)
+	assert.Equal(t, "USD", tr.Currency)
+	assert.NotEmpty(t, tr.ResponseMessage)
+	if assert.NotNil(t, tr.AuthorizedAmount) {
+		assert.Equal(t, -amount, *tr.AuthorizedAmount, "authorizedAmount: negative for a refund")
 	}
-	if _, err := time.Parse(time.RFC3339, r.Order.DateTime); err != nil {
-		t.Errorf("order.dateTime %q: %v", r.Order.DateTime, err)
-	}
+	_, err := time.Parse(time.RFC3339, r.Order.DateTime)
+	assert.NoError(t, err, "order.dateTime %q", r.Order.DateTime)
 }

@@ -102,7 +102,7 @@ func TestHTTPControls(t *testing.T) {
 		id := instructionOf(t, b).RefundInstructionID
 		b = e.control(t, "finish", `{"refundInstructionId":"`+id+`"}`, 200)
 		ri := instructionOf(t, b)
-		if ri.Status != payroc.StatusCompleted || ri.Link.Href != e.srv.URL+"/v1/refunds/"+payroc.RefundIDFromLink(ri.Link) {
+		if ri.Status != payroc.StatusCompleted || ri.Link.Href != e.url+"/v1/refunds/"+payroc.RefundIDFromLink(ri.Link) {
 			t.Fatalf("finish answered %s", b)
 		}
 		_, b = e.do(t, "GET", "/v1/refunds/"+payroc.RefundIDFromLink(ri.Link), bearer(tok), "")

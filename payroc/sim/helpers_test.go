@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/posrefund/cloud/payroc"
@@ -22,53 +23,59 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // fast are timings that let a whole refund run in milliseconds.
 var fast = sim.Config{Delay: 5 * time.Millisecond, Hold: 80 * time.Millisecond, Timeout: 300 * time.Millisecond}
 
-// env is a simulator on a real loopback server with a real payroc client pointed at it.
+// env is a simulator with a real payroc client pointed at it: on a real loopback server (start), or in memory
+// through sim.Transport (startInBubble).
 type env struct {
 	sim    *sim.Simulator
-	srv    *httptest.Server
+	url    string       // the simulator's origin
+	hc     *http.Client // reaches it
 	client *payroc.Client
-	once   sync.Once
+	close  func() // releases held long-polls, then closes the server (if any); idempotent
 }
 
 func start(t *testing.T, cfg sim.Config) *env {
 	t.Helper()
 	s := sim.New(cfg)
 	srv := httptest.NewServer(s)
-	e := &env{sim: s, srv: srv}
-	doer := payroc.HTTPDoer{Client: srv.Client()}
-	e.client = &payroc.Client{
-		BaseURL: srv.URL + "/v1",
-		Doer:    doer,
-		Tokens:  &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: srv.URL, APIKey: s.APIKey(), Doer: doer}).Mint},
-		Retry: payroc.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
-			MaxRetryAfter: time.Millisecond},
-		MinPollInterval: time.Millisecond,
-	}
+	var once sync.Once
+	e := newEnv(s, srv.URL, srv.Client(), func() { once.Do(func() { s.Close(); srv.Close() }) })
 	t.Cleanup(e.close)
 	return e
 }
 
-// close releases held long-polls, then waits for the server's handlers and closes its connections.
-func (e *env) close() {
-	e.once.Do(func() {
-		e.sim.Close()
-		e.srv.Close()
-	})
+// startInBubble is start for a testing/synctest bubble: the client reaches the simulator in memory (a socket
+// would keep the bubble's clock from moving), so holds, delays and injected latency run on the bubble's
+// clock and a test of them is exact. Call it inside synctest.Test.
+func startInBubble(t *testing.T, cfg sim.Config) *env {
+	t.Helper()
+	s := sim.New(cfg)
+	e := newEnv(s, "http://sim.test", &http.Client{Transport: s.Transport()}, s.Close)
+	t.Cleanup(e.close)
+	return e
+}
+
+func newEnv(s *sim.Simulator, url string, hc *http.Client, closeFn func()) *env {
+	doer := payroc.HTTPDoer{Client: hc}
+	return &env{sim: s, url: url, hc: hc, close: closeFn, client: &payroc.Client{
+		BaseURL: url + "/v1",
+		Doer:    doer,
+		Tokens:  &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: url, APIKey: s.APIKey(), Doer: doer}).Mint},
+		Retry: payroc.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
+			MaxRetryAfter: time.Millisecond},
+		MinPollInterval: time.Millisecond,
+	}}
 }
 
 // token mints a bearer through identity.
 func (e *env) token(t *testing.T) string {
 	t.Helper()
 	res, body := e.do(t, "POST", "/authorize", map[string]string{"x-api-key": e.sim.APIKey()}, "")
-	if res.StatusCode != 200 {
-		t.Fatalf("authorize: %d %s", res.StatusCode, body)
-	}
+	require.Equal(t, 200, res.StatusCode, "authorize: %s", body)
 	var tr struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
-		t.Fatalf("authorize body %s: %v", body, err)
-	}
+	require.NoError(t, json.Unmarshal(body, &tr), "authorize: %s", body)
+	require.NotEmpty(t, tr.AccessToken, "authorize: %s", body)
 	return tr.AccessToken
 }
 
@@ -76,14 +83,12 @@ func (e *env) token(t *testing.T) string {
 func (e *env) do(t *testing.T, method, path string, h map[string]string, body string) (*http.Response, []byte) {
 	t.Helper()
 	res, b, err := e.try(context.Background(), method, path, h, body)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
+	require.NoError(t, err, "%s %s", method, path)
 	return res, b
 }
 
 func (e *env) try(ctx context.Context, method, path string, h map[string]string, body string) (*http.Response, []byte, error) {
-	return e.tryWith(ctx, e.srv.Client(), method, path, h, body)
+	return e.tryWith(ctx, e.hc, method, path, h, body)
 }
 
 // tryWith sends through c. (net/http's own Transport silently resends a request carrying an
@@ -93,7 +98,7 @@ func (e *env) tryWith(ctx context.Context, c *http.Client, method, path string, 
 	if body != "" {
 		r = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, e.srv.URL+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, e.url+path, r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,43 +140,9 @@ func request(amount int64) *payroc.RefundInstructionRequest {
 	}
 }
 
-func instructionOf(t *testing.T, b []byte) payroc.RefundInstruction {
-	t.Helper()
+func instructionOf(t require.TestingT, b []byte) payroc.RefundInstruction {
 	var ri payroc.RefundInstruction
-	if err := json.Unmarshal(b, &ri); err != nil || ri.RefundInstructionID == "" {
-		t.Fatalf("not an instruction: %s (%v)", b, err)
-	}
+	require.NoError(t, json.Unmarshal(b, &ri), "not an instruction: %s", b)
+	require.NotEmpty(t, ri.RefundInstructionID, "not an instruction: %s", b)
 	return ri
-}
-
-// eventually polls cond until it holds or 5 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// clock is a settable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 15, 30, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
