@@ -84,13 +84,17 @@ func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payr
 		}
 	}
 	h := w.Header()
-	if ct != "" {
+	switch ct {
+	case "":
+	case "application/json":
+		h["Content-Type"] = valJSON
+	default:
 		h.Set("Content-Type", ct)
 	}
 	if ra := res.Header.Get("Retry-After"); ra != "" {
 		h.Set("Retry-After", ra)
 	}
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = valNoStore
 	flush := r.ProtoMajor == 1 && r.Method != http.MethodHead && len(body) > 0 && bodyAllowed(res.StatusCode)
 	if flush {
 		h.Set("Content-Length", strconv.Itoa(len(body)))
