@@ -52,7 +52,15 @@ func (r *r1Refund) want() payroc.Outcome {
 // then counts, against the simulator's own records: duplicates (a second instruction or refund for one key),
 // lost outcomes (no outcome, or not the simulator's), hung flows (no end within 30 s). All must be 0. It also
 // checks that no secret reached an answer or a log line.
-func BenchmarkR1FaultInjection(b *testing.B) {
+func BenchmarkR1FaultInjection(b *testing.B) { runR1(b, false) }
+
+// BenchmarkR1SharedState is R1 across two proxy instances that share one Redis, behind a round-robin front
+// with no stickiness; on top of each refund's fault, one instance is killed a quarter of the way in and Redis
+// is restarted (empty: no persistence) half way. Target: still 0 duplicates, 0 lost, 0 hung.
+func BenchmarkR1SharedState(b *testing.B) { runR1(b, true) }
+
+// runR1 is R1 on one proxy, or (shared) on two instances with Redis and the extra faults.
+func runR1(b *testing.B, shared bool) {
 	const (
 		refunds = 600
 		workers = 24
@@ -68,7 +76,16 @@ func BenchmarkR1FaultInjection(b *testing.B) {
 	cfg.CallTimeout = time.Second // a slow answer past this is the proxy's 504, and the client's retry
 	cfg.PollTimeout = 3 * time.Second
 	cfg.MintMinBackoff, cfg.MintMaxBackoff = 20*time.Millisecond, 200*time.Millisecond
+	var sh *r1Shared
+	if shared {
+		sh = startR1Shared(b, &cfg)
+	}
 	px := startProxy(b, cfg, func(h http.Handler) http.Handler { return in.wrap(layerFront, h) })
+	front := px.URL
+	if shared {
+		front = sh.front(b, px, startProxy(b, cfg, func(h http.Handler) http.Handler { return in.wrap(layerFront, h) }))
+	}
+	var finishedN atomic.Int64
 	hc := &http.Client{Transport: clientTransport(workers)}
 
 	serials := up.serials(2, refunds)
@@ -88,6 +105,7 @@ func BenchmarkR1FaultInjection(b *testing.B) {
 	var laneTokensMu sync.Mutex
 	var laneTokensSeen []string
 	run := func(r *r1Refund) {
+		defer finishedN.Add(1)
 		defer r.done.Store(true)
 		mint := func() (string, error) {
 			t, err := issueLaneToken(px.Keys, "r1", []string{r.serial})
@@ -105,7 +123,7 @@ func BenchmarkR1FaultInjection(b *testing.B) {
 			renewals.Add(1)
 			return mint()
 		})
-		c := proxyClient(px.URL, hc, tokens)
+		c := proxyClient(front, hc, tokens)
 		c.PollTimeout = 5 * time.Second
 		onStatus := func(inst *payroc.RefundInstruction) {
 			if r.id == "" {
@@ -145,6 +163,9 @@ func BenchmarkR1FaultInjection(b *testing.B) {
 	}
 	// Every flow ends by its own deadline; should one ignore it, the watchdog counts it as hung and ends the run.
 	start := time.Now()
+	if shared {
+		go sh.chaos(b, func() float64 { return float64(finishedN.Load()) / refunds })
+	}
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -205,6 +226,9 @@ func BenchmarkR1FaultInjection(b *testing.B) {
 
 	// No secret may reach an answer of the proxy or its logs; lane tokens may not reach the logs either.
 	secrets := map[string]string{"the Payroc API key": up.Sim.APIKey(), "the lane-token signing key": px.Secret}
+	if shared {
+		secrets["the Redis password"] = sh.password
+	}
 	in.mu.Lock()
 	for t := range in.bearers {
 		secrets[fmt.Sprintf("Payroc bearer token %d", len(secrets)-1)] = t
@@ -230,11 +254,15 @@ func BenchmarkR1FaultInjection(b *testing.B) {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, fired[k]))
 		total += fired[k]
 	}
-	figure("R1 fault injection", "duplicates=%d lost=%d hung=%d (%d refunds, %d at a time, in %s; faults fired %d of %d: %s; "+
+	name, extra := "R1 fault injection", ""
+	if shared {
+		name, extra = "R1 two instances + Redis", sh.summary()
+	}
+	figure(name, "duplicates=%d lost=%d hung=%d (%s%d refunds, %d at a time, in %s; faults fired %d of %d: %s; "+
 		"%d identity outages totalling %s (%d mints refused); %d lane-token renewals; %d resumes after a call gave up; outcomes approved %d "+
 		"declined %d failed %d; busy devices left %s; leaked secrets %d in %s of answers and logs; seed %d) target all 0: %s",
-		duplicates, lost, hung, refunds, workers, fmtDur(took), total, refunds, strings.Join(kinds, ", "), in.outages, fmtDur(in.downTotal), in.identity, renewals.Load(), resumed,
-		outcomes[payroc.OutcomeApproved], outcomes[payroc.OutcomeDeclined], outcomes[payroc.OutcomeFailed], busyDevices(px.URL),
+		duplicates, lost, hung, extra, refunds, workers, fmtDur(took), total, refunds, strings.Join(kinds, ", "), in.outages, fmtDur(in.downTotal), in.identity, renewals.Load(), resumed,
+		outcomes[payroc.OutcomeApproved], outcomes[payroc.OutcomeDeclined], outcomes[payroc.OutcomeFailed], busyDevices(front),
 		len(leaked), fmtKiB(float64(len(answers)+len(logText))), seed, verdict(duplicates == 0 && lost == 0 && hung == 0))
 	if duplicates > 0 || lost > 0 || hung > 0 || len(leaked) > 0 {
 		slices.Sort(problems)

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -77,9 +78,18 @@ func Open(url, prefix string, set server.StoreSettings) (*Store, *redis.Client, 
 	opt.ContextTimeoutEnabled = true
 	opt.PoolTimeout = DefaultTimeout
 	opt.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(opt)
 	return New(rdb, prefix, set), rdb, nil
 }
+
+// quiet drops go-redis's own log lines: they go to stderr outside the proxy's JSON log and name the Redis
+// address. Failures reach the proxy as errors instead, and it logs them without the address (unavailable).
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
 
 // withDefaults mirrors server's defaults for zero settings.
 func withDefaults(s server.StoreSettings) server.StoreSettings {

@@ -53,3 +53,33 @@ func assertEveryKeyExpires(t *testing.T, srv *redistest.Server, prefix string) {
 		assert.Greater(t, ttl, time.Duration(0), "key %s has no TTL", k)
 	}
 }
+
+// A Redis that cannot be reached gives errors that say why (for the logs) without the URL, address or
+// password, and that are server.ErrStateUnavailable; a URL that is not redis:// is refused without being
+// repeated.
+func TestErrorsNameNoAddress(t *testing.T) {
+	srv := redistest.Start(t, redistest.WithPassword("pw-9a8b7c6d5e4f3a2b"))
+	srv.Stop()
+	st, rdb, err := redisstate.Open(srv.URL(), "", server.StoreSettings{})
+	require.NoError(t, err)
+	defer rdb.Close()
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"ping":    func() error { return st.Ping(ctx) },
+		"admit":   func() error { _, err := st.Admit(ctx, "tok", time.Now()); return err },
+		"revoked": func() error { _, err := st.Revoked(ctx, "tok"); return err },
+	} {
+		err := call()
+		require.Error(t, err, name)
+		assert.ErrorIs(t, err, server.ErrStateUnavailable, name)
+		assert.NotContains(t, err.Error(), srv.Addr(), name)
+		assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b", name)
+		assert.Contains(t, err.Error(), "connection refused", name)
+	}
+	_, _, err = redisstate.Open("http://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1", "", server.StoreSettings{})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b")
+	_, _, err = redisstate.Open("redis://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1/notanumber", "", server.StoreSettings{})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b")
+}

@@ -12,7 +12,8 @@ import "github.com/redis/go-redis/v9"
 //
 //	P dev:<serial>     hash  the device guard: k key, l lane, i instruction id, s last seen, n submits on
 //	                         their way, r reached (0/1); lives BusyTimeout+SendTimeout past its last touch
-//	P busy             zset  serial → when its guard lapses (for the busy-devices gauge); same lifetime
+//	P busy             zset  the serials that have a guard (for the busy-devices gauge; a member whose guard
+//	                         expired is dropped when the gauge is read); TTL, renewed by each new guard
 //	P key:<lower key>  str   the lane that owns an Idempotency-Key; TTL
 //	P ins:<id>         hash  an instruction: l lane, s serial, k key, t token id, a amount, c currency,
 //	                         o order id, at submitted, f final audited (0/1); TTL
@@ -45,13 +46,11 @@ local function admit(token, T, B)
   return 0, 0
 end
 
--- hold writes a guard's fields and renews its lifetime and its place in the busy set.
+-- hold writes a guard's fields and renews its lifetime.
 local function hold(serial, life, ...)
   local dk = P .. 'dev:' .. serial
   redis.call('HSET', dk, ...)
   redis.call('PEXPIRE', dk, life)
-  redis.call('ZADD', P .. 'busy', now + life, serial)
-  redis.call('PEXPIRE', P .. 'busy', life)
 end
 
 local function free(serial)
@@ -106,6 +105,8 @@ if h[1] then
   free(serial)
 end
 hold(serial, life, 'k', key, 'l', lane, 'i', '', 's', now, 'n', 1, 'r', 0)
+redis.call('ZADD', P .. 'busy', 0, serial)
+redis.call('PEXPIRE', P .. 'busy', ttl)
 redis.call('SET', P .. 'key:' .. ARGV[8], lane, 'PX', ttl)
 return {0, 0, 0}
 `)
@@ -181,10 +182,13 @@ if h[1] == ARGV[3] or (h[2] and h[2] == r[2]) then free(r[1]) end
 return 0
 `)
 
-// busyScript counts the guards that have not lapsed.
+// busyScript counts the guards that are still there, dropping the members whose guard expired.
 var busyScript = redis.NewScript(prelude + `
-redis.call('ZREMRANGEBYSCORE', P .. 'busy', '-inf', now)
-return redis.call('ZCARD', P .. 'busy')
+local n = 0
+for _, serial in ipairs(redis.call('ZRANGE', P .. 'busy', 0, -1)) do
+  if redis.call('EXISTS', P .. 'dev:' .. serial) == 1 then n = n + 1 else redis.call('ZREM', P .. 'busy', serial) end
+end
+return n
 `)
 
 // revokeScript: ARGV 3 token id, 4 until, 5 lifetime (ms). A later until wins.
