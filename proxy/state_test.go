@@ -103,3 +103,11 @@ func TestProxyRunsOnRedis(t *testing.T) {
 		assert.NotContains(t, text, rs.Addr(), "the Redis address is in %s", name)
 	}
 }
+
+func TestProxyHelpExplainsState(t *testing.T) {
+	code, _, errs := runOut(t, env(), "-h")
+	require.Equal(t, 0, code)
+	for _, f := range []string{"-state", "-state-prefix", "PROXY_REDIS_URL", "memory", "redis"} {
+		assert.Contains(t, errs, f)
+	}
+}
