@@ -8,7 +8,7 @@
 //     browser context each) and warm reloads, as a ratio to a page that starts the minimal wasm.
 //   - P3 proxy cost: p50/p99 latency and throughput of submit + status GET at 16 and at 32 concurrent clients,
 //     through the proxy vs through a bare httputil.ReverseProxy in front of the same simulator, alternating
-//     rounds in the same run.
+//     rounds in the same run; and at 16 clients with the proxy's state on a local redis-server (-state redis).
 //   - P4 long-polls: 10,000 concurrent watches held open through one proxy (in a child process, so its memory
 //     is its own), all answered when their devices finish; memory per held watch vs the bare ReverseProxy.
 //     PAYROC_BENCH_PROFILE=dir saves the front's heap and goroutine profiles at the peak.
@@ -17,7 +17,8 @@
 //   - P6 status latency: from a simulated device finishing to onStatus in the page, vs one fetch round trip.
 //   - R1 fault injection: hundreds of refunds, each with a random fault (connection reset before or after the
 //     simulator recorded the request, 5xx, a 401 mid-flight, identity down for a while, a slow answer):
-//     duplicates, lost outcomes and hung flows, all of which must be 0.
+//     duplicates, lost outcomes and hung flows, all of which must be 0. Then again across two proxy
+//     instances sharing one Redis behind a round-robin front, adding an instance kill and a Redis restart.
 //   - R5 load: 200 concurrent full refund flows through proxy and simulator: errors (must be 0) and the time
 //     taken, beside the same flows through the bare ReverseProxy.
 //   - R2 fuzzing is printed by ./bench/cmd/fuzzrun (make fuzz, and a short round in make bench).

@@ -8,7 +8,7 @@
 //
 //   - /v1/...: CORS (same-origin unless Config.AllowOrigins), the allowlist of the four routes at their exact
 //     paths (404/405 problems otherwise), http.CrossOriginProtection on POST and DELETE, the lane token (401
-//     lane-token-missing/-invalid/-expired), the per-token rate limit (429 rate-limited), the body limit
+//     lane-token-missing/-invalid/-expired/-revoked), the per-token rate limit (429 rate-limited), the body limit
 //     (413). A submit is then validated with the payroc package's strict decoder (400 bad-request naming
 //     each field; Payroc's own 400 idempotency-key-missing without a key), checked against the token's scope
 //     and Config.MaxAmount (403 out-of-scope), held against the device's in-flight guard (409 device-busy,
@@ -19,8 +19,12 @@
 //   - GET /lane, GET /dev/token (Config.Simulate), POST /admin/lane-tokens (Config.AdminKey), GET /healthz,
 //     /readyz and /metrics; everything else is a static file of Config.WebDir.
 //
-// State (the lane of each instruction and refund, the busy devices, rate buckets, the Payroc token) is soft,
-// bounded and expiring: several instances behind a load balancer need requests of one lane token to stick to
-// one instance (hash on the Authorization header). After a restart an instruction is unknown (404) until the
-// page replays its submit with the same Idempotency-Key, and Payroc answers with the original instruction.
+// The state (the lane of each instruction, refund and Idempotency-Key, the device guards, the rate buckets and
+// the revoked tokens) sits behind the Store interface: MemoryStore for one instance (the default), or
+// proxy/redisstate for several instances behind any load balancer, with no stickiness (Config.OpenState).
+// Every entry expires. Each request's revocation and rate checks ride on its first state call, one round trip
+// on Redis. A store that cannot be reached fails closed: 503 state-unavailable, nothing forwarded, /readyz not
+// ready. With memory state, after a restart an instruction is unknown (404) until the page replays its submit
+// with the same Idempotency-Key, and Payroc answers with the original instruction. The Payroc token cache and
+// the per-lane cap on open long-polls stay per instance.
 package server
