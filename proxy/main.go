@@ -161,7 +161,7 @@ func (o *options) serve(ctx context.Context, getenv func(string) string, stdout,
 	}
 	defer up.close()
 	up.apply(&cfg)
-	openState, closeState, err := o.stateOpener(getenv)
+	openState, closeState, err := o.stateOpener(getenv, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -171,7 +171,6 @@ func (o *options) serve(ctx context.Context, getenv func(string) string, stdout,
 	if err != nil {
 		return fail(flagError(err))
 	}
-	logger.Info("shared state", "backend", o.state, "prefix", o.statePrefix)
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail(fmt.Errorf("-addr: %v", err))
