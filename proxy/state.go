@@ -22,7 +22,6 @@ func (o *options) stateOpener(getenv func(string) string, logger *slog.Logger) (
 		if url != "" {
 			return nil, nil, errors.New("PROXY_REDIS_URL is set but -state is memory: give -state redis to share state through it")
 		}
-		logger.Info("shared state", "backend", "memory")
 		return nil, func() {}, nil
 	case "redis":
 	default:
