@@ -12,6 +12,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/httpapi"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRandomFaultCoversEveryKind(t *testing.T) {
@@ -80,24 +81,16 @@ func TestInjectorFiresOncePerRefund(t *testing.T) {
 					t.Fatalf("want a reset, got %s", res.Status)
 				}
 			} else {
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				res.Body.Close()
-				if res.StatusCode != tc.status {
-					t.Fatalf("status %d, want %d", res.StatusCode, tc.status)
-				}
+				require.Equal(t, tc.status, res.StatusCode)
 			}
 			// The retry goes through, and another refund's traffic is never touched.
 			for _, k := range []string{key, payroc.NewIdempotencyKey()} {
 				res, err := submit(t, srv.URL, k)
-				if err != nil {
-					t.Fatalf("retry: %v", err)
-				}
+				require.NoError(t, err, "retry: %v", err)
 				res.Body.Close()
-				if res.StatusCode != 200 {
-					t.Fatalf("retry: status %d", res.StatusCode)
-				}
+				require.EqualValues(t, 200, res.StatusCode, "retry: status %d", res.StatusCode)
 			}
 		})
 	}
@@ -109,21 +102,14 @@ func TestInjectorFindsStatusGETByLearnedID(t *testing.T) {
 	key := payroc.NewIdempotencyKey()
 	in.plan(key, &fault{kind: faultStatus, layer: layerUpstream, route: httpapi.RouteGetInstruction, status: 502})
 	res, err := submit(t, srv.URL, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
 	res, err = http.Get(srv.URL + "/v1/refund-instructions/a1b2c3")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != 502 {
-		t.Fatalf("the status GET of the planned refund got %d, want the injected 502", res.StatusCode)
-	}
-	if got := in.firedCounts()[faultStatus]; got != 1 {
-		t.Fatalf("fired %d, want 1", got)
-	}
+	require.EqualValues(t, 502, res.StatusCode)
+	got := in.firedCounts()[faultStatus]
+	require.EqualValues(t, 1, got)
 }
 
 func TestInjectorIdentityDownWindow(t *testing.T) {
@@ -132,21 +118,13 @@ func TestInjectorIdentityDownWindow(t *testing.T) {
 	key := payroc.NewIdempotencyKey()
 	in.plan(key, &fault{kind: faultIdentityDown, layer: layerUpstream, route: httpapi.RouteSubmit, delay: 1 << 40})
 	res, err := submit(t, srv.URL, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != 401 {
-		t.Fatalf("the refund's request got %d, want the 401 that forces a re-mint", res.StatusCode)
-	}
+	require.EqualValues(t, 401, res.StatusCode)
 	res, err = http.Post(srv.URL+"/authorize", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != 503 {
-		t.Fatalf("identity answered %d while down, want 503", res.StatusCode)
-	}
+	require.EqualValues(t, 503, res.StatusCode)
 }
 
 func TestLeaksFindsSecretsOnly(t *testing.T) {
@@ -154,7 +132,6 @@ func TestLeaksFindsSecretsOnly(t *testing.T) {
 		map[string]string{"api key": "bench-api-key-0123456789abcdef", "short": "abc"},
 		map[string]string{"logs": `{"msg":"x","key":"bench-api-key-0123456789abcdef"}`, "page": "abc nothing"},
 	)
-	if len(got) != 1 || got[0] != "api key in logs" {
-		t.Fatalf("leaks = %q", got)
-	}
+	require.Len(t, got, 1, "leaks = %q", got)
+	require.Equal(t, "api key in logs", got[0], "leaks = %q", got)
 }

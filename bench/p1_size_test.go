@@ -3,6 +3,8 @@ package bench
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkP1WasmSize prints payroc.wasm's raw, gzip and brotli sizes (as `make wasm` left them in web/, which
@@ -11,13 +13,9 @@ import (
 func BenchmarkP1WasmSize(b *testing.B) {
 	web := filepath.Join(moduleRoot(), "web")
 	got, err := servedSizes(filepath.Join(web, "payroc.wasm"))
-	if err != nil {
-		b.Fatalf("payroc.wasm: %v (run make wasm)", err)
-	}
+	require.NoError(b, err, "payroc.wasm: %v (run make wasm)", err)
 	min, err := servedSizes(filepath.Join(shared.minimalWasm(b), "min.wasm"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	const target = 1_000_000
 	figure("P1 wasm size", "payroc.wasm raw %s, gzip %s, brotli %s; minimal Go wasm (syscall/js+encoding/json, same flags) "+
 		"raw %s, gzip %s, brotli %s; payroc/minimal raw %s gzip %s brotli %s; target brotli<=%s: %s",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkP2StartUp measures, in headless Chromium, the time from navigation to load() resolved on a page that
@@ -39,13 +40,9 @@ func BenchmarkP2StartUp(b *testing.B) {
 			if i == 1 {
 				nav = chromedp.Reload()
 			}
-			if err := chromedp.Do(step, nav); err != nil {
-				b.Fatalf("P2 %s: %v", name, err)
-			}
+			require.NoError(b, chromedp.Do(step, nav))
 			d, err := pageTime(step, 30*time.Second)
-			if err != nil {
-				b.Fatalf("P2 %s: %v", name, err)
-			}
+			require.NoError(b, err, "P2 %s: %v", name, err)
 			m[name] = append(m[name], d)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // p3Op is one unit of P3: submit a refund and GET its status until final (the simulated device finishes at
@@ -112,9 +113,8 @@ func (st *p3Stack) run(b *testing.B, workers int) {
 	sides := st.sides(b, workers)
 	terminal := st.up.terminal(st.serials[0])
 	for _, sd := range sides { // warm up: connections, tokens, code paths
-		if _, _, err := st.round(sd, workers, 20*workers, terminal); err != nil {
-			b.Fatal(err)
-		}
+		_, _, err := st.round(sd, workers, 20*workers, terminal)
+		require.NoError(b, err)
 	}
 	lat := map[string][]time.Duration{}
 	rates := map[string][]float64{}
@@ -126,9 +126,7 @@ func (st *p3Stack) run(b *testing.B, workers int) {
 		took := map[string]time.Duration{}
 		for _, sd := range sides {
 			ds, d, err := st.round(sd, workers, ops, terminal)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			lat[sd.name] = append(lat[sd.name], ds...)
 			took[sd.name] = d
 			rates[sd.name] = append(rates[sd.name], float64(ops)/d.Seconds())

@@ -18,6 +18,7 @@ import (
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/stretchr/testify/require"
 )
 
 // p4Result is one P4 run: a front (proxy or bare) holding n watches.
@@ -46,9 +47,7 @@ func BenchmarkP4LongPolls(b *testing.B) {
 	n := min(want, int(nofile)-600, sim.MaxExtraDevices+2)
 	dir := b.TempDir()
 	certFile, keyFile, certPEM, err := writeSelfSignedCert(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	res := map[string]p4Result{}
 	for _, role := range []string{"bare", "proxy"} {
 		s := newScope(b)
@@ -79,14 +78,10 @@ func prime(ctx context.Context, tb testing.TB, hc *http.Client, front string) {
 	tb.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, front+"/healthz", nil)
 	res, err := hc.Do(req)
-	if err != nil {
-		tb.Fatalf("P4: opening a connection: %v", err)
-	}
+	require.NoError(tb, err, "P4: opening a connection: %v", err)
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	if res.ProtoMajor != 2 {
-		tb.Fatalf("P4: the front answered over %s, want HTTP/2", res.Proto)
-	}
+	require.EqualValues(tb, 2, res.ProtoMajor)
 }
 
 func runP4(s *scope, role string, n int, certFile, keyFile string, certPEM []byte) p4Result {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkP5TokenMinting runs waves of 1,000 concurrent requests (GET of a refund, each needing the proxy's
@@ -57,13 +58,10 @@ func BenchmarkP5TokenMinting(b *testing.B) {
 	hc := &http.Client{Transport: clientTransport(workers)}
 	ctx := context.Background()
 	res, err := proxyClient(px.URL, hc, payroc.NewStaticToken(tok, nil)).RunRefund(ctx, serial, refundRequest(up.terminal(serial), 1000, 1), payroc.RunOptions{})
-	if err != nil || res.Refund == nil {
-		b.Fatalf("P5: the refund to read back: %v", err)
-	}
+	require.NoError(b, err, "P5: the refund to read back: %v", err)
+	require.NotNil(b, res.Refund, "P5: the refund to read back: %v", err)
 	target := px.URL + "/v1/refunds/" + res.Instruction.RefundID
-	if err := up.Sim.SetLatency(sim.RouteIdentity, identity); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, up.Sim.SetLatency(sim.RouteIdentity, identity))
 
 	type sample struct {
 		start time.Time
@@ -106,9 +104,7 @@ func BenchmarkP5TokenMinting(b *testing.B) {
 		ready.Wait()
 		close(gate)
 		done.Wait()
-		if err := waitFor(10*time.Second, time.Millisecond, func() bool { return minting.Load() == 0 }); err != nil {
-			b.Fatal("P5: a mint never finished")
-		}
+		require.NoError(b, waitFor(10*time.Second, time.Millisecond, func() bool { return minting.Load() == 0 }), "P5: a mint never finished")
 		return out, int(mints.Load() - before)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkP6StatusLatency measures, in headless Chromium, the time from a simulated device finishing (the
@@ -44,19 +45,13 @@ func BenchmarkP6StatusLatency(b *testing.B) {
 	defer cancel()
 	run, stop := context.WithTimeout(ctx, 3*time.Minute)
 	defer stop()
-	if err := chromedp.Do(run, chromedp.Navigate(px.URL+"/p6.html#token="+tok)); err != nil {
-		b.Fatal(err)
-	}
-	if err := pollJS(run, `window.benchError ? (() => { throw new Error(window.benchError) })() : window.benchReady === true`); err != nil {
-		b.Fatalf("P6: the page did not load: %v", err)
-	}
+	require.NoError(b, chromedp.Do(run, chromedp.Navigate(px.URL+"/p6.html#token="+tok)))
+	require.NoError(b, pollJS(run, `window.benchError ? (() => { throw new Error(window.benchError) })() : window.benchReady === true`))
 	// The baseline is measured between the refunds (a few fetches after each), so both see the same machine.
 	var rtt []time.Duration
 	roundTrips := func(n int) {
 		ms, err := chromedp.Run(run, chromedp.Evaluate[[]float64](fmt.Sprintf(`bench.rtt(%d)`, n), chromedp.EvalAwaitPromise))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		for _, m := range ms {
 			rtt = append(rtt, msDur(m))
 		}
@@ -68,38 +63,24 @@ func BenchmarkP6StatusLatency(b *testing.B) {
 		HalfRTT float64 `json:"halfRTT"`
 	}
 	fix, err := chromedp.Run(run, chromedp.Evaluate[clockFix](`bench.clock(30)`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 
 	var lat []time.Duration
 	for i := range samples + 2 {
 		amount := 1003 + 100*int64(i) // ends in 03: the device waits for a card until Finish
-		if _, err := chromedp.Run(run, chromedp.Evaluate[bool](fmt.Sprintf(`bench.start(%q, %q, %d)`, serial, up.terminal(serial), amount))); err != nil {
-			b.Fatal(err)
-		}
-		if err := pollJS(run, `bench.current.error ? (() => { throw new Error(bench.current.error) })() : (bench.current.events[0]?.id ?? false)`); err != nil {
-			b.Fatalf("P6: no inProgress status: %v", err)
-		}
+		_, err := chromedp.Run(run, chromedp.Evaluate[bool](fmt.Sprintf(`bench.start(%q, %q, %d)`, serial, up.terminal(serial), amount)))
+		require.NoError(b, err)
+		require.NoError(b, pollJS(run, `bench.current.error ? (() => { throw new Error(bench.current.error) })() : (bench.current.events[0]?.id ?? false)`))
 		id, err := chromedp.Run(run, chromedp.Evaluate[string](`bench.current.events[0].id`))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		// Finish only once the page's status GET is held at the simulator (through the proxy).
-		if err := waitFor(10*time.Second, time.Millisecond, func() bool { return up.Sim.Stats().HeldPolls == 1 }); err != nil {
-			b.Fatalf("P6: the page's watch is not held at the simulator")
-		}
+		require.NoError(b, waitFor(10*time.Second, time.Millisecond, func() bool { return up.Sim.Stats().HeldPolls == 1 }), "P6: the page's watch is not held at the simulator")
 		finished := time.Now()
-		if err := up.Sim.Finish(id, payroc.StatusCompleted); err != nil {
-			b.Fatal(err)
-		}
-		if err := pollJS(run, `bench.current.error ? (() => { throw new Error(bench.current.error) })() : bench.current.outcome === 'approved'`); err != nil {
-			b.Fatalf("P6: the refund did not end approved: %v", err)
-		}
+		require.NoError(b, up.Sim.Finish(id, payroc.StatusCompleted))
+		require.NoError(b, pollJS(run, `bench.current.error ? (() => { throw new Error(bench.current.error) })() : bench.current.outcome === 'approved'`))
 		seen, err := chromedp.Run(run, chromedp.Evaluate[float64](`bench.current.events.find(e => e.status === 'completed')?.t ?? 0`))
-		if err != nil || seen == 0 {
-			b.Fatalf("P6: onStatus never saw completed (%v)", err)
-		}
+		require.NoError(b, err, "P6: onStatus never saw completed (%v)", err)
+		require.NotEqualValues(b, 0, seen, "P6: onStatus never saw completed (%v)", err)
 		if i < 2 {
 			continue // warm-up
 		}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestQuantileNearestRank(t *testing.T) {
@@ -30,13 +32,10 @@ func TestQuantileNearestRank(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := append([]time.Duration(nil), tc.in...)
-			if got := quantile(tc.in, tc.q); got != tc.want {
-				t.Fatalf("quantile(%v, %v) = %v, want %v", tc.in, tc.q, got, tc.want)
-			}
+			got := quantile(tc.in, tc.q)
+			require.Equal(t, tc.want, got)
 			for i := range before {
-				if before[i] != tc.in[i] {
-					t.Fatalf("quantile sorted its input in place")
-				}
+				require.Equal(t, tc.in[i], before[i], "quantile sorted its input in place")
 			}
 		})
 	}
@@ -67,12 +66,8 @@ func TestFormattersReadable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.got != tc.want {
-				t.Fatalf("got %q, want %q", tc.got, tc.want)
-			}
+			require.Equal(t, tc.want, tc.got)
 		})
 	}
-	if !math.IsNaN(ratio(3, 0)) {
-		t.Fatal("ratio by zero should be NaN")
-	}
+	require.True(t, math.IsNaN(ratio(3, 0)), "ratio by zero should be NaN")
 }

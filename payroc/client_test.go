@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fastRetry keeps retries quick in tests.
@@ -44,9 +47,8 @@ func TestClientSubmitRetriesWithTheSameKey(t *testing.T) {
 		bodies = append(bodies, string(b))
 		n := len(keys)
 		mu.Unlock()
-		if r.URL.Path != "/v1/devices/1850010868/refund-instructions" || r.Method != "POST" {
-			t.Errorf("request %s %s", r.Method, r.URL.Path)
-		}
+		assert.Equal(t, "/v1/devices/1850010868/refund-instructions", r.URL.Path, "request %s %s", r.Method, r.URL.Path)
+		assert.Equal(t, "POST", r.Method, "request %s %s", r.Method, r.URL.Path)
 		switch n {
 		case 1:
 			w.WriteHeader(http.StatusBadGateway) // no problem document
@@ -58,20 +60,14 @@ func TestClientSubmitRetriesWithTheSameKey(t *testing.T) {
 		}
 	}))
 	inst, err := c.Submit(context.Background(), "1850010868", validRequest(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 3 {
-		t.Fatalf("%d attempts, want 3", len(keys))
-	}
+	require.NoError(t, err)
+	require.Len(t, keys, 3)
 	for i := range keys {
-		if keys[i] != inst.IdempotencyKey || bodies[i] != bodies[0] {
-			t.Errorf("attempt %d sent key %q body %q; want key %q and the first body", i, keys[i], bodies[i], inst.IdempotencyKey)
-		}
+		require.Equal(t, inst.IdempotencyKey, keys[i])
+		require.Equal(t, bodies[0], bodies[i])
 	}
-	if !IsUUIDv4(inst.IdempotencyKey) || inst.RefundInstructionID == "" {
-		t.Errorf("instruction = %+v", inst)
-	}
+	assert.True(t, IsUUIDv4(inst.IdempotencyKey), "instruction = %+v", inst)
+	assert.NotEmpty(t, inst.RefundInstructionID, "instruction = %+v", inst)
 }
 
 func TestClientSubmitSendsNothingInvalid(t *testing.T) {
@@ -81,12 +77,11 @@ func TestClientSubmitSendsNothingInvalid(t *testing.T) {
 	req.Order.Amount = 0
 	_, err := c.Submit(context.Background(), "18500/10868", req, "not-a-uuid")
 	var e *Error
-	if !errors.As(err, &e) || e.Code != CodeInvalidRequest || e.Status != 0 || len(e.Errors) != 3 {
-		t.Fatalf("err = %v; want invalid-request naming serialNumber, Idempotency-Key and order.amount", err)
-	}
-	if calls.Load() != 0 {
-		t.Errorf("%d requests reached the server", calls.Load())
-	}
+	require.True(t, errors.As(err, &e))
+	require.Equal(t, CodeInvalidRequest, e.Code)
+	require.EqualValues(t, 0, e.Status)
+	require.Len(t, e.Errors, 3)
+	assert.EqualValues(t, 0, calls.Load(), "%d requests reached the server", calls.Load())
 }
 
 func TestClientGivesUpOnFinalErrors(t *testing.T) {
@@ -96,9 +91,8 @@ func TestClientGivesUpOnFinalErrors(t *testing.T) {
 		writeJSON(w, 409, map[string]any{"type": ProblemTypeBase + "#idempotency-key-in-use", "title": "Idempotency-Key in use", "status": 409})
 	}))
 	_, err := c.Submit(context.Background(), "1850010868", validRequest(), NewIdempotencyKey())
-	if !errors.Is(err, &Error{Code: CodeIdempotencyKeyInUse}) || calls.Load() != 1 {
-		t.Fatalf("err = %v after %d calls; want idempotency-key-in-use after 1", err, calls.Load())
-	}
+	require.ErrorIs(t, err, &Error{Code: CodeIdempotencyKeyInUse})
+	require.EqualValues(t, 1, calls.Load())
 }
 
 func TestClientNetworkErrorAfterRetries(t *testing.T) {
@@ -108,9 +102,10 @@ func TestClientNetworkErrorAfterRetries(t *testing.T) {
 	}))
 	_, err := c.Refund(context.Background(), "CD3HN88U9F")
 	var e *Error
-	if !errors.As(err, &e) || e.Code != CodeNetworkError || !e.Retryable() || e.Status != 0 {
-		t.Fatalf("err = %v, want a retryable network-error", err)
-	}
+	require.True(t, errors.As(err, &e))
+	require.Equal(t, CodeNetworkError, e.Code)
+	require.True(t, e.Retryable())
+	require.EqualValues(t, 0, e.Status)
 }
 
 // instructionServer answers GETs of one instruction from a script of statuses, one per request; a "drop"
@@ -143,26 +138,19 @@ func TestClientWatchReportsEachStatusOnceInOrder(t *testing.T) {
 	c, calls := instructionServer(t, []string{"inProgress", "inProgress", "drop", "inProgress", "completed"})
 	var seen []Status
 	inst, err := c.Watch(context.Background(), "abc", func(i *RefundInstruction) { seen = append(seen, i.Status) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := calls.Load(); got != 5 {
-		t.Errorf("%d GETs, want 5 (one per answer, one retry after the drop)", got)
-	}
-	if len(seen) != 2 || seen[0] != StatusInProgress || seen[1] != StatusCompleted {
-		t.Errorf("onStatus saw %v, want [inProgress completed]", seen)
-	}
-	if inst.RefundID != "CD3HN88U9F" {
-		t.Errorf("RefundID = %q", inst.RefundID)
-	}
+	require.NoError(t, err)
+	got := calls.Load()
+	assert.EqualValues(t, 5, got)
+	require.Len(t, seen, 2)
+	require.Equal(t, StatusInProgress, seen[0])
+	require.Equal(t, StatusCompleted, seen[1])
+	assert.Equal(t, "CD3HN88U9F", inst.RefundID, "RefundID = %q", inst.RefundID)
 }
 
 func TestClientWatchEndsOnNotFound(t *testing.T) {
 	c, _ := instructionServer(t, []string{"inProgress", "404"})
 	_, err := c.Watch(context.Background(), "abc", nil)
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want not-found", err)
-	}
+	require.ErrorIs(t, err, ErrNotFound)
 }
 
 func TestClientWatchStopsWhenContextEnds(t *testing.T) {
@@ -182,9 +170,8 @@ func TestClientWatchStopsWhenContextEnds(t *testing.T) {
 	go func() { _, err := c.Watch(ctx, "abc", nil); errc <- err }()
 	<-held
 	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
+	err := <-errc
+	require.ErrorIs(t, err, context.Canceled)
 	select {
 	case <-released:
 	case <-time.After(5 * time.Second):
@@ -218,21 +205,17 @@ func TestClientCancel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newTestClient(t, http.HandlerFunc(tt.answer))
 			inst, err := c.Cancel(context.Background(), "abc")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if inst.Status != tt.want || inst.RefundID != tt.refund {
-				t.Errorf("Cancel = %+v, want status %s refund %q", inst, tt.want, tt.refund)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, inst.Status)
+			assert.Equal(t, tt.refund, inst.RefundID)
 		})
 	}
 }
 
 func TestClientCancelNotFoundIsAnError(t *testing.T) {
 	c, _ := instructionServer(t, []string{"404"})
-	if _, err := c.Cancel(context.Background(), "abc"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want not-found", err)
-	}
+	_, err := c.Cancel(context.Background(), "abc")
+	require.ErrorIs(t, err, ErrNotFound)
 }
 
 func TestClientRenewsAnExpiredTokenOnce(t *testing.T) {
@@ -253,15 +236,12 @@ func TestClientRenewsAnExpiredTokenOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.Refund(context.Background(), "CD3HN88U9F"); err != nil {
-				t.Error(err)
-			}
+			_, err := c.Refund(context.Background(), "CD3HN88U9F")
+			assert.NoError(t, err)
 		}()
 	}
 	wg.Wait()
-	if renewals.Load() != 1 {
-		t.Errorf("%d renewals, want 1", renewals.Load())
-	}
+	assert.EqualValues(t, 1, renewals.Load())
 }
 
 func TestClientDoesNotRenewAnInvalidToken(t *testing.T) {
@@ -272,9 +252,8 @@ func TestClientDoesNotRenewAnInvalidToken(t *testing.T) {
 		t.Error("renew called for an invalid token")
 		return "", nil
 	})
-	if _, err := c.Refund(context.Background(), "CD3HN88U9F"); !errors.Is(err, &Error{Code: CodeLaneTokenInvalid}) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := c.Refund(context.Background(), "CD3HN88U9F")
+	require.ErrorIs(t, err, &Error{Code: CodeLaneTokenInvalid})
 }
 
 func TestClientRunRefundOutcomes(t *testing.T) {
@@ -309,18 +288,14 @@ func TestClientRunRefundOutcomes(t *testing.T) {
 			var seen []Status
 			res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
 				OnStatus: func(i *RefundInstruction) { seen = append(seen, i.Status) }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if res.Outcome != tt.want || (res.Refund != nil) != (tt.final == "completed") {
 				t.Errorf("result = %+v", res)
 			}
-			if len(seen) != 2 || seen[0] != StatusInProgress || string(seen[1]) != tt.final {
-				t.Errorf("onStatus saw %v", seen)
-			}
-			if !IsUUIDv4(res.Instruction.IdempotencyKey) {
-				t.Errorf("the result lost its key: %+v", res.Instruction)
-			}
+			require.Len(t, seen, 2, "onStatus saw %v", seen)
+			require.Equal(t, StatusInProgress, seen[0], "onStatus saw %v", seen)
+			require.Equal(t, tt.final, string(seen[1]), "onStatus saw %v", seen)
+			assert.True(t, IsUUIDv4(res.Instruction.IdempotencyKey), "the result lost its key: %+v", res.Instruction)
 		})
 	}
 }
@@ -332,9 +307,7 @@ func TestClientRunRefundResumesByResubmittingAnUnknownInstruction(t *testing.T) 
 		switch {
 		case r.Method == "POST":
 			posts.Add(1)
-			if r.Header.Get("Idempotency-Key") != key {
-				t.Errorf("resubmitted with key %q, want %q", r.Header.Get("Idempotency-Key"), key)
-			}
+			assert.Equal(t, key, r.Header.Get("Idempotency-Key"))
 			writeJSON(w, 202, RefundInstruction{RefundInstructionID: "new", Status: StatusInProgress})
 		case r.URL.Path == "/v1/refund-instructions/old":
 			writeJSON(w, 404, map[string]any{"type": ProblemTypeBase + "#not-found", "title": "Not found", "status": 404})
@@ -343,12 +316,10 @@ func TestClientRunRefundResumesByResubmittingAnUnknownInstruction(t *testing.T) 
 		}
 	}))
 	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{IdempotencyKey: key, RefundInstructionID: "old"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if posts.Load() != 1 || res.Outcome != OutcomeCanceled || res.Instruction.IdempotencyKey != key {
-		t.Errorf("posts = %d, result = %+v", posts.Load(), res)
-	}
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, posts.Load(), "posts = %d, result = %+v", posts.Load(), res)
+	assert.Equal(t, OutcomeCanceled, res.Outcome, "posts = %d, result = %+v", posts.Load(), res)
+	assert.Equal(t, key, res.Instruction.IdempotencyKey, "posts = %d, result = %+v", posts.Load(), res)
 }
 
 func TestClientRunRefundResubmitsOnceWhenTheWatchedInstructionIsForgotten(t *testing.T) {
@@ -375,16 +346,14 @@ func TestClientRunRefundResubmitsOnceWhenTheWatchedInstructionIsForgotten(t *tes
 	var seen []Status
 	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
 		OnStatus: func(i *RefundInstruction) { seen = append(seen, i.Status) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	first, second := <-keys, <-keys
-	if posts.Load() != 2 || first != second {
-		t.Errorf("%d submits with keys %q and %q; want 2 with one key", posts.Load(), first, second)
-	}
-	if res.Outcome != OutcomeApproved || len(seen) != 2 || seen[0] != StatusInProgress || seen[1] != StatusCompleted {
-		t.Errorf("outcome %s, onStatus saw %v; want approved after [inProgress completed]", res.Outcome, seen)
-	}
+	assert.EqualValues(t, 2, posts.Load())
+	assert.Equal(t, second, first)
+	require.Equal(t, OutcomeApproved, res.Outcome)
+	require.Len(t, seen, 2)
+	require.Equal(t, StatusInProgress, seen[0])
+	require.Equal(t, StatusCompleted, seen[1])
 }
 
 func TestClientRunRefundGivesUpAfterASecondNotFound(t *testing.T) {
@@ -398,7 +367,6 @@ func TestClientRunRefundGivesUpAfterASecondNotFound(t *testing.T) {
 		writeJSON(w, 404, map[string]any{"type": ProblemTypeBase + "#not-found", "title": "Not found", "status": 404})
 	}))
 	_, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{})
-	if !errors.Is(err, ErrNotFound) || posts.Load() != 2 {
-		t.Fatalf("err = %v after %d submits; want not-found after 2", err, posts.Load())
-	}
+	require.ErrorIs(t, err, ErrNotFound)
+	require.EqualValues(t, 2, posts.Load())
 }

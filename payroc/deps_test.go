@@ -7,6 +7,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The browser build must not carry net/http (about a megabyte of brotli'd wasm): the package speaks through
@@ -16,13 +19,11 @@ func TestWasmBuildHasNoNetHTTP(t *testing.T) {
 		cmd := exec.Command("go", "list", "-deps", pkg)
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
-		}
+		require.NoError(t, err, "go list -deps %s: %v\n%s", pkg, err, out)
 		for _, dep := range strings.Fields(string(out)) {
-			if dep == "net/http" || dep == "net" || strings.HasPrefix(dep, "net/http/") {
-				t.Errorf("the js/wasm build of %s imports %s", pkg, dep)
-			}
+			assert.NotEqual(t, "net/http", dep, "the js/wasm build of %s imports %s", pkg, dep)
+			assert.NotEqual(t, "net", dep, "the js/wasm build of %s imports %s", pkg, dep)
+			assert.False(t, strings.HasPrefix(dep, "net/http/"), "the js/wasm build of %s imports %s", pkg, dep)
 		}
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseProblem(t *testing.T) {
@@ -37,18 +40,12 @@ func TestParseProblem(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := ParseProblem(tt.status, tt.header, []byte(tt.body))
-			if e.Status != tt.status || e.Code != tt.code {
-				t.Errorf("status, code = %d, %q; want %d, %q", e.Status, e.Code, tt.status, tt.code)
-			}
-			if e.Retryable() != tt.retryable {
-				t.Errorf("Retryable() = %v, want %v", e.Retryable(), tt.retryable)
-			}
-			if e.RetryAfter != tt.retryAfter {
-				t.Errorf("RetryAfter = %v, want %v", e.RetryAfter, tt.retryAfter)
-			}
-			if got := RefundIDFromLink(e.Link); got != tt.refundLink {
-				t.Errorf("refund link id = %q, want %q", got, tt.refundLink)
-			}
+			assert.Equal(t, tt.status, e.Status)
+			assert.Equal(t, tt.code, e.Code)
+			assert.Equal(t, tt.retryable, e.Retryable())
+			assert.Equal(t, tt.retryAfter, e.RetryAfter)
+			got := RefundIDFromLink(e.Link)
+			assert.Equal(t, tt.refundLink, got)
 			if e.Error() == "" || e.Title == "" && TitleForCode(e.Code) != "" {
 				t.Errorf("Error() = %q, Title = %q", e.Error(), e.Title)
 			}
@@ -59,28 +56,23 @@ func TestParseProblem(t *testing.T) {
 func TestErrorMatching(t *testing.T) {
 	err := error(ParseProblem(404, nil, []byte(`{"type":"https://docs.payroc.com/api/errors#not-found","title":"Not found","status":404,"resource":"refundInstruction"}`)))
 	wrapped := errors.Join(errors.New("watching"), err)
-	if !errors.Is(wrapped, ErrNotFound) || errors.Is(wrapped, ErrCannotBeCanceled) {
-		t.Error("errors.Is does not match by code")
-	}
+	require.ErrorIs(t, wrapped, ErrNotFound, "errors.Is does not match by code")
+	require.NotErrorIs(t, wrapped, ErrCannotBeCanceled, "errors.Is does not match by code")
 	var e *Error
-	if !errors.As(wrapped, &e) || e.Resource != "refundInstruction" {
-		t.Errorf("errors.As lost the problem: %+v", e)
-	}
-	if AsError(errors.New("boom")).Code != CodeInternalError {
-		t.Error("AsError of a plain error is not internal-error")
-	}
+	require.True(t, errors.As(wrapped, &e), "errors.As lost the problem: %+v", e)
+	require.Equal(t, "refundInstruction", e.Resource, "errors.As lost the problem: %+v", e)
+	assert.Equal(t, CodeInternalError, AsError(errors.New("boom")).Code, "AsError of a plain error is not internal-error")
 }
 
 func TestErrorMarshalsProblem(t *testing.T) {
 	e := NewError(CodeDeviceBusy, "Another refund is running on 1850010868")
 	b, err := json.Marshal(e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	back := ParseProblem(409, nil, b)
-	if back.Code != CodeDeviceBusy || back.Detail != e.Detail || back.Title != "Device busy" || back.Status != 409 {
-		t.Errorf("round trip = %+v", back)
-	}
+	assert.Equal(t, CodeDeviceBusy, back.Code, "round trip = %+v", back)
+	assert.Equal(t, e.Detail, back.Detail, "round trip = %+v", back)
+	assert.Equal(t, "Device busy", back.Title, "round trip = %+v", back)
+	assert.EqualValues(t, 409, back.Status, "round trip = %+v", back)
 }
 
 func TestCodesMapBothWays(t *testing.T) {
@@ -88,9 +80,7 @@ func TestCodesMapBothWays(t *testing.T) {
 		if status == 0 {
 			continue
 		}
-		if TitleForCode(code) == "" {
-			t.Errorf("code %q has no title", code)
-		}
+		assert.NotEmpty(t, TitleForCode(code), "code %q has no title", code)
 	}
 	for status, code := range statusCode {
 		if s := StatusForCode(code); s != 0 && s != status {
@@ -106,9 +96,8 @@ func TestParseRetryAfter(t *testing.T) {
 		now.Add(90 * time.Second).Format(time.RFC1123): 90 * time.Second,
 		now.Add(-time.Minute).Format(time.RFC1123):     0,
 	} {
-		if got := parseRetryAfter(v, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
-		}
+		got := parseRetryAfter(v, now)
+		assert.Equal(t, want, got)
 	}
 }
 
@@ -118,13 +107,12 @@ func FuzzParseProblem(f *testing.F) {
 	f.Add(500, []byte(`not json`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		e := ParseProblem(status, Header{"retry-after": "1"}, body)
-		if e == nil || e.Code == "" || e.Status != status {
-			t.Fatalf("ParseProblem(%d, %q) = %+v", status, body, e)
-		}
+		require.NotNil(t, e, "ParseProblem(%d, %q) = %+v", status, body, e)
+		require.NotEmpty(t, e.Code, "ParseProblem(%d, %q) = %+v", status, body, e)
+		require.Equal(t, status, e.Status, "ParseProblem(%d, %q) = %+v", status, body, e)
 		_ = e.Error()
 		_ = RefundIDFromLink(e.Link)
-		if _, err := json.Marshal(e); err != nil {
-			t.Fatalf("marshal: %v", err)
-		}
+		_, err := json.Marshal(e)
+		require.NoError(t, err, "marshal: %v", err)
 	})
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func validRequest() *RefundInstructionRequest {
@@ -65,22 +68,17 @@ func TestValidateRequest(t *testing.T) {
 			tt.mutate(r)
 			err := r.Validate()
 			if tt.fields == nil {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
+				require.NoError(t, err)
 				return
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.Code != CodeInvalidRequest {
-				t.Fatalf("Validate() = %v, want an invalid-request *Error", err)
-			}
+			require.True(t, errors.As(err, &e))
+			require.Equal(t, CodeInvalidRequest, e.Code)
 			var got []string
 			for _, f := range e.Errors {
 				got = append(got, f.Parameter)
 			}
-			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
-				t.Errorf("fields = %v, want %v", got, tt.fields)
-			}
+			assert.Equal(t, strings.Join(tt.fields, ","), strings.Join(got, ","))
 		})
 	}
 }
@@ -106,18 +104,15 @@ func TestDecodeRefundInstructionRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := DecodeRefundInstructionRequest([]byte(tt.body))
 			if tt.field == "" {
-				if err != nil || r == nil {
-					t.Fatalf("got %v, %v; want a request", r, err)
-				}
+				require.NoError(t, err)
+				require.NotNil(t, r)
 				return
 			}
 			var e *Error
-			if !errors.As(err, &e) || e.Code != CodeInvalidRequest || len(e.Errors) == 0 {
-				t.Fatalf("err = %v, want invalid-request with fields", err)
-			}
-			if e.Errors[0].Parameter != tt.field {
-				t.Errorf("field = %q, want %q (%v)", e.Errors[0].Parameter, tt.field, e)
-			}
+			require.True(t, errors.As(err, &e))
+			require.Equal(t, CodeInvalidRequest, e.Code)
+			require.NotEmpty(t, e.Errors)
+			assert.Equal(t, tt.field, e.Errors[0].Parameter)
 		})
 	}
 }
@@ -126,9 +121,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
 		k := NewIdempotencyKey()
-		if !IsUUIDv4(k) {
-			t.Fatalf("NewIdempotencyKey() = %q, not a UUID v4", k)
-		}
+		require.True(t, IsUUIDv4(k), "NewIdempotencyKey() = %q, not a UUID v4", k)
 		if seen[k] {
 			t.Fatalf("duplicate key %q", k)
 		}
@@ -136,31 +129,22 @@ func TestIdempotencyKeys(t *testing.T) {
 	}
 	for _, bad := range []string{"", "8e03978e-40d5-13e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-7c93-6894a57f9324",
 		"8e03978e40d543e8bc936894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f932g", "{8e03978e-40d5-43e8-bc93-6894a57f9324}"} {
-		if ValidateIdempotencyKey(bad) == nil {
-			t.Errorf("ValidateIdempotencyKey(%q) = nil, want an error", bad)
-		}
+		assert.NotNil(t, ValidateIdempotencyKey(bad))
 	}
-	if err := ValidateIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324"); err != nil {
-		t.Errorf("upper-case key refused: %v", err)
-	}
+	assert.NoError(t, ValidateIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324"))
 }
 
 func TestValidateSerialNumber(t *testing.T) {
 	for s, ok := range map[string]bool{"1850010868": true, "": false, "18500/10868": false, strings.Repeat("1", 65): false, "a b": false, "..%2f": false} {
-		if got := ValidateSerialNumber(s) == nil; got != ok {
-			t.Errorf("ValidateSerialNumber(%q) ok = %v, want %v", s, got, ok)
-		}
+		got := ValidateSerialNumber(s) == nil
+		assert.Equal(t, ok, got)
 	}
 }
 
 func TestCurrencies(t *testing.T) {
-	if len(Currencies) != 171 {
-		t.Fatalf("len(Currencies) = %d, want 171", len(Currencies))
-	}
+	require.Len(t, Currencies, 171)
 	for _, c := range []string{"USD", "EUR", "JPY", "BHD", "ZWL"} {
-		if !ValidCurrency(c) {
-			t.Errorf("ValidCurrency(%q) = false", c)
-		}
+		assert.True(t, ValidCurrency(c), "ValidCurrency(%q) = false", c)
 	}
 }
 
@@ -173,9 +157,9 @@ func FuzzDecodeRefundInstructionRequest(f *testing.F) {
 		r, err := DecodeRefundInstructionRequest(body)
 		if err != nil {
 			var e *Error
-			if !errors.As(err, &e) || e.Code != CodeInvalidRequest || len(e.Errors) == 0 {
-				t.Fatalf("error %v is not an invalid-request naming fields", err)
-			}
+			require.True(t, errors.As(err, &e), "error %v is not an invalid-request naming fields", err)
+			require.Equal(t, CodeInvalidRequest, e.Code, "error %v is not an invalid-request naming fields", err)
+			require.NotEmpty(t, e.Errors, "error %v is not an invalid-request naming fields", err)
 			return
 		}
 		// Whatever decodes must validate and stay within the limits the browser relies on.
@@ -197,13 +181,12 @@ func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := DecodeRefundInstructionRequest([]byte(tt.body))
 			var e *Error
-			if !errors.As(err, &e) || len(e.Errors) == 0 || e.Errors[0].Parameter != tt.field {
-				t.Fatalf("err = %v, want invalid-request naming %s", err, tt.field)
-			}
+			require.True(t, errors.As(err, &e))
+			require.NotEmpty(t, e.Errors)
+			require.Equal(t, tt.field, e.Errors[0].Parameter)
 		})
 	}
 	ok := `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"},"customer":{"contactMethods":[{"type":"phone","value":"1"},{"type":"email","value":"a@b"}]}}`
-	if _, err := DecodeRefundInstructionRequest([]byte(ok)); err != nil {
-		t.Fatalf("a body with repeated names in separate objects was refused: %v", err)
-	}
+	_, err := DecodeRefundInstructionRequest([]byte(ok))
+	require.NoError(t, err, "a body with repeated names in separate objects was refused: %v", err)
 }

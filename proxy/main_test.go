@@ -15,6 +15,8 @@ import (
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const secret = "main-test-secret-0123456789abcdef0123456789"
@@ -54,15 +56,14 @@ func runOut(t *testing.T, getenv func(string) string, args ...string) (code int,
 func TestProxyTokenCommandRoundTrip(t *testing.T) {
 	code, out, errs := runOut(t, env("PROXY_TOKEN_SECRET", "other-key-0123456789abcdef0123456789ab, "+secret),
 		"token", "-devices", "1850010868, 1850010869", "-max-amount", "50000", "-lane", "front-1", "-ttl", "2h")
-	if code != 0 || errs != "" || strings.Count(out, "\n") != 1 || strings.ContainsAny(strings.TrimSpace(out), " \t") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
-	}
+	require.EqualValues(t, 0, code, "exit %d, stdout %q, stderr %q", code, out, errs)
+	require.Empty(t, errs, "exit %d, stdout %q, stderr %q", code, out, errs)
+	require.EqualValues(t, 1, strings.Count(out, "\n"), "exit %d, stdout %q, stderr %q", code, out, errs)
+	require.False(t, strings.ContainsAny(strings.TrimSpace(out), " \t"), "exit %d, stdout %q, stderr %q", code, out, errs)
 	// Signed with the first key; verified by a keyring holding it.
 	ring, _ := lane.NewKeyring([][]byte{[]byte("other-key-0123456789abcdef0123456789ab")})
 	c, err := ring.Verify(strings.TrimSpace(out))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if c.Lane != "front-1" || c.MaxAmount != 50000 || c.Currency != "USD" || len(c.Devices) != 2 ||
 		c.ExpiresAt-c.IssuedAt != int64(2*time.Hour/time.Second) {
 		t.Fatalf("claims %+v", c)
@@ -87,27 +88,21 @@ func TestProxyTokenCommandRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runOut(t, tc.getenv, append([]string{"token"}, tc.args...)...)
-			if code != 2 || out != "" || !strings.Contains(errs, tc.want) {
-				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
-			}
-			if strings.Contains(errs, "tooshort") {
-				t.Fatal("the secret is quoted in the error")
-			}
+			require.EqualValues(t, 2, code, "exit %d, stdout %q, stderr %q", code, out, errs)
+			require.Empty(t, out, "exit %d, stdout %q, stderr %q", code, out, errs)
+			require.Contains(t, errs, tc.want, "exit %d, stdout %q, stderr %q", code, out, errs)
+			require.NotContains(t, errs, "tooshort", "the secret is quoted in the error")
 		})
 	}
 }
 
 func TestProxyHelpExplainsEveryFlag(t *testing.T) {
 	code, _, errs := runOut(t, env(), "-h")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	require.EqualValues(t, 0, code, "exit %d", code)
 	for _, f := range []string{"-addr", "-web", "-public-url", "-devices", "-max-amount", "-allow-origin", "-rate", "-simulate",
 		"-sim-addr", "-sim-delay", "-sim-hold", "-sim-timeout", "-sim-token-ttl", "-sim-devices", "-env", "-api-url",
 		"-identity-url", "-tls-cert", "-tls-key", "PAYROC_API_KEY", "PROXY_TOKEN_SECRET", "PROXY_ADMIN_KEY", "PAYROC_SIM_API_KEY", "proxy token"} {
-		if !strings.Contains(errs, f) {
-			t.Errorf("-h does not mention %s", f)
-		}
+		assert.Contains(t, errs, f, "-h does not mention %s", f)
 	}
 }
 
@@ -133,9 +128,10 @@ func TestProxyBadConfigFailsWithOneLine(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runOut(t, tc.getenv, tc.args...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
-			if code != 2 || out != "" || len(lines) != 1 || !strings.Contains(errs, tc.want) {
-				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
-			}
+			require.EqualValues(t, 2, code, "exit %d, stdout %q, stderr %q", code, out, errs)
+			require.Empty(t, out, "exit %d, stdout %q, stderr %q", code, out, errs)
+			require.Len(t, lines, 1, "exit %d, stdout %q, stderr %q", code, out, errs)
+			require.Contains(t, errs, tc.want, "exit %d, stdout %q, stderr %q", code, out, errs)
 		})
 	}
 }
@@ -155,9 +151,7 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 	var m []string
 	deadline := time.Now().Add(10 * time.Second)
 	for m = line.FindStringSubmatch(out.String()); m == nil; m = line.FindStringSubmatch(out.String()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no start line; stdout %q stderr %q", out.String(), errs.String())
-		}
+		require.False(t, time.Now().After(deadline), "no start line; stdout %q stderr %q", out.String(), errs.String())
 		time.Sleep(10 * time.Millisecond)
 	}
 	base, simBase := m[1], m[2]
@@ -169,32 +163,24 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 			req.Header.Set("Authorization", "Bearer "+bearer)
 		}
 		res, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
 		if v != nil {
-			if err := json.Unmarshal(b, v); err != nil {
-				t.Fatalf("%s: %s", url, b)
-			}
+			require.NoError(t, json.Unmarshal(b, v), "%s: %s", url, b)
 		}
 		return res.StatusCode
 	}
 	var dev server.TokenResponse
-	if getJSON(base+"/dev/token", "", &dev) != 200 {
-		t.Fatal("/dev/token")
-	}
+	require.EqualValues(t, 200, getJSON(base+"/dev/token", "", &dev), "/dev/token")
 	client := &payroc.Client{BaseURL: base + "/v1", Doer: payroc.HTTPDoer{Client: hc}, Tokens: payroc.NewStaticToken(dev.Token, nil)}
 	r, err := client.RunRefund(t.Context(), "1850020002", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
 		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, payroc.RunOptions{})
-	if err != nil || r.Outcome != payroc.OutcomeApproved {
-		t.Fatalf("refund: %+v, %v", r, err)
-	}
+	require.NoError(t, err, "refund: %+v, %v", r, err)
+	require.Equal(t, payroc.OutcomeApproved, r.Outcome, "refund: %+v, %v", r, err)
 	var tokOut syncBuffer
-	if code := run(context.Background(), []string{"token", "-devices", "1850010869", "-max-amount", "700", "-lane", "front-1"}, getenv, &tokOut, io.Discard); code != 0 {
-		t.Fatal("proxy token failed")
-	}
+	code := run(context.Background(), []string{"token", "-devices", "1850010869", "-max-amount", "700", "-lane", "front-1"}, getenv, &tokOut, io.Discard)
+	require.EqualValues(t, 0, code, "proxy token failed")
 	var info server.LaneInfo
 	if getJSON(base+"/lane", strings.TrimSpace(tokOut.String()), &info) != 200 || info.Lane != "front-1" || info.MaxAmount != 700 ||
 		len(info.Devices) != 1 || info.Devices[0].ProcessingTerminalID != "1234002" {
@@ -203,22 +189,19 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 	var stats struct {
 		IdentityCalls int `json:"identityCalls"`
 	}
-	if getJSON(simBase+"/sim/stats", "", &stats) != 200 || stats.IdentityCalls != 1 {
-		t.Fatalf("/sim/stats on -sim-addr: %+v", stats)
-	}
+	require.EqualValues(t, 200, getJSON(simBase+"/sim/stats", "", &stats), "/sim/stats on -sim-addr: %+v", stats)
+	require.EqualValues(t, 1, stats.IdentityCalls, "/sim/stats on -sim-addr: %+v", stats)
 	cancel()
 	select {
 	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errs.String())
-		}
+		require.EqualValues(t, 0, code, "exit %d: %s", code, errs.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("the proxy did not stop")
 	}
 	logs := errs.String()
-	if strings.Contains(logs, "sim-api-key") || strings.Contains(logs, secret) || strings.Contains(logs, dev.Token) {
-		t.Fatal("a secret is in the logs")
-	}
+	require.NotContains(t, logs, "sim-api-key", "a secret is in the logs")
+	require.NotContains(t, logs, secret, "a secret is in the logs")
+	require.NotContains(t, logs, dev.Token, "a secret is in the logs")
 	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
 		if !strings.HasPrefix(l, "{") && !strings.HasPrefix(l, "warning: ") {
 			t.Fatalf("a log line is neither JSON nor a start warning: %q", l)

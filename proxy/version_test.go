@@ -48,9 +48,8 @@ func TestProxyHealthzReportsTheLinkedVersion(t *testing.T) {
 // The Makefile hands one VERSION to the proxy's -ldflags and to the npm package, so /healthz and
 // package.json say the same.
 func TestMakefileGivesProxyAndPackageOneVersion(t *testing.T) {
-	if _, err := exec.LookPath("make"); err != nil {
-		t.Fatalf("make is not installed: %v", err)
-	}
+	_, err := exec.LookPath("make")
+	require.NoError(t, err, "make is not installed: %v", err)
 	for _, tc := range []struct{ name, arg, want string }{
 		{"given", "VERSION=2.3.4-rc.1", "2.3.4-rc.1"},
 		{"from git", "", ""},

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSubmitRecordsBeforeTheFirstByteAndReturnsTheInstruction(t *testing.T) {
@@ -25,36 +27,32 @@ func TestSubmitRecordsBeforeTheFirstByteAndReturnsTheInstruction(t *testing.T) {
 	}
 	var inst map[string]any
 	text := resolved(t, api.Call("submit", validRequest, opts("idempotencyKey", key)), &inst)
-	if recordAtSend == nil || recordAtSend.Request.Order.Amount != 4999 || recordAtSend.RefundInstructionID != "" {
-		t.Fatalf("record when the POST left: %+v", recordAtSend)
-	}
-	if inst["status"] != "inProgress" || inst["idempotencyKey"] != key || inst["refundInstructionId"] == "" {
-		t.Fatalf("instruction %s", text)
-	}
-	if _, ok := inst["link"].(map[string]any); !ok {
-		t.Fatalf("instruction lost Payroc's link: %s", text)
-	}
+	require.NotNil(t, recordAtSend, "record when the POST left: %+v", recordAtSend)
+	require.EqualValues(t, 4999, recordAtSend.Request.Order.Amount, "record when the POST left: %+v", recordAtSend)
+	require.Empty(t, recordAtSend.RefundInstructionID, "record when the POST left: %+v", recordAtSend)
+	require.Equal(t, "inProgress", inst["status"], "instruction %s", text)
+	require.Equal(t, key, inst["idempotencyKey"], "instruction %s", text)
+	require.NotEmpty(t, inst["refundInstructionId"], "instruction %s", text)
+	_, ok := inst["link"].(map[string]any)
+	require.True(t, ok, "instruction lost Payroc's link: %s", text)
 	rec, _ := store.get(key)
-	if rec == nil || rec.RefundInstructionID != inst["refundInstructionId"] || rec.Status != payroc.StatusInProgress {
-		t.Fatalf("record after the 202: %+v", rec)
-	}
+	require.NotNil(t, rec, "record after the 202: %+v", rec)
+	require.Equal(t, inst["refundInstructionId"], rec.RefundInstructionID, "record after the 202: %+v", rec)
+	require.Equal(t, payroc.StatusInProgress, rec.Status, "record after the 202: %+v", rec)
 	// The body on the wire is Payroc's, without serialNumber (that goes in the path).
 	f.mu.Lock()
 	body := string(f.requests[0].Body)
 	url := f.requests[0].URL
 	f.mu.Unlock()
-	if strings.Contains(body, "serialNumber") || !strings.HasSuffix(url, "/devices/1850010868/refund-instructions") {
-		t.Fatalf("sent %s %s", url, body)
-	}
+	require.NotContains(t, body, "serialNumber", "sent %s %s", url, body)
+	require.True(t, strings.HasSuffix(url, "/devices/1850010868/refund-instructions"), "sent %s %s", url, body)
 }
 
 func TestSubmitGeneratesAKeyWhenNoneIsGiven(t *testing.T) {
 	api, _ := newTestAPI(t, newFakePayroc(), config{})
 	var inst payroc.RefundInstruction
 	resolved(t, api.Call("submit", validRequest), &inst)
-	if !payroc.IsUUIDv4(inst.IdempotencyKey) {
-		t.Fatalf("key %q", inst.IdempotencyKey)
-	}
+	require.True(t, payroc.IsUUIDv4(inst.IdempotencyKey), "key %q", inst.IdempotencyKey)
 }
 
 func TestSubmitInvalidInputIsRefusedLocallyAndRecordsNothing(t *testing.T) {
@@ -74,12 +72,12 @@ func TestSubmitInvalidInputIsRefusedLocallyAndRecordsNothing(t *testing.T) {
 			f := newFakePayroc()
 			api, store := newTestAPI(t, f, config{})
 			e := rejectedErr(t, api.Call("submit", tt.request, tt.opts))
-			if e.Code != payroc.CodeInvalidRequest || e.Status != 0 || !strings.Contains(string(e.Problem), `"`+tt.field+`"`) {
-				t.Fatalf("got %+v problem %s", e, e.Problem)
-			}
-			if recs, _ := store.list(); len(recs) != 0 || len(f.requests) != 0 {
-				t.Fatalf("records %v, requests %d", recs, len(f.requests))
-			}
+			require.Equal(t, payroc.CodeInvalidRequest, e.Code)
+			require.EqualValues(t, 0, e.Status)
+			require.Contains(t, string(e.Problem), `"`+tt.field+`"`)
+			recs, _ := store.list()
+			require.Empty(t, recs, "records %v, requests %d", recs, len(f.requests))
+			require.Empty(t, f.requests, "records %v, requests %d", recs, len(f.requests))
 		})
 	}
 }
@@ -96,12 +94,10 @@ func TestRefundApprovedResultShapeAndStatusOrder(t *testing.T) {
 	var res map[string]json.RawMessage
 	text := resolved(t, api.Call("refund", validRequest, opts("onStatus", rec.fn)), &res)
 
-	if got := rec.statuses(); !slices.Equal(got, []string{"inProgress", "completed"}) {
-		t.Fatalf("onStatus saw %v, want inProgress then completed, once each", got)
-	}
-	if during[0] == nil || during[0].RefundInstructionID == "" {
-		t.Fatalf("the id was not recorded when it arrived: %+v", during[0])
-	}
+	got := rec.statuses()
+	require.True(t, slices.Equal(got, []string{"inProgress", "completed"}))
+	require.NotNil(t, during[0], "the id was not recorded when it arrived: %+v", during[0])
+	require.NotEmpty(t, during[0].RefundInstructionID, "the id was not recorded when it arrived: %+v", during[0])
 	var outcome string
 	_ = json.Unmarshal(res["outcome"], &outcome)
 	var inst payroc.RefundInstruction
@@ -112,9 +108,8 @@ func TestRefundApprovedResultShapeAndStatusOrder(t *testing.T) {
 		!payroc.IsUUIDv4(inst.IdempotencyKey) || refund.Card.CardNumber != "453985******7062" {
 		t.Fatalf("result %s", text)
 	}
-	if recs, _ := store.list(); len(recs) != 0 {
-		t.Fatalf("record left after the outcome was known: %+v", recs)
-	}
+	recs, _ := store.list()
+	require.Empty(t, recs, "record left after the outcome was known: %+v", recs)
 }
 
 func TestRefundOutcomes(t *testing.T) {
@@ -137,12 +132,10 @@ func TestRefundOutcomes(t *testing.T) {
 			api, store := newTestAPI(t, f, config{})
 			var res map[string]json.RawMessage
 			text := resolved(t, api.Call("refund", validRequest), &res)
-			if string(res["outcome"]) != `"`+tt.outcome+`"` || (string(res["refund"]) != "null") == !tt.refund {
-				t.Fatalf("result %s", text)
-			}
-			if recs, _ := store.list(); len(recs) != 0 {
-				t.Fatalf("record left: %+v", recs)
-			}
+			require.Equal(t, `"`+tt.outcome+`"`, string(res["outcome"]), "result %s", text)
+			require.NotEqual(t, !tt.refund, (string(res["refund"]) != "null"), "result %s", text)
+			recs, _ := store.list()
+			require.Empty(t, recs, "record left: %+v", recs)
 		})
 	}
 }
@@ -159,37 +152,29 @@ func TestRefundNetworkFailureKeepsTheRecordAndResumeFinishesWithTheSameKey(t *te
 	api, _ := newTestAPI(t, f, config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 	e := rejectedErr(t, api.Call("refund", validRequest, opts("idempotencyKey", key)))
-	if e.Code != payroc.CodeNetworkError || !e.Retryable {
-		t.Fatalf("got %+v", e)
-	}
-	if f.submits() != fastRetry.MaxAttempts {
-		t.Fatalf("%d submit attempts, want %d (retries with the same key)", f.submits(), fastRetry.MaxAttempts)
-	}
+	require.Equal(t, payroc.CodeNetworkError, e.Code)
+	require.True(t, e.Retryable)
+	require.Equal(t, fastRetry.MaxAttempts, f.submits())
 	for _, r := range f.requests {
-		if r.Header.Get("idempotency-key") != key {
-			t.Fatalf("a retry used key %q", r.Header.Get("idempotency-key"))
-		}
+		require.Equal(t, key, r.Header.Get("idempotency-key"), "a retry used key %q", r.Header.Get("idempotency-key"))
 	}
 	var pend []PendingRefund
 	resolved(t, api.Call("pending"), &pend)
-	if len(pend) != 1 || pend[0].IdempotencyKey != key || pend[0].Request.SerialNumber != "1850010868" || pend[0].UpdatedAt == "" {
-		t.Fatalf("pending %+v", pend)
-	}
+	require.Len(t, pend, 1, "pending %+v", pend)
+	require.Equal(t, key, pend[0].IdempotencyKey, "pending %+v", pend)
+	require.Equal(t, "1850010868", pend[0].Request.SerialNumber, "pending %+v", pend)
+	require.NotEmpty(t, pend[0].UpdatedAt, "pending %+v", pend)
 
 	offline = false
 	rec := newStatusRecorder(t)
 	var res payroc.RefundResult
 	resolved(t, api.Call("resume", key, opts("onStatus", rec.fn)), &res)
-	if res.Outcome != payroc.OutcomeApproved || res.Instruction.IdempotencyKey != key {
-		t.Fatalf("resume result %+v", res)
-	}
-	if got := rec.statuses(); !slices.Equal(got, []string{"inProgress", "completed"}) {
-		t.Fatalf("onStatus saw %v", got)
-	}
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "resume result %+v", res)
+	require.Equal(t, key, res.Instruction.IdempotencyKey, "resume result %+v", res)
+	got := rec.statuses()
+	require.True(t, slices.Equal(got, []string{"inProgress", "completed"}), "onStatus saw %v", got)
 	resolved(t, api.Call("pending"), &pend)
-	if len(pend) != 0 {
-		t.Fatalf("pending after resume %+v", pend)
-	}
+	require.Empty(t, pend, "pending after resume %+v", pend)
 }
 
 func TestResumeWatchesTheKnownInstructionWithoutResubmitting(t *testing.T) {
@@ -201,50 +186,41 @@ func TestResumeWatchesTheKnownInstructionWithoutResubmitting(t *testing.T) {
 	rec := newStatusRecorder(t)
 	var res payroc.RefundResult
 	resolved(t, api.Call("resume", inst.IdempotencyKey, opts("onStatus", rec.fn)), &res)
-	if f.submits() != 1 {
-		t.Fatalf("%d submits, want 1: a known instruction is watched, not resubmitted", f.submits())
-	}
-	if res.Outcome != payroc.OutcomeApproved || res.Instruction.RefundInstructionID != inst.RefundInstructionID {
-		t.Fatalf("result %+v", res)
-	}
-	if got := rec.statuses(); !slices.Equal(got, []string{"inProgress", "completed"}) {
-		t.Fatalf("onStatus saw %v", got)
-	}
-	if recs, _ := store.list(); len(recs) != 0 {
-		t.Fatalf("record left %+v", recs)
-	}
+	require.EqualValues(t, 1, f.submits())
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v", res)
+	require.Equal(t, inst.RefundInstructionID, res.Instruction.RefundInstructionID, "result %+v", res)
+	got := rec.statuses()
+	require.True(t, slices.Equal(got, []string{"inProgress", "completed"}), "onStatus saw %v", got)
+	recs, _ := store.list()
+	require.Empty(t, recs, "record left %+v", recs)
 }
 
 func TestResumeResubmitsWithTheSameKeyWhenTheInstructionIsUnknown(t *testing.T) {
 	f := newFakePayroc(payroc.StatusCompleted)
 	api, store := newTestAPI(t, f, config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	if _, err := store.begin(key, mustRequest(t)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := store.begin(key, mustRequest(t))
+	require.NoError(t, err)
 	_ = store.observe(key, &payroc.RefundInstruction{RefundInstructionID: "forgotten", Status: payroc.StatusInProgress}, false)
 	var res payroc.RefundResult
 	resolved(t, api.Call("resume", key), &res)
-	if f.submits() != 1 || f.requests[len(f.requests)-1].Method != "GET" || res.Outcome != payroc.OutcomeApproved {
-		t.Fatalf("submits %d, result %+v", f.submits(), res)
-	}
+	require.EqualValues(t, 1, f.submits(), "submits %d, result %+v", f.submits(), res)
+	require.Equal(t, "GET", f.requests[len(f.requests)-1].Method, "submits %d, result %+v", f.submits(), res)
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "submits %d, result %+v", f.submits(), res)
 	var post *payroc.Request
 	for i := range f.requests {
 		if f.requests[i].Method == "POST" {
 			post = &f.requests[i]
 		}
 	}
-	if post.Header.Get("idempotency-key") != key {
-		t.Fatalf("resubmitted with key %q", post.Header.Get("idempotency-key"))
-	}
+	require.Equal(t, key, post.Header.Get("idempotency-key"), "resubmitted with key %q", post.Header.Get("idempotency-key"))
 }
 
 func TestResumeOfAnUnknownKeyIsNotFound(t *testing.T) {
 	api, _ := newTestAPI(t, newFakePayroc(), config{})
 	e := rejectedErr(t, api.Call("resume", "8e03978e-40d5-43e8-bc93-6894a57f9324"))
-	if e.Code != payroc.CodeNotFound || e.Status != 0 {
-		t.Fatalf("got %+v", e)
-	}
+	require.Equal(t, payroc.CodeNotFound, e.Code)
+	require.EqualValues(t, 0, e.Status)
 }
 
 func TestDefiniteRefusalClearsTheRecord(t *testing.T) {
@@ -257,12 +233,11 @@ func TestDefiniteRefusalClearsTheRecord(t *testing.T) {
 			api, store := newTestAPI(t, f, config{})
 			for _, fn := range []string{"submit", "refund"} {
 				e := rejectedErr(t, api.Call(fn, validRequest))
-				if e.Code != code || e.Status != payroc.StatusForCode(code) || e.Retryable {
-					t.Fatalf("%s: got %+v", fn, e)
-				}
-				if recs, _ := store.list(); len(recs) != 0 {
-					t.Fatalf("%s: record kept after %s: %+v", fn, code, recs)
-				}
+				require.Equal(t, code, e.Code, "%s: got %+v", fn, e)
+				require.Equal(t, payroc.StatusForCode(code), e.Status, "%s: got %+v", fn, e)
+				require.False(t, e.Retryable, "%s: got %+v", fn, e)
+				recs, _ := store.list()
+				require.Empty(t, recs, "%s: record kept after %s: %+v", fn, code, recs)
 			}
 		})
 	}
@@ -276,9 +251,8 @@ func TestAmbiguousFailuresKeepTheRecord(t *testing.T) {
 		}
 		api, store := newTestAPI(t, f, config{})
 		rejectedErr(t, api.Call("submit", validRequest))
-		if recs, _ := store.list(); len(recs) != 1 {
-			t.Fatalf("%d: records %+v, want the refund kept for resume", status, recs)
-		}
+		recs, _ := store.list()
+		require.Len(t, recs, 1)
 	}
 }
 
@@ -290,15 +264,13 @@ func TestWatchReportsEachStatusOnceAndClearsTheRecord(t *testing.T) {
 	rec := newStatusRecorder(t)
 	var final payroc.RefundInstruction
 	resolved(t, api.Call("watch", inst.RefundInstructionID, opts("onStatus", rec.fn)), &final)
-	if got := rec.statuses(); !slices.Equal(got, []string{"inProgress", "failure"}) {
-		t.Fatalf("onStatus saw %v", got)
-	}
-	if final.Status != payroc.StatusFailure || final.ErrorMessage == "" || final.IdempotencyKey != inst.IdempotencyKey {
-		t.Fatalf("final %+v", final)
-	}
-	if recs, _ := store.list(); len(recs) != 0 {
-		t.Fatalf("record left %+v", recs)
-	}
+	got := rec.statuses()
+	require.True(t, slices.Equal(got, []string{"inProgress", "failure"}), "onStatus saw %v", got)
+	require.Equal(t, payroc.StatusFailure, final.Status, "final %+v", final)
+	require.NotEmpty(t, final.ErrorMessage, "final %+v", final)
+	require.Equal(t, inst.IdempotencyKey, final.IdempotencyKey, "final %+v", final)
+	recs, _ := store.list()
+	require.Empty(t, recs, "record left %+v", recs)
 }
 
 func TestWatchAbortStopsTheLongPollAndLeavesTheInstruction(t *testing.T) {
@@ -330,17 +302,13 @@ func TestWatchAbortStopsTheLongPollAndLeavesTheInstruction(t *testing.T) {
 	<-polling
 	ac.Call("abort")
 	v, rej := settle(t, p)
-	if !rej || v.Get("name").String() != "AbortError" {
-		t.Fatalf("got %s", jsonOf(v))
-	}
+	require.True(t, rej)
+	require.Equal(t, "AbortError", v.Get("name").String())
 	for _, r := range f.requests {
-		if r.Method == "DELETE" {
-			t.Fatal("aborting sent a cancel to the device")
-		}
+		require.NotEqual(t, "DELETE", r.Method, "aborting sent a cancel to the device")
 	}
-	if rec, _ := store.get(inst.IdempotencyKey); rec == nil {
-		t.Fatal("aborting a watch dropped the pending record")
-	}
+	rec, _ := store.get(inst.IdempotencyKey)
+	require.NotNil(t, rec, "aborting a watch dropped the pending record")
 }
 
 func TestCancel(t *testing.T) {
@@ -350,12 +318,10 @@ func TestCancel(t *testing.T) {
 		var inst, got payroc.RefundInstruction
 		resolved(t, api.Call("submit", validRequest), &inst)
 		resolved(t, api.Call("cancel", inst.RefundInstructionID), &got)
-		if got.Status != payroc.StatusCanceled || got.IdempotencyKey != inst.IdempotencyKey {
-			t.Fatalf("got %+v", got)
-		}
-		if recs, _ := store.list(); len(recs) != 0 {
-			t.Fatalf("record left %+v", recs)
-		}
+		require.Equal(t, payroc.StatusCanceled, got.Status)
+		require.Equal(t, inst.IdempotencyKey, got.IdempotencyKey)
+		recs, _ := store.list()
+		require.Empty(t, recs, "record left %+v", recs)
 	})
 	t.Run("device finished first", func(t *testing.T) {
 		f := newFakePayroc()
@@ -368,21 +334,19 @@ func TestCancel(t *testing.T) {
 		api, _ := newTestAPI(t, f, config{})
 		var got payroc.RefundInstruction
 		resolved(t, api.Call("cancel", "a37439165d134678a9100ebba3b29597"), &got)
-		if got.Status != payroc.StatusCompleted || got.RefundID != "M2MJOG6O2Y" {
-			t.Fatalf("got %+v", got)
-		}
+		require.Equal(t, payroc.StatusCompleted, got.Status)
+		require.Equal(t, "M2MJOG6O2Y", got.RefundID)
 	})
 	t.Run("unknown", func(t *testing.T) {
 		api, _ := newTestAPI(t, newFakePayroc(), config{})
-		if e := rejectedErr(t, api.Call("cancel", "nope")); e.Code != payroc.CodeNotFound || e.Status != 404 {
-			t.Fatalf("got %+v", e)
-		}
+		e := rejectedErr(t, api.Call("cancel", "nope"))
+		require.Equal(t, payroc.CodeNotFound, e.Code)
+		require.EqualValues(t, 404, e.Status)
 	})
 	t.Run("no id", func(t *testing.T) {
 		api, _ := newTestAPI(t, newFakePayroc(), config{})
-		if e := rejectedErr(t, api.Call("cancel")); e.Code != payroc.CodeInvalidRequest {
-			t.Fatalf("got %+v", e)
-		}
+		e := rejectedErr(t, api.Call("cancel"))
+		require.Equal(t, payroc.CodeInvalidRequest, e.Code)
 	})
 }
 
@@ -390,9 +354,9 @@ func TestGetRefund(t *testing.T) {
 	api, _ := newTestAPI(t, newFakePayroc(), config{})
 	var r payroc.Refund
 	text := resolved(t, api.Call("getRefund", "CD3HN88U9F"), &r)
-	if r.RefundID != "CD3HN88U9F" || r.TransactionResult.AuthorizedAmount == nil || *r.TransactionResult.AuthorizedAmount != -4999 {
-		t.Fatalf("refund %s", text)
-	}
+	require.Equal(t, "CD3HN88U9F", r.RefundID, "refund %s", text)
+	require.NotNil(t, r.TransactionResult.AuthorizedAmount, "refund %s", text)
+	require.EqualValues(t, -4999, *r.TransactionResult.AuthorizedAmount, "refund %s", text)
 }
 
 func TestExpiredLaneTokenIsRenewedThroughGetToken(t *testing.T) {
@@ -407,14 +371,11 @@ func TestExpiredLaneTokenIsRenewedThroughGetToken(t *testing.T) {
 	api, _ := newTestAPI(t, f, config{Token: "lane-token-1", GetToken: get.Value})
 	var inst payroc.RefundInstruction
 	resolved(t, api.Call("submit", validRequest), &inst)
-	if calls != 1 || f.submits() != 2 {
-		t.Fatalf("getToken called %d times, %d submits; want 1 and 2 (one replay)", calls, f.submits())
-	}
+	require.EqualValues(t, 1, calls)
+	require.EqualValues(t, 2, f.submits())
 	// Later calls use the new token without asking again.
 	resolved(t, api.Call("getRefund", "CD3HN88U9F"), nil)
-	if calls != 1 {
-		t.Fatalf("getToken called %d times", calls)
-	}
+	require.EqualValues(t, 1, calls, "getToken called %d times", calls)
 }
 
 func TestExpiredLaneTokenWithoutRenewalRejects(t *testing.T) {
@@ -423,12 +384,10 @@ func TestExpiredLaneTokenWithoutRenewalRejects(t *testing.T) {
 	failing := jsFunc("", `return Promise.reject(new Error("signed out"))`)
 	api, store := newTestAPI(t, f, config{GetToken: failing})
 	e := rejectedErr(t, api.Call("submit", validRequest))
-	if e.Code != payroc.CodeLaneTokenExpired || e.Status != 401 {
-		t.Fatalf("got %+v", e)
-	}
-	if recs, _ := store.list(); len(recs) != 0 {
-		t.Fatalf("a refused submit left a record: %+v", recs)
-	}
+	require.Equal(t, payroc.CodeLaneTokenExpired, e.Code)
+	require.EqualValues(t, 401, e.Status)
+	recs, _ := store.list()
+	require.Empty(t, recs, "a refused submit left a record: %+v", recs)
 }
 
 func TestOnStatusThatThrowsDoesNotBreakTheRefund(t *testing.T) {
@@ -436,24 +395,19 @@ func TestOnStatusThatThrowsDoesNotBreakTheRefund(t *testing.T) {
 	throwing := jsFunc("s", `throw new Error("page bug")`)
 	var res payroc.RefundResult
 	resolved(t, api.Call("refund", validRequest, opts("onStatus", throwing)), &res)
-	if res.Outcome != payroc.OutcomeApproved {
-		t.Fatalf("result %+v", res)
-	}
-	if e := rejectedErr(t, api.Call("refund", validRequest, opts("onStatus", 5))); e.Code != payroc.CodeInvalidRequest {
-		t.Fatalf("onStatus: 5 gave %+v", e)
-	}
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v", res)
+	e := rejectedErr(t, api.Call("refund", validRequest, opts("onStatus", 5)))
+	require.Equal(t, payroc.CodeInvalidRequest, e.Code, "onStatus: 5 gave %+v", e)
 }
 
 func TestForget(t *testing.T) {
 	api, store := newTestAPI(t, newFakePayroc(), config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 	_, _ = store.begin(key, mustRequest(t))
-	if got := resolved(t, api.Call("forget", key), nil); got != "true" {
-		t.Fatalf("forget = %s", got)
-	}
-	if got := resolved(t, api.Call("forget", key), nil); got != "false" {
-		t.Fatalf("second forget = %s", got)
-	}
+	got := resolved(t, api.Call("forget", key), nil)
+	require.Equal(t, "true", got, "forget = %s", got)
+	got = resolved(t, api.Call("forget", key), nil)
+	require.Equal(t, "false", got, "second forget = %s", got)
 }
 
 func TestManyConcurrentCallsAllSettle(t *testing.T) {
@@ -465,13 +419,10 @@ func TestManyConcurrentCallsAllSettle(t *testing.T) {
 	for _, p := range ps {
 		var res payroc.RefundResult
 		resolved(t, p, &res)
-		if res.Outcome != payroc.OutcomeApproved {
-			t.Fatalf("result %+v", res)
-		}
+		require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v", res)
 	}
-	if recs, _ := store.list(); len(recs) != 0 {
-		t.Fatalf("records left %+v", recs)
-	}
+	recs, _ := store.list()
+	require.Empty(t, recs, "records left %+v", recs)
 }
 
 func TestRefusedResubmitKeepsARecordWhoseInstructionExists(t *testing.T) {
@@ -483,9 +434,9 @@ func TestRefusedResubmitKeepsARecordWhoseInstructionExists(t *testing.T) {
 		return problem(409, payroc.CodeDeviceBusy), nil, true
 	}
 	rejectedErr(t, api.Call("submit", validRequest, opts("idempotencyKey", inst.IdempotencyKey)))
-	if rec, _ := store.get(inst.IdempotencyKey); rec == nil || rec.RefundInstructionID != inst.RefundInstructionID {
-		t.Fatalf("record %+v: an existing instruction lost its record", rec)
-	}
+	rec, _ := store.get(inst.IdempotencyKey)
+	require.NotNil(t, rec, "record %+v: an existing instruction lost its record", rec)
+	require.Equal(t, inst.RefundInstructionID, rec.RefundInstructionID, "record %+v: an existing instruction lost its record", rec)
 }
 
 // A record that existed before the call stands for an earlier submit whose answer nobody saw (here: the
@@ -506,21 +457,18 @@ func TestRefusedResubmitKeepsTheRecordOfAnUnansweredSubmit(t *testing.T) {
 			api, store := newTestAPI(t, f, config{})
 			const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 			answer = func() (*payroc.Response, error) { return nil, errors.New("TypeError: Failed to fetch") }
-			if e := rejectedErr(t, api.Call("refund", validRequest, opts("idempotencyKey", key))); e.Code != payroc.CodeNetworkError {
-				t.Fatalf("first attempt: %+v", e)
-			}
+			e := rejectedErr(t, api.Call("refund", validRequest, opts("idempotencyKey", key)))
+			require.Equal(t, payroc.CodeNetworkError, e.Code, "first attempt: %+v", e)
 			answer = func() (*payroc.Response, error) { return problem(payroc.StatusForCode(code), code), nil }
 			for _, call := range []func() js.Value{
 				func() js.Value { return api.Call("resume", key) },
 				func() js.Value { return api.Call("refund", validRequest, opts("idempotencyKey", key)) },
 				func() js.Value { return api.Call("submit", validRequest, opts("idempotencyKey", key)) },
 			} {
-				if e := rejectedErr(t, call()); e.Code != code {
-					t.Fatalf("resubmit: %+v", e)
-				}
-				if rec, _ := store.get(key); rec == nil {
-					t.Fatalf("a %s answer to a resubmit dropped the record of a submit that may have reached the device", code)
-				}
+				e := rejectedErr(t, call())
+				require.Equal(t, code, e.Code, "resubmit: %+v", e)
+				rec, _ := store.get(key)
+				require.NotNil(t, rec, "a %s answer to a resubmit dropped the record of a submit that may have reached the device", code)
 			}
 		})
 	}
@@ -536,12 +484,10 @@ func TestIdempotencyKeyInUseKeepsTheRecord(t *testing.T) {
 	api, store := newTestAPI(t, f, config{})
 	for _, fn := range []string{"submit", "refund"} {
 		const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-		if e := rejectedErr(t, api.Call(fn, validRequest, opts("idempotencyKey", key))); e.Code != payroc.CodeIdempotencyKeyInUse {
-			t.Fatalf("%s: %+v", fn, e)
-		}
-		if rec, _ := store.get(key); rec == nil {
-			t.Fatalf("%s: idempotency-key-in-use dropped the record", fn)
-		}
+		e := rejectedErr(t, api.Call(fn, validRequest, opts("idempotencyKey", key)))
+		require.Equal(t, payroc.CodeIdempotencyKeyInUse, e.Code, "%s: %+v", fn, e)
+		rec, _ := store.get(key)
+		require.NotNil(t, rec, "%s: idempotency-key-in-use dropped the record", fn)
 	}
 }
 
@@ -596,29 +542,22 @@ func TestRefundGoesOnWhenTheProxyForgetsTheInstruction(t *testing.T) {
 			}
 			var res payroc.RefundResult
 			resolved(t, p, &res)
-			if res.Outcome != payroc.OutcomeApproved {
-				t.Fatalf("result %+v", res)
-			}
-			if got := rec.statuses(); !slices.Equal(got, []string{"inProgress", "completed"}) {
-				t.Fatalf("onStatus saw %v, want inProgress then completed, once each", got)
-			}
+			require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v", res)
+			got := rec.statuses()
+			require.True(t, slices.Equal(got, []string{"inProgress", "completed"}))
 			var bodies []string
 			f.mu.Lock()
 			for _, r := range f.requests {
 				if r.Method == "POST" {
-					if r.Header.Get("idempotency-key") != key {
-						t.Errorf("a submit used key %q", r.Header.Get("idempotency-key"))
-					}
+					assert.Equal(t, key, r.Header.Get("idempotency-key"), "a submit used key %q", r.Header.Get("idempotency-key"))
 					bodies = append(bodies, string(r.Body))
 				}
 			}
 			f.mu.Unlock()
-			if len(bodies) != 2 || bodies[0] != bodies[1] {
-				t.Fatalf("submits %q: want the original and one replay of the same body", bodies)
-			}
-			if recs, _ := store.list(); len(recs) != 0 {
-				t.Fatalf("records left %+v", recs)
-			}
+			require.Len(t, bodies, 2)
+			require.Equal(t, bodies[1], bodies[0])
+			recs, _ := store.list()
+			require.Empty(t, recs, "records left %+v", recs)
 		})
 	}
 }
@@ -659,21 +598,14 @@ func TestResumeReplaysTheSameBodyFromTheRecord(t *testing.T) {
 	var bodies []string
 	for _, r := range f.requests {
 		if r.Method == "POST" {
-			if r.Header.Get("idempotency-key") != key {
-				t.Fatalf("a submit used key %q", r.Header.Get("idempotency-key"))
-			}
+			require.Equal(t, key, r.Header.Get("idempotency-key"), "a submit used key %q", r.Header.Get("idempotency-key"))
 			bodies = append(bodies, string(r.Body))
 		}
 	}
-	if len(bodies) != fastRetry.MaxAttempts+1 {
-		t.Fatalf("%d submits, want %d", len(bodies), fastRetry.MaxAttempts+1)
-	}
+	require.Len(t, bodies, fastRetry.MaxAttempts+1)
 	for _, b := range bodies[1:] {
-		if b != bodies[0] {
-			t.Fatalf("the replay sent\n%s\nthe original\n%s", b, bodies[0])
-		}
+		require.Equal(t, bodies[0], b, "the replay sent\n%s\nthe original\n%s", b, bodies[0])
 	}
-	if !strings.Contains(bodies[0], `"withdrawal":false`) || strings.Contains(bodies[0], "serialNumber") {
-		t.Fatalf("body %s", bodies[0])
-	}
+	require.Contains(t, bodies[0], `"withdrawal":false`, "body %s", bodies[0])
+	require.NotContains(t, bodies[0], "serialNumber", "body %s", bodies[0])
 }

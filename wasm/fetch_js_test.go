@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 	"syscall/js"
 	"testing"
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/stretchr/testify/require"
 )
 
 // nodeServer starts a real HTTP server in the Node process that runs these tests (js/wasm Go cannot
@@ -58,9 +58,7 @@ func startNodeServer(t *testing.T) *nodeServer {
 		return new Promise(resolve => srv.listen(0, "127.0.0.1", () =>
 			resolve({ port: srv.address().port, state, close: () => { srv.closeAllConnections(); srv.close(); } })));`)
 	v, rej := settle(t, start.Invoke())
-	if rej {
-		t.Fatalf("server did not start: %s", jsonOf(v))
-	}
+	require.False(t, rej, "server did not start: %s", jsonOf(v))
 	s := &nodeServer{base: "http://127.0.0.1:" + js.Global().Call("String", v.Get("port")).String(), v: v}
 	t.Cleanup(func() { v.Call("close") })
 	return s
@@ -73,9 +71,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
+		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -85,17 +81,13 @@ func TestFetchDoerSendsAndReadsAnExchange(t *testing.T) {
 	res, err := fetchDoer{}.Do(context.Background(), &payroc.Request{Method: "POST", URL: s.base + "/echo",
 		Header: payroc.Header{"idempotency-key": "k1", "authorization": "Bearer lane", "content-type": "application/json"},
 		Body:   []byte(`{"a":1}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := string(res.Body)
-	if res.StatusCode != 201 || res.Header.Get("Retry-After") != "3" || res.Header.Get("content-type") != "application/json" {
-		t.Fatalf("got %d %v", res.StatusCode, res.Header)
-	}
+	require.EqualValues(t, 201, res.StatusCode)
+	require.Equal(t, "3", res.Header.Get("Retry-After"))
+	require.Equal(t, "application/json", res.Header.Get("content-type"))
 	for _, want := range []string{`"method":"POST"`, `"idempotency-key":"k1"`, `"authorization":"Bearer lane"`, `"body":"{\"a\":1}"`} {
-		if !strings.Contains(body, want) {
-			t.Fatalf("server saw %s, want %s in it", body, want)
-		}
+		require.Contains(t, body, want)
 	}
 }
 
@@ -103,9 +95,9 @@ func TestFetchDoerNoAnswerIsANetworkError(t *testing.T) {
 	c := &payroc.Client{BaseURL: "http://127.0.0.1:1/v1", Doer: fetchDoer{}, Retry: payroc.RetryPolicy{MaxAttempts: 1}}
 	_, err := c.Refund(context.Background(), "CD3HN88U9F")
 	var e *payroc.Error
-	if !errors.As(err, &e) || e.Code != payroc.CodeNetworkError || !e.Retryable() {
-		t.Fatalf("err = %v, want network-error", err)
-	}
+	require.True(t, errors.As(err, &e))
+	require.Equal(t, payroc.CodeNetworkError, e.Code)
+	require.True(t, e.Retryable())
 }
 
 func TestFetchDoerContextEndsTheRequest(t *testing.T) {
@@ -129,9 +121,7 @@ func TestFetchDoerContextEndsTheRequest(t *testing.T) {
 			cancel()
 			select {
 			case err := <-done:
-				if !errors.Is(err, context.Canceled) {
-					t.Fatalf("err = %v, want context.Canceled", err)
-				}
+				require.ErrorIs(t, err, context.Canceled)
 			case <-time.After(5 * time.Second):
 				t.Fatal("Do did not return after the context ended")
 			}
@@ -143,9 +133,8 @@ func TestFetchDoerContextEndsTheRequest(t *testing.T) {
 func TestFetchDoerRefusesAnOversizedBody(t *testing.T) {
 	s := startNodeServer(t)
 	_, err := fetchDoer{}.Do(context.Background(), &payroc.Request{Method: "GET", URL: s.base + "/big", Header: payroc.Header{}})
-	if err == nil || !strings.Contains(err.Error(), "over") {
-		t.Fatalf("err = %v", err)
-	}
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "over")
 	waitFor(t, "the connection to be dropped", func() bool { return s.dropped() == 1 })
 }
 
@@ -158,16 +147,14 @@ func TestFetchDoerBoundsACallThatGetsNoAnswer(t *testing.T) {
 		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund for order ORDER-1001", Amount: 4999, Currency: "USD"}}
 	_, err := c.Submit(context.Background(), "1850010868", req, "")
 	var e *payroc.Error
-	if !errors.As(err, &e) || e.Code != payroc.CodeNetworkError || !errors.Is(err, errCallTimeout) {
-		t.Fatalf("err = %v, want network-error from the call timeout (retried with the same key)", err)
-	}
+	require.True(t, errors.As(err, &e))
+	require.Equal(t, payroc.CodeNetworkError, e.Code)
+	require.ErrorIs(t, err, errCallTimeout)
 	waitFor(t, "both attempts to be dropped", func() bool { return s.dropped() == 2 })
 
 	// A status long-poll is held by the server on purpose: only the caller's own deadline ends it.
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	_, err = d.Do(ctx, &payroc.Request{Method: "GET", URL: s.base + "/never/v1/refund-instructions/a37439165d134678a9100ebba3b29597", Header: payroc.Header{}})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("long-poll err = %v, want the caller's deadline, not the call timeout", err)
-	}
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }

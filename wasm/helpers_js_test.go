@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/stretchr/testify/require"
 )
 
 // settle waits for a Promise and returns its value or its rejection. The test goroutine may block: it is
@@ -34,16 +35,10 @@ func settle(t *testing.T, p js.Value) (v js.Value, rejected bool) {
 func resolved(t *testing.T, p js.Value, out any) string {
 	t.Helper()
 	v, rej := settle(t, p)
-	if rej {
-		t.Fatalf("promise rejected: %s", jsonOf(v))
-	}
-	if v.Type() != js.TypeString {
-		t.Fatalf("resolved with %s, want JSON text", v.Type())
-	}
+	require.False(t, rej, "promise rejected: %s", jsonOf(v))
+	require.Equal(t, js.TypeString, v.Type())
 	if out != nil {
-		if err := json.Unmarshal([]byte(v.String()), out); err != nil {
-			t.Fatalf("result %q: %v", v.String(), err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(v.String()), out))
 	}
 	return v.String()
 }
@@ -52,13 +47,11 @@ func resolved(t *testing.T, p js.Value, out any) string {
 func rejectedErr(t *testing.T, p js.Value) jsError {
 	t.Helper()
 	v, rej := settle(t, p)
-	if !rej {
-		t.Fatalf("promise resolved with %s, want a rejection", jsonOf(v))
-	}
+	require.True(t, rej)
 	var e jsError
-	if err := json.Unmarshal([]byte(jsonOf(v)), &e); err != nil || e.Name != "PayrocError" {
-		t.Fatalf("rejected with %s, want a PayrocError object", jsonOf(v))
-	}
+	err := json.Unmarshal([]byte(jsonOf(v)), &e)
+	require.NoError(t, err)
+	require.Equal(t, "PayrocError", e.Name)
 	return e
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/stretchr/testify/require"
 )
 
 func TestStartHandsTheAPIToReadyAndRemovesTheBootObject(t *testing.T) {
@@ -16,27 +17,18 @@ func TestStartHandsTheAPIToReadyAndRemovesTheBootObject(t *testing.T) {
 	global.Set(bootName, boot)
 	f := newFakePayroc(payroc.StatusCompleted)
 	f.token = "lane-token-1"
-	if !start(global, f, func() Storage { return newMemoryStorage() }) {
-		t.Fatal("start refused a good boot object")
-	}
-	if !global.Get(bootName).IsUndefined() {
-		t.Fatal("the boot object (with the token) is still on the global")
-	}
+	require.True(t, start(global, f, func() Storage { return newMemoryStorage() }), "start refused a good boot object")
+	require.True(t, global.Get(bootName).IsUndefined(), "the boot object (with the token) is still on the global")
 	for _, name := range []string{"submit", "watch", "cancel", "getRefund", "refund", "pending", "resume", "forget"} {
-		if got.Get(name).Type() != js.TypeFunction {
-			t.Fatalf("%s is not a function", name)
-		}
+		require.Equal(t, js.TypeFunction, got.Get(name).Type(), "%s is not a function", name)
 	}
 	var res payroc.RefundResult
 	resolved(t, got.Call("refund", validRequest), &res)
-	if res.Outcome != payroc.OutcomeApproved || f.requests[0].URL != "https://pos.example/v1/devices/1850010868/refund-instructions" {
-		t.Fatalf("result %+v, first request %s", res, f.requests[0].URL)
-	}
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v, first request %s", res, f.requests[0].URL)
+	require.Equal(t, "https://pos.example/v1/devices/1850010868/refund-instructions", f.requests[0].URL, "result %+v, first request %s", res, f.requests[0].URL)
 }
 
 func TestStartWithoutABootObjectRefuses(t *testing.T) {
 	global := js.Global().Get("Object").New()
-	if start(global, newFakePayroc(), func() Storage { return newMemoryStorage() }) {
-		t.Fatal("start went ahead without load()'s boot object")
-	}
+	require.False(t, start(global, newFakePayroc(), func() Storage { return newMemoryStorage() }), "start went ahead without load()'s boot object")
 }

@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
 func TestMakePromiseResolvesWithTheResult(t *testing.T) {
 	p := makePromise(js.Undefined(), func(context.Context) (string, error) { return `{"ok":true}`, nil })
-	if got := resolved(t, p, nil); got != `{"ok":true}` {
-		t.Fatalf("resolved with %q", got)
-	}
+	got := resolved(t, p, nil)
+	require.Equal(t, `{"ok":true}`, got, "resolved with %q", got)
 }
 
 func TestMakePromiseRejectsWithAPayrocErrorObject(t *testing.T) {
@@ -23,9 +23,10 @@ func TestMakePromiseRejectsWithAPayrocErrorObject(t *testing.T) {
 			[]byte(`{"type":"https://pos.example/errors#device-busy","title":"Device busy","status":409,"detail":"another refund is in flight"}`))
 	})
 	e := rejectedErr(t, p)
-	if e.Code != "device-busy" || e.Status != 409 || e.Retryable || string(e.Problem) == "null" {
-		t.Fatalf("got %+v", e)
-	}
+	require.Equal(t, "device-busy", e.Code)
+	require.EqualValues(t, 409, e.Status)
+	require.False(t, e.Retryable)
+	require.NotEqual(t, "null", string(e.Problem))
 }
 
 func TestMakePromiseRecoversPanics(t *testing.T) {
@@ -47,9 +48,9 @@ func TestMakePromiseRecoversPanics(t *testing.T) {
 				}
 				panic(tt.panic)
 			})
-			if e := rejectedErr(t, p); e.Code != payroc.CodeInternalError || e.Status != 0 {
-				t.Fatalf("got %+v", e)
-			}
+			e := rejectedErr(t, p)
+			require.Equal(t, payroc.CodeInternalError, e.Code)
+			require.EqualValues(t, 0, e.Status)
 		})
 	}
 }
@@ -61,9 +62,8 @@ func TestEntryRecoversPanicsWhileReadingArguments(t *testing.T) {
 	})
 	defer f.Release()
 	p := f.Invoke()
-	if e := rejectedErr(t, p); e.Code != payroc.CodeInternalError {
-		t.Fatalf("got %+v", e)
-	}
+	e := rejectedErr(t, p)
+	require.Equal(t, payroc.CodeInternalError, e.Code)
 	// The module is still alive: another call works.
 	ok := makePromise(js.Undefined(), func(context.Context) (string, error) { return "1", nil })
 	resolved(t, ok, nil)
@@ -82,18 +82,12 @@ func TestMakePromiseAbortRejectsWithTheSignalReasonAndStopsTheWork(t *testing.T)
 	<-started
 	ac.Call("abort")
 	v, rej := settle(t, p)
-	if !rej {
-		t.Fatal("resolved after abort")
-	}
-	if v.Get("name").String() != "AbortError" || !v.InstanceOf(js.Global().Get("DOMException")) {
-		t.Fatalf("rejected with %s, want the signal's DOMException AbortError", jsonOf(v))
-	}
-	if !v.Equal(ac.Get("signal").Get("reason")) {
-		t.Fatal("rejected with another value than signal.reason")
-	}
-	if err := <-stopped; !errors.Is(err, context.Canceled) {
-		t.Fatalf("work saw %v", err)
-	}
+	require.True(t, rej, "resolved after abort")
+	require.Equal(t, "AbortError", v.Get("name").String())
+	require.True(t, v.InstanceOf(js.Global().Get("DOMException")))
+	require.True(t, v.Equal(ac.Get("signal").Get("reason")), "rejected with another value than signal.reason")
+	err := <-stopped
+	require.ErrorIs(t, err, context.Canceled, "work saw %v", err)
 }
 
 func TestMakePromiseAlreadyAbortedSignalNeverRuns(t *testing.T) {
@@ -102,12 +96,9 @@ func TestMakePromiseAlreadyAbortedSignalNeverRuns(t *testing.T) {
 	ran := false
 	p := makePromise(ac.Get("signal"), func(context.Context) (string, error) { ran = true; return "", nil })
 	v, rej := settle(t, p)
-	if !rej || v.String() != "custom reason" {
-		t.Fatalf("got %s rejected=%v", jsonOf(v), rej)
-	}
-	if ran {
-		t.Fatal("work ran despite the aborted signal")
-	}
+	require.True(t, rej)
+	require.Equal(t, "custom reason", v.String())
+	require.False(t, ran, "work ran despite the aborted signal")
 }
 
 func TestAwaitReturnsOnContextEndAndSurvivesLateSettlement(t *testing.T) {
@@ -117,18 +108,15 @@ func TestAwaitReturnsOnContextEndAndSurvivesLateSettlement(t *testing.T) {
 	exec.Release()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := await(ctx, p); !errors.Is(err, context.Canceled) {
-		t.Fatalf("await = %v", err)
-	}
+	_, err := await(ctx, p)
+	require.ErrorIs(t, err, context.Canceled, "await = %v", err)
 	resolve.Invoke("late") // must not call a released function (that would kill the program)
-	if _, rej := settle(t, p); rej {
-		t.Fatal("rejected")
-	}
+	_, rej := settle(t, p)
+	require.False(t, rej, "rejected")
 	// A value that is no promise at all is awaited as itself.
 	v, err := await(context.Background(), js.ValueOf(7))
-	if err != nil || v.Int() != 7 {
-		t.Fatalf("await(7) = %v, %v", v, err)
-	}
+	require.NoError(t, err, "await(7) = %v, %v", v, err)
+	require.EqualValues(t, 7, v.Int(), "await(7) = %v, %v", v, err)
 }
 
 // Every call's goroutines end with it: the work, the abort listener, the fetch's AfterFunc, and the waits
@@ -145,8 +133,7 @@ func TestCallsLeaveNoGoroutinesBehind(t *testing.T) {
 	ac := js.Global().Get("AbortController").New()
 	p := api.Call("watch", inst.RefundInstructionID, opts("signal", ac.Get("signal")))
 	ac.Call("abort")
-	if _, rej := settle(t, p); !rej {
-		t.Fatal("the aborted watch resolved")
-	}
+	_, rej := settle(t, p)
+	require.True(t, rej, "the aborted watch resolved")
 	resolved(t, api.Call("pending"), nil)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // roundTripDoer is a payroc.Doer over an http.RoundTripper: here the simulator's in-process Transport, so
@@ -53,9 +54,7 @@ func newSimAPI(t *testing.T) (js.Value, *pendingStore, *sim.Simulator) {
 	d := roundTripDoer{s.Transport()}
 	id := &payroc.Identity{BaseURL: "http://sim.test", APIKey: s.APIKey(), Doer: d}
 	tok, err := id.Mint(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cfg := config{BaseURL: "http://sim.test", Token: tok.AccessToken, Doer: d, Storage: newMemoryStorage(), Retry: fastRetry}
 	a := newAPI(cfg)
 	return a.object(), a.store, s
@@ -87,21 +86,18 @@ func TestSimulatorRefundOutcomes(t *testing.T) {
 			rec := newStatusRecorder(t)
 			var res payroc.RefundResult
 			resolved(t, api.Call("refund", simRequest(tt.amount), opts("onStatus", rec.fn)), &res)
-			if res.Outcome != tt.outcome || !slices.Equal(rec.statuses(), tt.statuses) {
-				t.Fatalf("outcome %s, statuses %v", res.Outcome, rec.statuses())
-			}
+			require.Equal(t, tt.outcome, res.Outcome, "outcome %s, statuses %v", res.Outcome, rec.statuses())
+			require.True(t, slices.Equal(rec.statuses(), tt.statuses), "outcome %s, statuses %v", res.Outcome, rec.statuses())
 			if (res.Refund != nil) != (tt.outcome == payroc.OutcomeApproved || tt.outcome == payroc.OutcomeDeclined) {
 				t.Fatalf("refund %+v", res.Refund)
 			}
 			if tt.outcome == payroc.OutcomeApproved && (res.Refund.RefundID != res.Instruction.RefundID || *res.Refund.TransactionResult.AuthorizedAmount != -tt.amount) {
 				t.Fatalf("refund %+v instruction %+v", res.Refund, res.Instruction)
 			}
-			if st := s.Stats(); st.InstructionsByKey[res.Instruction.IdempotencyKey] != 1 {
-				t.Fatalf("instructions for the key: %v", st.InstructionsByKey)
-			}
-			if recs, _ := store.list(); len(recs) != 0 {
-				t.Fatalf("records left %+v", recs)
-			}
+			st := s.Stats()
+			require.EqualValues(t, 1, st.InstructionsByKey[res.Instruction.IdempotencyKey], "instructions for the key: %v", st.InstructionsByKey)
+			recs, _ := store.list()
+			require.Empty(t, recs, "records left %+v", recs)
 		})
 	}
 }
@@ -135,9 +131,7 @@ func TestSimulatorCancel(t *testing.T) {
 			}
 			var res payroc.RefundResult
 			resolved(t, p, &res)
-			if res.Outcome != tt.outcome {
-				t.Fatalf("outcome %s", res.Outcome)
-			}
+			require.Equal(t, tt.outcome, res.Outcome, "outcome %s", res.Outcome)
 		})
 	}
 }
@@ -146,32 +140,24 @@ func TestSimulatorLostAnswerIsResumedExactlyOnce(t *testing.T) {
 	api, store, s := newSimAPI(t)
 	// Every submit attempt is processed by the simulator, then its connection dropped: the instruction
 	// exists, but the page never hears of it.
-	if err := s.DropNext(fastRetry.MaxAttempts, sim.RouteSubmit); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.DropNext(fastRetry.MaxAttempts, sim.RouteSubmit))
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 	e := rejectedErr(t, api.Call("refund", simRequest(4999), opts("idempotencyKey", key)))
-	if e.Code != payroc.CodeNetworkError {
-		t.Fatalf("got %+v", e)
-	}
+	require.Equal(t, payroc.CodeNetworkError, e.Code)
 	recs, _ := store.list()
-	if len(recs) != 1 || recs[0].RefundInstructionID != "" {
-		t.Fatalf("pending %+v", recs)
-	}
+	require.Len(t, recs, 1, "pending %+v", recs)
+	require.Empty(t, recs[0].RefundInstructionID, "pending %+v", recs)
 	// After the "reload": resume replays the submit with the same key; the simulator replays the
 	// original instruction instead of making a second one.
 	var res payroc.RefundResult
 	resolved(t, api.Call("resume", key), &res)
-	if res.Outcome != payroc.OutcomeApproved {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "outcome %s", res.Outcome)
 	st := s.Stats()
-	if st.InstructionsByKey[key] != 1 || st.RefundsByKey[key] != 1 || st.Requests[sim.RouteSubmit] != fastRetry.MaxAttempts+1 {
-		t.Fatalf("stats %+v", st)
-	}
-	if recs, _ := store.list(); len(recs) != 0 {
-		t.Fatalf("pending after resume %+v", recs)
-	}
+	require.EqualValues(t, 1, st.InstructionsByKey[key], "stats %+v", st)
+	require.EqualValues(t, 1, st.RefundsByKey[key], "stats %+v", st)
+	require.Equal(t, fastRetry.MaxAttempts+1, st.Requests[sim.RouteSubmit], "stats %+v", st)
+	recs, _ = store.list()
+	require.Empty(t, recs, "pending after resume %+v", recs)
 }
 
 func TestSimulatorRefusedSubmitLeavesNoRecord(t *testing.T) {
@@ -182,17 +168,15 @@ func TestSimulatorRefusedSubmitLeavesNoRecord(t *testing.T) {
 	m["processingTerminalId"] = "1234002" // not this device's terminal: 400 naming the field
 	b, _ := json.Marshal(m)
 	e := rejectedErr(t, api.Call("refund", string(b)))
-	if e.Code != payroc.CodeBadRequest || e.Status != 400 {
-		t.Fatalf("got %+v", e)
-	}
+	require.Equal(t, payroc.CodeBadRequest, e.Code)
+	require.EqualValues(t, 400, e.Status)
 	var p struct {
 		Errors []payroc.FieldError `json:"errors"`
 	}
 	_ = json.Unmarshal(e.Problem, &p)
-	if len(p.Errors) == 0 || p.Errors[0].Parameter != "processingTerminalId" {
-		t.Fatalf("problem %s", e.Problem)
-	}
-	if recs, _ := store.list(); len(recs) != 0 || s.Stats().InstructionsCreated != 0 {
-		t.Fatalf("records %+v", recs)
-	}
+	require.NotEmpty(t, p.Errors, "problem %s", e.Problem)
+	require.Equal(t, "processingTerminalId", p.Errors[0].Parameter, "problem %s", e.Problem)
+	recs, _ := store.list()
+	require.Empty(t, recs, "records %+v", recs)
+	require.EqualValues(t, 0, s.Stats().InstructionsCreated, "records %+v", recs)
 }

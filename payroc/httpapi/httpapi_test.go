@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMatch(t *testing.T) {
@@ -32,9 +34,9 @@ func TestMatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			r, p, allow := Match(tt.method, tt.path)
-			if r != tt.route || p != tt.param || allow != tt.allow {
-				t.Errorf("Match = %v, %q, %q; want %v, %q, %q", r, p, allow, tt.route, tt.param, tt.allow)
-			}
+			assert.Equal(t, tt.route, r)
+			assert.Equal(t, tt.param, p)
+			assert.Equal(t, tt.allow, allow)
 		})
 	}
 }
@@ -53,20 +55,18 @@ func TestWriteProblem(t *testing.T) {
 	e := Problem("urn:test", payroc.CodeRateLimited, "slow down")
 	e.RetryAfter = 1500 * time.Millisecond
 	WriteProblem(w, e)
-	if w.Code != 429 || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("Retry-After") != "2" {
-		t.Fatalf("status %d, headers %v", w.Code, w.Header())
-	}
+	require.EqualValues(t, 429, w.Code)
+	require.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+	require.Equal(t, "2", w.Header().Get("Retry-After"))
 	var doc map[string]any
-	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc["type"] != "urn:test#rate-limited" || doc["status"] != 429.0 || doc["title"] != "Rate limited" || doc["detail"] != "slow down" {
-		t.Errorf("problem = %v", doc)
-	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
+	require.Equal(t, "urn:test#rate-limited", doc["type"], "problem = %v", doc)
+	require.EqualValues(t, 429.0, doc["status"], "problem = %v", doc)
+	require.Equal(t, "Rate limited", doc["title"], "problem = %v", doc)
+	require.Equal(t, "slow down", doc["detail"], "problem = %v", doc)
 	back := payroc.ParseProblem(w.Code, payroc.Header{"retry-after": w.Header().Get("Retry-After")}, w.Body.Bytes())
-	if back.Code != payroc.CodeRateLimited || back.RetryAfter != 2*time.Second {
-		t.Errorf("parsed back = %+v", back)
-	}
+	assert.Equal(t, payroc.CodeRateLimited, back.Code, "parsed back = %+v", back)
+	assert.Equal(t, 2*time.Second, back.RetryAfter, "parsed back = %+v", back)
 }
 
 func TestBearer(t *testing.T) {
@@ -86,14 +86,14 @@ func TestBearer(t *testing.T) {
 			r.Header.Set("Authorization", tt.header)
 		}
 		tok, present, ok := Bearer(r)
-		if tok != tt.tok || present != tt.present || ok != tt.ok {
-			t.Errorf("Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
-		}
+		assert.Equal(t, tt.tok, tok, "Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
+		assert.Equal(t, tt.present, present, "Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
+		assert.Equal(t, tt.ok, ok, "Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
 	}
 }
 
 func TestSecretEqual(t *testing.T) {
-	if !SecretEqual("sim-api-key", "sim-api-key") || SecretEqual("sim-api-kez", "sim-api-key") || SecretEqual("", "") {
-		t.Error("SecretEqual compares wrongly")
-	}
+	assert.True(t, SecretEqual("sim-api-key", "sim-api-key"), "SecretEqual compares wrongly")
+	assert.False(t, SecretEqual("sim-api-kez", "sim-api-key"), "SecretEqual compares wrongly")
+	assert.False(t, SecretEqual("", ""), "SecretEqual compares wrongly")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkSubmit measures one authenticated, validated submit through the handler (no network), with the
@@ -34,9 +35,7 @@ func BenchmarkSubmit(b *testing.B) {
 			req.Header.Set("Idempotency-Key", payroc.NewIdempotencyKey())
 			rec := httptest.NewRecorder()
 			s.ServeHTTP(rec, req)
-			if rec.Code != 202 {
-				b.Fatalf("%d %s", rec.Code, rec.Body)
-			}
+			require.EqualValues(b, 202, rec.Code, "%d %s", rec.Code, rec.Body)
 			var ri payroc.RefundInstruction
 			_ = json.Unmarshal(rec.Body.Bytes(), &ri)
 			_ = s.Finish(ri.RefundInstructionID, payroc.StatusCompleted)

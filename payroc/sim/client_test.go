@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
@@ -57,32 +58,24 @@ func TestOutcomesThroughTheClient(t *testing.T) {
 					if first && c.cancel {
 						go func() {
 							got, err := e.client.Cancel(ctx, ri.RefundInstructionID)
-							if err != nil {
-								t.Errorf("cancel: %v", err)
-							}
+							assert.NoError(t, err, "cancel: %v", err)
 							cancelRes <- got
 						}()
 					}
 				},
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Outcome != c.outcome {
-				t.Fatalf("outcome %s, want %s (%+v)", res.Outcome, c.outcome, res.Instruction)
-			}
+			require.NoError(t, err)
+			require.Equal(t, c.outcome, res.Outcome)
 			mu.Lock()
-			if len(seen) != 2 || seen[0] != payroc.StatusInProgress || seen[1] != res.Instruction.Status {
-				t.Errorf("statuses seen %v", seen)
-			}
+			require.Len(t, seen, 2, "statuses seen %v", seen)
+			require.Equal(t, payroc.StatusInProgress, seen[0], "statuses seen %v", seen)
+			require.Equal(t, res.Instruction.Status, seen[1], "statuses seen %v", seen)
 			mu.Unlock()
-			if (res.Instruction.ErrorMessage != "") != c.errMsg {
-				t.Errorf("errorMessage %q", res.Instruction.ErrorMessage)
-			}
+			assert.Equal(t, c.errMsg, (res.Instruction.ErrorMessage != ""), "errorMessage %q", res.Instruction.ErrorMessage)
 			if c.code != "" {
-				if res.Refund == nil || res.Refund.TransactionResult.ResponseCode != c.code || res.Refund.RefundID != res.Instruction.RefundID {
-					t.Fatalf("refund %+v", res.Refund)
-				}
+				require.NotNil(t, res.Refund, "refund %+v", res.Refund)
+				require.Equal(t, c.code, res.Refund.TransactionResult.ResponseCode, "refund %+v", res.Refund)
+				require.Equal(t, res.Instruction.RefundID, res.Refund.RefundID, "refund %+v", res.Refund)
 				if c.code == "D" && (res.Refund.TransactionResult.Status != "declined" || res.Refund.TransactionResult.AuthorizedAmount != nil) {
 					t.Errorf("declined refund %+v", res.Refund.TransactionResult)
 				}
@@ -99,16 +92,14 @@ func TestOutcomesThroughTheClient(t *testing.T) {
 				}
 			}
 			st := e.sim.Stats()
-			if polls := st.Requests[sim.RouteGetInstruction]; polls < c.minPolls {
-				t.Errorf("%d instruction GETs, want at least %d", polls, c.minPolls)
-			}
+			polls := st.Requests[sim.RouteGetInstruction]
+			assert.GreaterOrEqual(t, polls, c.minPolls)
 			wantRefunds := 0
 			if c.code != "" {
 				wantRefunds = 1
 			}
-			if st.InstructionsByKey[key] != 1 || st.RefundsByKey[key] != wantRefunds {
-				t.Errorf("per key: %d instructions, %d refunds", st.InstructionsByKey[key], st.RefundsByKey[key])
-			}
+			require.EqualValues(t, 1, st.InstructionsByKey[key], "per key: %d instructions, %d refunds", st.InstructionsByKey[key], st.RefundsByKey[key])
+			require.Equal(t, wantRefunds, st.RefundsByKey[key], "per key: %d instructions, %d refunds", st.InstructionsByKey[key], st.RefundsByKey[key])
 		})
 	}
 }
@@ -119,16 +110,12 @@ func TestClientSeesEveryError(t *testing.T) {
 	e := start(t, sim.Config{Delay: time.Hour, Hold: 20 * time.Millisecond, Timeout: time.Hour})
 	ctx := t.Context()
 	done, err := e.client.Submit(ctx, "1850010868", request(4999), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.sim.Finish(done.RefundInstructionID, payroc.StatusCompleted); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, e.sim.Finish(done.RefundInstructionID, payroc.StatusCompleted))
 	key := done.IdempotencyKey
-	if done, err = e.client.Instruction(ctx, done.RefundInstructionID); err != nil || done.RefundID == "" {
-		t.Fatalf("%+v, %v", done, err)
-	}
+	done, err = e.client.Instruction(ctx, done.RefundInstructionID)
+	require.NoError(t, err, "%+v, %v", done, err)
+	require.NotEmpty(t, done.RefundID, "%+v, %v", done, err)
 	done.IdempotencyKey = key
 	failed, _ := e.client.Submit(ctx, "1850010868", request(4999), "")
 	_ = e.sim.Finish(failed.RefundInstructionID, payroc.StatusFailure)
@@ -189,23 +176,23 @@ func TestClientSeesEveryError(t *testing.T) {
 			}
 			err := c.call()
 			var pe *payroc.Error
-			if !errors.As(err, &pe) || pe.Code != c.code || pe.Status != c.status {
-				t.Fatalf("got %v, want %d %s", err, c.status, c.code)
-			}
+			require.True(t, errors.As(err, &pe))
+			require.Equal(t, c.code, pe.Code)
+			require.Equal(t, c.status, pe.Status)
 		})
 	}
 
 	t.Run("cancel of a completed instruction is its refund", func(t *testing.T) {
 		got, err := e.client.Cancel(ctx, done.RefundInstructionID)
-		if err != nil || got.Status != payroc.StatusCompleted || got.RefundID != done.RefundID {
-			t.Fatalf("got %+v, %v", got, err)
-		}
+		require.NoError(t, err)
+		require.Equal(t, payroc.StatusCompleted, got.Status)
+		require.Equal(t, done.RefundID, got.RefundID)
 	})
 	t.Run("cancel of a failed instruction is its failure", func(t *testing.T) {
 		got, err := e.client.Cancel(ctx, failed.RefundInstructionID)
-		if err != nil || got.Status != payroc.StatusFailure || got.ErrorMessage == "" {
-			t.Fatalf("got %+v, %v", got, err)
-		}
+		require.NoError(t, err)
+		require.Equal(t, payroc.StatusFailure, got.Status)
+		require.NotEmpty(t, got.ErrorMessage)
 	})
 	t.Run("transient failures are retried into one answer", func(t *testing.T) {
 		_ = e.sim.FailNext(1, 500, sim.FailOptions{Route: sim.RouteSubmit})
@@ -213,15 +200,10 @@ func TestClientSeesEveryError(t *testing.T) {
 		_ = e.sim.FailNext(1, 503, sim.FailOptions{Route: sim.RouteSubmit})
 		before := e.sim.Stats().Requests[sim.RouteSubmit]
 		ri, err := e.client.Submit(ctx, "1850010868", request(4999), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := e.sim.Stats().Requests[sim.RouteSubmit] - before; n != 4 {
-			t.Errorf("%d submits, want 4", n)
-		}
-		if e.sim.InstructionsFor(ri.IdempotencyKey) != 1 {
-			t.Errorf("instructions for the key: %d", e.sim.InstructionsFor(ri.IdempotencyKey))
-		}
+		require.NoError(t, err)
+		n := e.sim.Stats().Requests[sim.RouteSubmit] - before
+		assert.EqualValues(t, 4, n)
+		assert.EqualValues(t, 1, e.sim.InstructionsFor(ri.IdempotencyKey), "instructions for the key: %d", e.sim.InstructionsFor(ri.IdempotencyKey))
 	})
 	t.Run("identity down is identity-unavailable", func(t *testing.T) {
 		c := *e.client
@@ -229,9 +211,9 @@ func TestClientSeesEveryError(t *testing.T) {
 		c.Tokens = &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: e.url, APIKey: "wrong", Doer: doer}).Mint}
 		_, err := c.Refund(ctx, done.RefundID)
 		var pe *payroc.Error
-		if !errors.As(err, &pe) || pe.Code != payroc.CodeIdentityUnavailable || !errors.Is(err, &payroc.Error{Code: payroc.CodeNotAuthorized}) {
-			t.Fatalf("got %v", err)
-		}
+		require.True(t, errors.As(err, &pe))
+		require.Equal(t, payroc.CodeIdentityUnavailable, pe.Code)
+		require.ErrorIs(t, err, &payroc.Error{Code: payroc.CodeNotAuthorized})
 	})
 }
 
@@ -258,28 +240,23 @@ func TestIdentity(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res, b := e.do(t, "POST", c.path, c.header, c.body)
-			if res.StatusCode != c.status {
-				t.Fatalf("status %d, want %d: %s", res.StatusCode, c.status, b)
-			}
+			require.Equal(t, c.status, res.StatusCode)
 			if c.status != 200 {
 				return
 			}
 			var tr map[string]any
-			if err := json.Unmarshal(b, &tr); err != nil {
-				t.Fatal(err)
-			}
-			if tr["token_type"] != "Bearer" || tr["expires_in"] != float64(90) || tr["scope"] == "" || tr["access_token"] == "" {
-				t.Errorf("answer %s", b)
-			}
-			if res.Header.Get("Content-Type") != "application/json" || res.Header.Get("Cache-Control") != "no-store" {
-				t.Errorf("headers %v", res.Header)
-			}
+			require.NoError(t, json.Unmarshal(b, &tr))
+			require.Equal(t, "Bearer", tr["token_type"], "answer %s", b)
+			require.Equal(t, float64(90), tr["expires_in"], "answer %s", b)
+			require.NotEmpty(t, tr["scope"], "answer %s", b)
+			require.NotEmpty(t, tr["access_token"], "answer %s", b)
+			assert.Equal(t, "application/json", res.Header.Get("Content-Type"), "headers %v", res.Header)
+			assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "headers %v", res.Header)
 		})
 	}
 	st := e.sim.Stats()
-	if st.IdentityCalls != len(cases) || st.TokensIssued != 3 {
-		t.Errorf("identity calls %d, tokens %d", st.IdentityCalls, st.TokensIssued)
-	}
+	require.Equal(t, len(cases), st.IdentityCalls, "identity calls %d, tokens %d", st.IdentityCalls, st.TokensIssued)
+	require.EqualValues(t, 3, st.TokensIssued, "identity calls %d, tokens %d", st.IdentityCalls, st.TokensIssued)
 }
 
 // TestTokenCacheMintsOnce: many calls through one client mint one token.
@@ -288,15 +265,13 @@ func TestTokenCacheMintsOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if _, err := e.client.Refund(t.Context(), "CD3HN88U9F"); !errors.Is(err, payroc.ErrNotFound) {
-				t.Errorf("got %v", err)
-			}
+			_, err := e.client.Refund(t.Context(), "CD3HN88U9F")
+			assert.ErrorIs(t, err, payroc.ErrNotFound)
 		})
 	}
 	wg.Wait()
-	if n := e.sim.Stats().IdentityCalls; n != 1 {
-		t.Errorf("%d identity calls, want 1", n)
-	}
+	n := e.sim.Stats().IdentityCalls
+	assert.EqualValues(t, 1, n)
 }
 
 // TestConcurrentRefundsOnManyDevices runs many refunds at once across the extra devices.
@@ -305,9 +280,10 @@ func TestConcurrentRefundsOnManyDevices(t *testing.T) {
 	cfg.ExtraDevices = 20
 	e := start(t, cfg)
 	devs := e.sim.Devices()
-	if len(devs) != 22 || devs[2].SerialNumber != "1850020001" || devs[21].SerialNumber != "1850020020" || devs[21].ProcessingTerminalID != "1234001" {
-		t.Fatalf("devices %+v", devs)
-	}
+	require.Len(t, devs, 22, "devices %+v", devs)
+	require.Equal(t, "1850020001", devs[2].SerialNumber, "devices %+v", devs)
+	require.Equal(t, "1850020020", devs[21].SerialNumber, "devices %+v", devs)
+	require.Equal(t, "1234001", devs[21].ProcessingTerminalID, "devices %+v", devs)
 	want := map[int64]payroc.Outcome{0: payroc.OutcomeApproved, 1: payroc.OutcomeDeclined, 2: payroc.OutcomeFailed, 7: payroc.OutcomeApproved}
 	var wg sync.WaitGroup
 	for i := range 60 {
@@ -321,16 +297,14 @@ func TestConcurrentRefundsOnManyDevices(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			if res.Outcome != want[end] {
-				t.Errorf("refund %d: %s, want %s", i, res.Outcome, want[end])
-			}
+			assert.Equal(t, want[end], res.Outcome)
 		})
 	}
 	wg.Wait()
 	st := e.sim.Stats()
-	if st.InstructionsCreated != 60 || st.RefundsCreated != 45 || st.InProgress != 0 {
-		t.Errorf("stats %+v", st)
-	}
+	assert.EqualValues(t, 60, st.InstructionsCreated, "stats %+v", st)
+	assert.EqualValues(t, 45, st.RefundsCreated, "stats %+v", st)
+	assert.EqualValues(t, 0, st.InProgress, "stats %+v", st)
 	for k, n := range st.InstructionsByKey {
 		if n != 1 || st.RefundsByKey[k] > 1 {
 			t.Errorf("key %s: %d instructions, %d refunds", k, n, st.RefundsByKey[k])
@@ -349,21 +323,16 @@ func TestTransportInProcess(t *testing.T) {
 	_ = s.DropNext(1, sim.RouteSubmit)
 	key := payroc.NewIdempotencyKey()
 	res, err := c.RunRefund(t.Context(), "1850010868", request(4999), payroc.RunOptions{IdempotencyKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Outcome != payroc.OutcomeApproved || res.Instruction.Link.Href != "http://payroc.sim/v1/refunds/"+res.Refund.RefundID {
-		t.Fatalf("result %+v %+v", res, res.Instruction.Link)
-	}
-	if s.InstructionsFor(key) != 1 || s.RefundsFor(key) != 1 || s.Stats().Requests[sim.RouteSubmit] != 2 {
-		t.Errorf("stats %+v", s.Stats())
-	}
+	require.NoError(t, err)
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v %+v", res, res.Instruction.Link)
+	require.Equal(t, "http://payroc.sim/v1/refunds/"+res.Refund.RefundID, res.Instruction.Link.Href, "result %+v %+v", res, res.Instruction.Link)
+	require.EqualValues(t, 1, s.InstructionsFor(key), "stats %+v", s.Stats())
+	require.EqualValues(t, 1, s.RefundsFor(key), "stats %+v", s.Stats())
+	require.EqualValues(t, 2, s.Stats().Requests[sim.RouteSubmit], "stats %+v", s.Stats())
 
 	// A long-poll through the transport ends with its context.
 	ri, err := c.Submit(t.Context(), "1850010868", request(4903), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
@@ -372,8 +341,7 @@ func TestTransportInProcess(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return s.Stats().HeldPolls == 1 }, 5*time.Second, time.Millisecond, "a held poll")
 	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v", err)
-	}
+	err = <-errc
+	assert.ErrorIs(t, err, context.Canceled)
 	require.Eventually(t, func() bool { return s.Stats().HeldPolls == 0 }, 5*time.Second, time.Millisecond, "the hold released")
 }

@@ -9,27 +9,23 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func (e *env) stats(t *testing.T, query string) sim.Stats {
 	t.Helper()
 	res, b := e.do(t, "GET", "/sim/stats"+query, nil, "")
-	if res.StatusCode != 200 {
-		t.Fatalf("stats: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "stats: %d %s", res.StatusCode, b)
 	var st sim.Stats
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(b, &st))
 	return st
 }
 
 func (e *env) control(t *testing.T, name, body string, want int) []byte {
 	t.Helper()
 	res, b := e.do(t, "POST", "/sim/"+name, map[string]string{"Content-Type": "application/json"}, body)
-	if res.StatusCode != want {
-		t.Fatalf("/sim/%s %s: %d %s, want %d", name, body, res.StatusCode, b, want)
-	}
+	require.Equal(t, want, res.StatusCode)
 	return b
 }
 
@@ -41,60 +37,52 @@ func TestHTTPControls(t *testing.T) {
 
 	t.Run("fail", func(t *testing.T) {
 		e.control(t, "fail", `{"status":503,"count":2,"route":"submit"}`, 204)
-		if st := e.stats(t, ""); st.PendingFaults != 2 {
-			t.Fatalf("pending %d", st.PendingFaults)
-		}
+		st := e.stats(t, "")
+		require.EqualValues(t, 2, st.PendingFaults, "pending %d", st.PendingFaults)
 		// Another route is untouched.
-		if res, _ := e.do(t, "GET", "/v1/refunds/CD3HN88U9F", bearer(tok), ""); res.StatusCode != 404 {
-			t.Fatalf("get refund %d", res.StatusCode)
-		}
+		res, _ := e.do(t, "GET", "/v1/refunds/CD3HN88U9F", bearer(tok), "")
+		require.EqualValues(t, 404, res.StatusCode, "get refund %d", res.StatusCode)
 		key := payroc.NewIdempotencyKey()
 		for i := range 2 {
 			res, b := e.do(t, "POST", submitPath, submitHeaders(tok, key), body(4999))
-			if res.StatusCode != 503 || res.Header.Get("Retry-After") != "1" {
-				t.Fatalf("submit %d: %d %v %s", i, res.StatusCode, res.Header, b)
-			}
+			require.EqualValues(t, 503, res.StatusCode, "submit %d: %d %v %s", i, res.StatusCode, res.Header, b)
+			require.Equal(t, "1", res.Header.Get("Retry-After"), "submit %d: %d %v %s", i, res.StatusCode, res.Header, b)
 		}
-		if res, b := e.do(t, "POST", submitPath, submitHeaders(tok, key), body(4999)); res.StatusCode != 202 {
-			t.Fatalf("third submit %d %s", res.StatusCode, b)
-		}
-		st := e.stats(t, "?key="+key)
-		if st.InstructionsByKey[key] != 1 || len(st.InstructionsByKey) != 1 || st.Requests[sim.RouteSubmit] != 3 {
-			t.Fatalf("stats %+v", st)
-		}
+		res, b := e.do(t, "POST", submitPath, submitHeaders(tok, key), body(4999))
+		require.EqualValues(t, 202, res.StatusCode, "third submit %d %s", res.StatusCode, b)
+		st = e.stats(t, "?key="+key)
+		require.EqualValues(t, 1, st.InstructionsByKey[key], "stats %+v", st)
+		require.Len(t, st.InstructionsByKey, 1, "stats %+v", st)
+		require.EqualValues(t, 3, st.Requests[sim.RouteSubmit], "stats %+v", st)
 	})
 	t.Run("fail identity with a Retry-After", func(t *testing.T) {
 		e.control(t, "fail", `{"status":429,"route":"identity","retryAfter":"3s"}`, 204)
 		res, _ := e.do(t, "POST", "/authorize", map[string]string{"x-api-key": e.sim.APIKey()}, "")
-		if res.StatusCode != 429 || res.Header.Get("Retry-After") != "3" {
-			t.Fatalf("%d %v", res.StatusCode, res.Header)
-		}
+		require.EqualValues(t, 429, res.StatusCode, "%d %v", res.StatusCode, res.Header)
+		require.Equal(t, "3", res.Header.Get("Retry-After"), "%d %v", res.StatusCode, res.Header)
 	})
 	t.Run("drop", func(t *testing.T) {
 		e.control(t, "drop", `{"route":"submit"}`, 204)
 		key := payroc.NewIdempotencyKey()
 		once := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		if _, _, err := e.tryWith(context.Background(), once, "POST", submitPath, submitHeaders(tok, key), body(4999)); err == nil {
-			t.Fatal("answered")
-		}
-		if st := e.stats(t, "?key="+key); st.InstructionsByKey[key] != 1 || st.PendingDrops != 0 {
-			t.Fatalf("stats %+v", st)
-		}
+		_, _, err := e.tryWith(context.Background(), once, "POST", submitPath, submitHeaders(tok, key), body(4999))
+		require.Error(t, err, "answered")
+		st := e.stats(t, "?key="+key)
+		require.EqualValues(t, 1, st.InstructionsByKey[key], "stats %+v", st)
+		require.EqualValues(t, 0, st.PendingDrops, "stats %+v", st)
 	})
 	t.Run("latency", func(t *testing.T) {
 		e.control(t, "latency", `{"route":"get_refund","latency":"40ms"}`, 204)
 		begin := time.Now()
 		e.do(t, "GET", "/v1/refunds/CD3HN88U9F", bearer(tok), "")
-		if d := time.Since(begin); d < 40*time.Millisecond {
-			t.Fatalf("answered after %v", d)
-		}
+		d := time.Since(begin)
+		require.GreaterOrEqual(t, d, 40*time.Millisecond, "answered after %v", d)
 		e.control(t, "latency", `{"route":"get_refund","latency":0}`, 204)
 		e.control(t, "latency", `{"latency":25}`, 204) // every refund endpoint, in milliseconds
 		begin = time.Now()
 		e.do(t, "DELETE", "/v1/refund-instructions/a37439165d134678a9100ebba3b29597", bearer(tok), "")
-		if d := time.Since(begin); d < 25*time.Millisecond {
-			t.Fatalf("answered after %v", d)
-		}
+		d = time.Since(begin)
+		require.GreaterOrEqual(t, d, 25*time.Millisecond, "answered after %v", d)
 		e.control(t, "latency", `{"latency":"0s"}`, 204)
 	})
 	t.Run("finish", func(t *testing.T) {
@@ -102,14 +90,13 @@ func TestHTTPControls(t *testing.T) {
 		id := instructionOf(t, b).RefundInstructionID
 		b = e.control(t, "finish", `{"refundInstructionId":"`+id+`"}`, 200)
 		ri := instructionOf(t, b)
-		if ri.Status != payroc.StatusCompleted || ri.Link.Href != e.url+"/v1/refunds/"+payroc.RefundIDFromLink(ri.Link) {
-			t.Fatalf("finish answered %s", b)
-		}
+		require.Equal(t, payroc.StatusCompleted, ri.Status, "finish answered %s", b)
+		require.Equal(t, e.url+"/v1/refunds/"+payroc.RefundIDFromLink(ri.Link), ri.Link.Href, "finish answered %s", b)
 		_, b = e.do(t, "GET", "/v1/refunds/"+payroc.RefundIDFromLink(ri.Link), bearer(tok), "")
 		var ref payroc.Refund
-		if err := json.Unmarshal(b, &ref); err != nil || ref.TransactionResult.ResponseCode != "D" {
-			t.Fatalf("amount 01 forced to completion should stay declined: %s", b)
-		}
+		err := json.Unmarshal(b, &ref)
+		require.NoError(t, err, "amount 01 forced to completion should stay declined: %s", b)
+		require.Equal(t, "D", ref.TransactionResult.ResponseCode, "amount 01 forced to completion should stay declined: %s", b)
 		e.control(t, "finish", `{"refundInstructionId":"`+id+`","status":"failure"}`, 409)
 		e.control(t, "finish", `{"refundInstructionId":"nope"}`, 404)
 		_ = res
@@ -117,9 +104,10 @@ func TestHTTPControls(t *testing.T) {
 	t.Run("devices", func(t *testing.T) {
 		_, b := e.do(t, "GET", "/sim/devices", nil, "")
 		var d struct{ Devices []sim.Device }
-		if err := json.Unmarshal(b, &d); err != nil || len(d.Devices) != 2 || d.Devices[1] != (sim.Device{SerialNumber: "1850010869", ProcessingTerminalID: "1234002", Label: "Counter 2"}) {
-			t.Fatalf("%s", b)
-		}
+		err := json.Unmarshal(b, &d)
+		require.NoError(t, err, "%s", b)
+		require.Len(t, d.Devices, 2, "%s", b)
+		require.Equal(t, (sim.Device{SerialNumber: "1850010869", ProcessingTerminalID: "1234002", Label: "Counter 2"}), d.Devices[1], "%s", b)
 	})
 	t.Run("reset", func(t *testing.T) {
 		e.control(t, "fail", `{"status":500,"count":5}`, 204)
@@ -127,12 +115,14 @@ func TestHTTPControls(t *testing.T) {
 		e.control(t, "latency", `{"latency":"1h"}`, 204)
 		e.control(t, "reset", "", 204)
 		st := e.stats(t, "")
-		if st.PendingFaults != 0 || st.PendingDrops != 0 || st.IdentityCalls != 0 || st.InstructionsCreated != 0 || len(st.Requests) != 0 || st.Stored == 0 {
-			t.Fatalf("after reset %+v", st)
-		}
-		if res, _ := e.do(t, "GET", "/v1/refunds/CD3HN88U9F", bearer(tok), ""); res.StatusCode != 404 {
-			t.Fatalf("a control survived the reset: %d", res.StatusCode)
-		}
+		require.EqualValues(t, 0, st.PendingFaults, "after reset %+v", st)
+		require.EqualValues(t, 0, st.PendingDrops, "after reset %+v", st)
+		require.EqualValues(t, 0, st.IdentityCalls, "after reset %+v", st)
+		require.EqualValues(t, 0, st.InstructionsCreated, "after reset %+v", st)
+		require.Empty(t, st.Requests, "after reset %+v", st)
+		require.NotEqualValues(t, 0, st.Stored, "after reset %+v", st)
+		res, _ := e.do(t, "GET", "/v1/refunds/CD3HN88U9F", bearer(tok), "")
+		require.EqualValues(t, 404, res.StatusCode, "a control survived the reset: %d", res.StatusCode)
 	})
 	t.Run("bad input", func(t *testing.T) {
 		for _, c := range []struct{ name, body string }{
@@ -148,22 +138,19 @@ func TestHTTPControls(t *testing.T) {
 			{"fail", `not json`},
 		} {
 			b := e.control(t, c.name, c.body, 400)
-			if p := payroc.ParseProblem(400, nil, b); p.Code != payroc.CodeBadRequest {
-				t.Errorf("%s %s: %s", c.name, c.body, b)
-			}
+			p := payroc.ParseProblem(400, nil, b)
+			assert.Equal(t, payroc.CodeBadRequest, p.Code, "%s %s: %s", c.name, c.body, b)
 		}
-		if res, _ := e.do(t, "GET", "/sim/fail", nil, ""); res.StatusCode != 405 || res.Header.Get("Allow") != "POST" {
-			t.Errorf("GET /sim/fail: %d", res.StatusCode)
-		}
-		if res, _ := e.do(t, "POST", "/sim/stats", nil, ""); res.StatusCode != 405 {
-			t.Errorf("POST /sim/stats: %d", res.StatusCode)
-		}
-		if res, _ := e.do(t, "GET", "/sim/nope", nil, ""); res.StatusCode != 404 {
-			t.Errorf("GET /sim/nope: %d", res.StatusCode)
-		}
-		if st := e.sim.Stats(); st.PendingFaults != 0 || st.PendingDrops != 0 {
-			t.Errorf("bad input changed something: %+v", st)
-		}
+		res, _ := e.do(t, "GET", "/sim/fail", nil, "")
+		assert.EqualValues(t, 405, res.StatusCode, "GET /sim/fail: %d", res.StatusCode)
+		assert.Equal(t, "POST", res.Header.Get("Allow"), "GET /sim/fail: %d", res.StatusCode)
+		res, _ = e.do(t, "POST", "/sim/stats", nil, "")
+		assert.EqualValues(t, 405, res.StatusCode, "POST /sim/stats: %d", res.StatusCode)
+		res, _ = e.do(t, "GET", "/sim/nope", nil, "")
+		assert.EqualValues(t, 404, res.StatusCode, "GET /sim/nope: %d", res.StatusCode)
+		st := e.sim.Stats()
+		assert.EqualValues(t, 0, st.PendingFaults, "bad input changed something: %+v", st)
+		assert.EqualValues(t, 0, st.PendingDrops, "bad input changed something: %+v", st)
 	})
 }
 
@@ -179,14 +166,11 @@ func TestGoControlsRejectBadInput(t *testing.T) {
 		"negative latency":     s.SetLatency(sim.RouteAny, -time.Second),
 		"finish to inProgress": s.Finish("x", payroc.StatusInProgress),
 	} {
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+		assert.Error(t, err, "%s: accepted", name)
 	}
-	if err := s.Finish("a37439165d134678a9100ebba3b29597", payroc.StatusCompleted); err != sim.ErrUnknownInstruction {
-		t.Errorf("finish unknown: %v", err)
-	}
-	if st := s.Stats(); st.PendingFaults != 0 || st.PendingDrops != 0 {
-		t.Errorf("stats %+v", st)
-	}
+	err := s.Finish("a37439165d134678a9100ebba3b29597", payroc.StatusCompleted)
+	assert.Equal(t, sim.ErrUnknownInstruction, err, "finish unknown: %v", err)
+	st := s.Stats()
+	assert.EqualValues(t, 0, st.PendingFaults, "stats %+v", st)
+	assert.EqualValues(t, 0, st.PendingDrops, "stats %+v", st)
 }

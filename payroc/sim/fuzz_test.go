@@ -10,6 +10,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzSubmitBody: whatever the body, a submit is accepted (202) or refused with a 400 problem naming the
@@ -52,18 +53,19 @@ func FuzzSubmitBody(f *testing.F) {
 		switch rec.Code {
 		case http.StatusAccepted:
 			var ri payroc.RefundInstruction
-			if err := json.Unmarshal(rec.Body.Bytes(), &ri); err != nil || ri.Status != payroc.StatusInProgress || created != 1 {
-				t.Fatalf("202 %s (created %d)", rec.Body, created)
-			}
-			if _, err := payroc.DecodeRefundInstructionRequest([]byte(b)); err != nil {
-				t.Fatalf("accepted a body the decoder refuses: %v", err)
-			}
+			err := json.Unmarshal(rec.Body.Bytes(), &ri)
+			require.NoError(t, err, "202 %s (created %d)", rec.Body, created)
+			require.Equal(t, payroc.StatusInProgress, ri.Status, "202 %s (created %d)", rec.Body, created)
+			require.EqualValues(t, 1, created, "202 %s (created %d)", rec.Body, created)
+			_, err = payroc.DecodeRefundInstructionRequest([]byte(b))
+			require.NoError(t, err, "accepted a body the decoder refuses: %v", err)
 			_ = s.Finish(ri.RefundInstructionID, payroc.StatusCanceled) // let the cap evict it
 		case http.StatusBadRequest:
 			p := payroc.ParseProblem(rec.Code, nil, rec.Body.Bytes())
-			if p.Code != payroc.CodeBadRequest || len(p.Errors) == 0 || p.Errors[0].Parameter == "" || created != 0 {
-				t.Fatalf("400 %s (created %d)", rec.Body, created)
-			}
+			require.Equal(t, payroc.CodeBadRequest, p.Code, "400 %s (created %d)", rec.Body, created)
+			require.NotEmpty(t, p.Errors, "400 %s (created %d)", rec.Body, created)
+			require.NotEmpty(t, p.Errors[0].Parameter, "400 %s (created %d)", rec.Body, created)
+			require.EqualValues(t, 0, created, "400 %s (created %d)", rec.Body, created)
 		default:
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestIdempotentReplay(t *testing.T) {
@@ -18,9 +20,7 @@ func TestIdempotentReplay(t *testing.T) {
 	const path = "/v1/devices/1850010868/refund-instructions"
 	key := payroc.NewIdempotencyKey()
 	res, b := e.do(t, "POST", path, submitHeaders(tok, key), body(4999))
-	if res.StatusCode != 202 {
-		t.Fatalf("%d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 202, res.StatusCode, "%d %s", res.StatusCode, b)
 	first := instructionOf(t, b)
 
 	same := []struct{ name, key, body string }{
@@ -32,9 +32,8 @@ func TestIdempotentReplay(t *testing.T) {
 	for _, c := range same {
 		t.Run("replay: "+c.name, func(t *testing.T) {
 			res, b := e.do(t, "POST", path, submitHeaders(tok, c.key), c.body)
-			if res.StatusCode != 202 || instructionOf(t, b).RefundInstructionID != first.RefundInstructionID {
-				t.Fatalf("%d %s, want the original %s", res.StatusCode, b, first.RefundInstructionID)
-			}
+			require.EqualValues(t, 202, res.StatusCode)
+			require.Equal(t, first.RefundInstructionID, instructionOf(t, b).RefundInstructionID)
 		})
 	}
 	other := []struct{ name, path, body string }{
@@ -45,27 +44,27 @@ func TestIdempotentReplay(t *testing.T) {
 	for _, c := range other {
 		t.Run("conflict: "+c.name, func(t *testing.T) {
 			res, b := e.do(t, "POST", c.path, submitHeaders(tok, key), c.body)
-			if p := payroc.ParseProblem(res.StatusCode, nil, b); res.StatusCode != 409 || p.Code != payroc.CodeIdempotencyKeyInUse {
-				t.Fatalf("%d %s", res.StatusCode, b)
-			}
+			p := payroc.ParseProblem(res.StatusCode, nil, b)
+			require.EqualValues(t, 409, res.StatusCode, "%d %s", res.StatusCode, b)
+			require.Equal(t, payroc.CodeIdempotencyKeyInUse, p.Code, "%d %s", res.StatusCode, b)
 		})
 	}
 	t.Run("replay after completion answers the current status", func(t *testing.T) {
 		_ = e.sim.Finish(first.RefundInstructionID, payroc.StatusCompleted)
 		res, b := e.do(t, "POST", path, submitHeaders(tok, key), body(4999))
 		ri := instructionOf(t, b)
-		if res.StatusCode != 202 || ri.RefundInstructionID != first.RefundInstructionID || ri.Status != payroc.StatusCompleted || ri.Link.Rel != "refund" {
-			t.Fatalf("%d %s", res.StatusCode, b)
-		}
+		require.EqualValues(t, 202, res.StatusCode, "%d %s", res.StatusCode, b)
+		require.Equal(t, first.RefundInstructionID, ri.RefundInstructionID, "%d %s", res.StatusCode, b)
+		require.Equal(t, payroc.StatusCompleted, ri.Status, "%d %s", res.StatusCode, b)
+		require.Equal(t, "refund", ri.Link.Rel, "%d %s", res.StatusCode, b)
 	})
-	if n, r := e.sim.InstructionsFor(key), e.sim.RefundsFor(key); n != 1 || r != 1 {
-		t.Errorf("%d instructions, %d refunds for the key", n, r)
-	}
+	n, r := e.sim.InstructionsFor(key), e.sim.RefundsFor(key)
+	assert.EqualValues(t, 1, n, "%d instructions, %d refunds for the key", n, r)
+	assert.EqualValues(t, 1, r, "%d instructions, %d refunds for the key", n, r)
 	// The client gets the same instruction for the same key, too.
 	ri, err := e.client.Submit(t.Context(), "1850010868", request(4999), key)
-	if err != nil || ri.RefundInstructionID != first.RefundInstructionID {
-		t.Fatalf("client replay %+v, %v", ri, err)
-	}
+	require.NoError(t, err, "client replay %+v, %v", ri, err)
+	require.Equal(t, first.RefundInstructionID, ri.RefundInstructionID, "client replay %+v, %v", ri, err)
 }
 
 // TestConcurrentDuplicatesMakeOneInstruction: the same submit sent many times at once.
@@ -91,36 +90,29 @@ func TestConcurrentDuplicatesMakeOneInstruction(t *testing.T) {
 	for id := range ids {
 		seen[id] = true
 	}
-	if len(seen) != 1 || e.sim.InstructionsFor(key) != 1 || e.sim.Stats().InstructionsCreated != 1 {
-		t.Fatalf("ids %v, stats %+v", seen, e.sim.Stats())
-	}
+	require.Len(t, seen, 1, "ids %v, stats %+v", seen, e.sim.Stats())
+	require.EqualValues(t, 1, e.sim.InstructionsFor(key), "ids %v, stats %+v", seen, e.sim.Stats())
+	require.EqualValues(t, 1, e.sim.Stats().InstructionsCreated, "ids %v, stats %+v", seen, e.sim.Stats())
 }
 
 // TestDroppedSubmitIsRetriedIntoOneRefund: the first answer to a submit is lost after the instruction was
 // made; the client's retry with the same key gets the original, and exactly one refund results.
 func TestDroppedSubmitIsRetriedIntoOneRefund(t *testing.T) {
 	e := start(t, fast)
-	if err := e.sim.DropNext(1, sim.RouteSubmit); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.sim.DropNext(1, sim.RouteGetRefund); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.sim.DropNext(1, sim.RouteSubmit))
+	require.NoError(t, e.sim.DropNext(1, sim.RouteGetRefund))
 	key := payroc.NewIdempotencyKey()
 	res, err := e.client.RunRefund(t.Context(), "1850010868", request(4999), payroc.RunOptions{IdempotencyKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Outcome != payroc.OutcomeApproved {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	require.NoError(t, err)
+	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "outcome %s", res.Outcome)
 	st := e.sim.Stats()
-	if st.Requests[sim.RouteSubmit] != 2 || st.Requests[sim.RouteGetRefund] != 2 || st.PendingDrops != 0 {
-		t.Errorf("requests %v, pending drops %d", st.Requests, st.PendingDrops)
-	}
-	if st.InstructionsByKey[key] != 1 || st.RefundsByKey[key] != 1 || st.InstructionsCreated != 1 || st.RefundsCreated != 1 {
-		t.Errorf("stats %+v", st)
-	}
+	require.EqualValues(t, 2, st.Requests[sim.RouteSubmit], "requests %v, pending drops %d", st.Requests, st.PendingDrops)
+	require.EqualValues(t, 2, st.Requests[sim.RouteGetRefund], "requests %v, pending drops %d", st.Requests, st.PendingDrops)
+	require.EqualValues(t, 0, st.PendingDrops, "requests %v, pending drops %d", st.Requests, st.PendingDrops)
+	require.EqualValues(t, 1, st.InstructionsByKey[key], "stats %+v", st)
+	require.EqualValues(t, 1, st.RefundsByKey[key], "stats %+v", st)
+	require.EqualValues(t, 1, st.InstructionsCreated, "stats %+v", st)
+	require.EqualValues(t, 1, st.RefundsCreated, "stats %+v", st)
 }
 
 // TestDropWithoutRetryLeavesTheInstruction: a raw client that gives up after the drop still left an
@@ -131,14 +123,11 @@ func TestDropWithoutRetryLeavesTheInstruction(t *testing.T) {
 	_ = e.sim.DropNext(1, sim.RouteAny)
 	key := payroc.NewIdempotencyKey()
 	once := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	if _, _, err := e.tryWith(context.Background(), once, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999)); err == nil {
-		t.Fatal("the dropped request got an answer")
-	}
-	if n := e.sim.InstructionsFor(key); n != 1 {
-		t.Fatalf("%d instructions", n)
-	}
+	_, _, err := e.tryWith(context.Background(), once, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999))
+	require.Error(t, err, "the dropped request got an answer")
+	n := e.sim.InstructionsFor(key)
+	require.EqualValues(t, 1, n, "%d instructions", n)
 	res, b := e.do(t, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999))
-	if res.StatusCode != 202 || e.sim.InstructionsFor(key) != 1 {
-		t.Fatalf("%d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 202, res.StatusCode, "%d %s", res.StatusCode, b)
+	require.EqualValues(t, 1, e.sim.InstructionsFor(key), "%d %s", res.StatusCode, b)
 }

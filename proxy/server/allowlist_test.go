@@ -1,11 +1,11 @@
 package server_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/require"
 )
 
 // The allowlist is of exact paths: a doubled slash, a trailing slash or a dot segment is another path (404),
@@ -42,16 +42,14 @@ func TestProxyNonCanonicalAPIPathsAreNotFound(t *testing.T) {
 			before := h.upstreamTotal()
 			res, b := h.do(tc.method, tc.path, tok, tc.body, tc.hdr)
 			problemOf(t, res, b, 404, "not-found")
-			if after := h.upstreamTotal(); after != before {
-				t.Fatalf("%d request(s) reached upstream", after-before)
-			}
+			after := h.upstreamTotal()
+			require.Equal(t, before, after, "%d request(s) reached upstream", after-before)
 		})
 	}
 	// HEAD reads like GET, without a body; OPTIONS without CORS is a 405.
 	res, b := h.do("HEAD", "/v1/refunds/"+refundID, tok, nil, nil)
-	if res.StatusCode != 200 || len(b) != 0 {
-		t.Fatalf("HEAD refund: %d %q", res.StatusCode, b)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "HEAD refund: %d %q", res.StatusCode, b)
+	require.Empty(t, b, "HEAD refund: %d %q", res.StatusCode, b)
 	res, b = h.do("OPTIONS", "/v1/refunds/"+refundID, tok, nil, nil)
 	problemOf(t, res, b, 405, "method-not-allowed")
 }
@@ -76,12 +74,11 @@ func TestProxyRefusesAmbiguousBodies(t *testing.T) {
 			res, b := h.do("POST", "/v1/devices/1850010868/refund-instructions", tok, []byte(tc.body),
 				map[string]string{"Idempotency-Key": payroc.NewIdempotencyKey()})
 			problemOf(t, res, b, 400, "bad-request")
-			if e := payroc.ParseProblem(res.StatusCode, nil, b); len(e.Errors) == 0 || e.Errors[0].Parameter != tc.field {
-				t.Errorf("errors = %+v, want %s named", e.Errors, tc.field)
-			}
-			if after := h.upstreamTotal(); after != before {
-				t.Fatalf("%d request(s) reached upstream", after-before)
-			}
+			e := payroc.ParseProblem(res.StatusCode, nil, b)
+			require.NotEmpty(t, e.Errors)
+			require.Equal(t, tc.field, e.Errors[0].Parameter)
+			after := h.upstreamTotal()
+			require.Equal(t, before, after, "%d request(s) reached upstream", after-before)
 		})
 	}
 }
@@ -100,8 +97,7 @@ func TestProxyConfigErrorsDoNotRepeatURLCredentials(t *testing.T) {
 			TokenSecrets: [][]byte{[]byte(testSecret)}, Devices: []server.Device{{Serial: "1850010868", TerminalID: "1234001"}}}
 		edit(&c)
 		_, err := server.New(c)
-		if err == nil || strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("New = %v: want a refusal that does not repeat the password", err)
-		}
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "hunter2")
 	}
 }

@@ -20,38 +20,32 @@ func TestProxyRefundEndToEnd(t *testing.T) {
 	h := newHarness(t)
 	tok := h.devToken()
 	inst, key := h.mustSubmit(tok, "1850010868", 4999, "")
-	if inst.Status != payroc.StatusInProgress || !strings.HasPrefix(inst.Link.Href, h.url+"/v1/refund-instructions/") {
-		t.Fatalf("submit answer: %+v", inst)
-	}
+	require.Equal(t, payroc.StatusInProgress, inst.Status, "submit answer: %+v", inst)
+	require.True(t, strings.HasPrefix(inst.Link.Href, h.url+"/v1/refund-instructions/"), "submit answer: %+v", inst)
 	final := h.waitFinal(tok, inst.RefundInstructionID)
-	if final.Status != payroc.StatusCompleted || final.Link == nil || !strings.HasPrefix(final.Link.Href, h.url+"/v1/refunds/") {
-		t.Fatalf("final: %+v", final)
-	}
+	require.Equal(t, payroc.StatusCompleted, final.Status, "final: %+v", final)
+	require.NotNil(t, final.Link, "final: %+v", final)
+	require.True(t, strings.HasPrefix(final.Link.Href, h.url+"/v1/refunds/"), "final: %+v", final)
 	refundID := payroc.RefundIDFromLink(final.Link)
 	res, body := h.do("GET", "/v1/refunds/"+refundID, tok, nil, nil)
-	if res.StatusCode != 200 {
-		t.Fatalf("GET refund: %d %s", res.StatusCode, body)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "GET refund: %d %s", res.StatusCode, body)
 	var ref payroc.Refund
-	if err := json.Unmarshal(body, &ref); err != nil || ref.RefundID != refundID || payroc.OutcomeOf(&ref) != payroc.OutcomeApproved {
-		t.Fatalf("refund %s: %v", body, err)
-	}
-	if n := h.sim.InstructionsFor(key); n != 1 {
-		t.Fatalf("instructions for the key: %d", n)
-	}
+	err := json.Unmarshal(body, &ref)
+	require.NoError(t, err, "refund %s: %v", body, err)
+	require.Equal(t, refundID, ref.RefundID, "refund %s: %v", body, err)
+	require.Equal(t, payroc.OutcomeApproved, payroc.OutcomeOf(&ref), "refund %s: %v", body, err)
+	n := h.sim.InstructionsFor(key)
+	require.EqualValues(t, 1, n, "instructions for the key: %d", n)
 	// One audit line for the submit and one for the final outcome, keyed by key and lane token id.
 	var events []string
 	for _, a := range h.logs.records("audit") {
 		if a["idempotencyKey"] == key {
 			events = append(events, a["event"].(string))
-			if a["laneTokenId"] == "" || a["lane"] != "dev" {
-				t.Fatalf("audit line without its lane token id: %v", a)
-			}
+			require.NotEmpty(t, a["laneTokenId"], "audit line without its lane token id: %v", a)
+			require.Equal(t, "dev", a["lane"], "audit line without its lane token id: %v", a)
 		}
 	}
-	if strings.Join(events, ",") != "submit,final" {
-		t.Fatalf("audit events %v", events)
-	}
+	require.Equal(t, "submit,final", strings.Join(events, ","), "audit events %v", events)
 }
 
 // The same payroc client the browser runs works against the proxy, with the lane token as its bearer.
@@ -65,23 +59,19 @@ func TestProxyServesThePayrocClient(t *testing.T) {
 	}{{4999, payroc.OutcomeApproved}, {4901, payroc.OutcomeDeclined}, {4902, payroc.OutcomeFailed}, {4904, payroc.OutcomeApproved}} {
 		res, err := c.RunRefund(t.Context(), "1850010869", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234002",
 			Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: tc.amount, Currency: "USD"}}, payroc.RunOptions{})
-		if err != nil || res.Outcome != tc.outcome {
-			t.Fatalf("amount %d: %+v, %v", tc.amount, res, err)
-		}
+		require.NoError(t, err, "amount %d: %+v, %v", tc.amount, res, err)
+		require.Equal(t, tc.outcome, res.Outcome, "amount %d: %+v, %v", tc.amount, res, err)
 	}
 	// Cancel loses the race (amount …05): the 409's refund link is rewritten and the refund is readable.
 	inst, err := c.Submit(t.Context(), "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
 		Order: payroc.RefundOrder{OrderID: "ORDER-1002", Description: "Refund", Amount: 505, Currency: "USD"}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := c.Cancel(t.Context(), inst.RefundInstructionID)
-	if err != nil || got.Status != payroc.StatusCompleted || !strings.HasPrefix(got.Link.Href, h.url+"/v1/refunds/") {
-		t.Fatalf("cancel: %+v, %v", got, err)
-	}
-	if _, err := c.Refund(t.Context(), got.RefundID); err != nil {
-		t.Fatalf("refund after lost cancel race: %v", err)
-	}
+	require.NoError(t, err, "cancel: %+v, %v", got, err)
+	require.Equal(t, payroc.StatusCompleted, got.Status, "cancel: %+v, %v", got, err)
+	require.True(t, strings.HasPrefix(got.Link.Href, h.url+"/v1/refunds/"), "cancel: %+v, %v", got, err)
+	_, err = c.Refund(t.Context(), got.RefundID)
+	require.NoError(t, err, "refund after lost cancel race: %v", err)
 }
 
 func TestProxyRefusalsReachNothingUpstream(t *testing.T) {
@@ -165,23 +155,18 @@ func TestProxyRefusalsReachNothingUpstream(t *testing.T) {
 			if tc.status == 405 && res.Header.Get("Allow") == "" {
 				t.Fatal("405 without Allow")
 			}
-			if after := h.upstreamTotal(); after != before {
-				t.Fatalf("%d request(s) reached upstream", after-before)
-			}
-			if strings.Contains(string(b), testAPIKey) {
-				t.Fatal("the API key is in an answer")
-			}
+			after := h.upstreamTotal()
+			require.Equal(t, before, after, "%d request(s) reached upstream", after-before)
+			require.NotContains(t, string(b), testAPIKey, "the API key is in an answer")
 		})
 	}
 	// Payroc's own slug for a missing key; the proxy's base for its own problems.
 	res, b := h.do("POST", submitPath, tok, body, nil)
-	if p := problemOf(t, res, b, 400, "idempotency-key-missing"); !strings.HasPrefix(p["type"].(string), payroc.ProblemTypeBase) {
-		t.Fatalf("type %v", p["type"])
-	}
+	p := problemOf(t, res, b, 400, "idempotency-key-missing")
+	require.True(t, strings.HasPrefix(p["type"].(string), payroc.ProblemTypeBase), "type %v", p["type"])
 	res, b = h.do("GET", "/v1/nope", tok, nil, nil)
-	if p := problemOf(t, res, b, 404, "not-found"); !strings.HasPrefix(p["type"].(string), server.ProblemTypeBase+"#") {
-		t.Fatalf("type %v", p["type"])
-	}
+	p = problemOf(t, res, b, 404, "not-found")
+	require.True(t, strings.HasPrefix(p["type"].(string), server.ProblemTypeBase+"#"), "type %v", p["type"])
 }
 
 func TestProxyObjectLevelScopeFollowsTheLane(t *testing.T) {
@@ -191,17 +176,14 @@ func TestProxyObjectLevelScopeFollowsTheLane(t *testing.T) {
 	// A renewed token for the same lane (another token id) keeps access.
 	renewed := h.token("front-1", 100000)
 	final := h.waitFinal(renewed, inst.RefundInstructionID)
-	if res, b := h.do("GET", "/v1/refunds/"+payroc.RefundIDFromLink(final.Link), renewed, nil, nil); res.StatusCode != 200 {
-		t.Fatalf("renewed token reading its lane's refund: %d %s", res.StatusCode, b)
-	}
+	res, b := h.do("GET", "/v1/refunds/"+payroc.RefundIDFromLink(final.Link), renewed, nil, nil)
+	require.EqualValues(t, 200, res.StatusCode, "renewed token reading its lane's refund: %d %s", res.StatusCode, b)
 	// Another lane replaying the same key and body is refused before anything goes upstream.
 	intruder := h.token("front-2", 100000)
 	before := h.upstreamTotal()
-	res, b, _ := h.submit(intruder, "1850010868", 4999, key)
+	res, b, _ = h.submit(intruder, "1850010868", 4999, key)
 	problemOf(t, res, b, 409, "idempotency-key-in-use")
-	if h.upstreamTotal() != before {
-		t.Fatal("the foreign replay reached upstream")
-	}
+	require.Equal(t, before, h.upstreamTotal(), "the foreign replay reached upstream")
 }
 
 func TestProxyDeviceBusyGuard(t *testing.T) {
@@ -214,26 +196,21 @@ func TestProxyDeviceBusyGuard(t *testing.T) {
 	before := h.upstreamTotal()
 	res, b, _ := h.submit(tok, "1850010868", 1000, "")
 	problemOf(t, res, b, 409, "device-busy")
-	if h.upstreamTotal() != before {
-		t.Fatal("a busy-device submit reached upstream")
-	}
+	require.Equal(t, before, h.upstreamTotal(), "a busy-device submit reached upstream")
 	// Another lane is refused too: the device is busy for everyone.
 	res, b, _ = h.submit(h.token("front-2", 100000), "1850010868", 1000, "")
 	problemOf(t, res, b, 409, "device-busy")
 
 	// A replay with the same key passes and Payroc answers with the same instruction.
 	again, _ := h.mustSubmit(tok, "1850010868", 403, key)
-	if again.RefundInstructionID != inst.RefundInstructionID || h.sim.InstructionsFor(key) != 1 {
-		t.Fatalf("replay made %s (instructions for key: %d)", again.RefundInstructionID, h.sim.InstructionsFor(key))
-	}
+	require.Equal(t, inst.RefundInstructionID, again.RefundInstructionID, "replay made %s (instructions for key: %d)", again.RefundInstructionID, h.sim.InstructionsFor(key))
+	require.EqualValues(t, 1, h.sim.InstructionsFor(key), "replay made %s (instructions for key: %d)", again.RefundInstructionID, h.sim.InstructionsFor(key))
 	// The other device is free.
 	h.mustSubmit(tok, "1850010869", 1000, "")
 
 	// A successful cancel frees the device.
 	res, b = h.do("DELETE", "/v1/refund-instructions/"+inst.RefundInstructionID, tok, nil, nil)
-	if res.StatusCode != http.StatusNoContent {
-		t.Fatalf("cancel: %d %s", res.StatusCode, b)
-	}
+	require.Equal(t, http.StatusNoContent, res.StatusCode, "cancel: %d %s", res.StatusCode, b)
 	next, _ := h.mustSubmit(tok, "1850010868", 1000, "")
 
 	// A final status seen by a GET frees it.
@@ -254,9 +231,7 @@ func TestProxyDeviceBusyGuard(t *testing.T) {
 			cancels++
 		}
 	}
-	if cancels != 1 {
-		t.Fatalf("%d cancel audit lines", cancels)
-	}
+	require.EqualValues(t, 1, cancels, "%d cancel audit lines", cancels)
 }
 
 func TestProxyRateLimitPerLaneToken(t *testing.T) {
@@ -266,27 +241,22 @@ func TestProxyRateLimitPerLaneToken(t *testing.T) {
 	other := h.token("front-1", 100000) // same lane, another token: its own bucket
 	before := h.upstreamTotal()
 	for i := 0; i < 3; i++ {
-		if res, b := h.do("GET", "/v1/refunds/ABCDEFGHIJ", tok, nil, nil); res.StatusCode != 404 {
-			t.Fatalf("request %d: %d %s", i, res.StatusCode, b)
-		}
+		res, b := h.do("GET", "/v1/refunds/ABCDEFGHIJ", tok, nil, nil)
+		require.EqualValues(t, 404, res.StatusCode, "request %d: %d %s", i, res.StatusCode, b)
 	}
 	res, b := h.do("GET", "/v1/refunds/ABCDEFGHIJ", tok, nil, nil)
 	problemOf(t, res, b, 429, "rate-limited")
-	if ra := res.Header.Get("Retry-After"); ra == "" || ra == "0" {
-		t.Fatalf("Retry-After %q", ra)
-	}
+	ra := res.Header.Get("Retry-After")
+	require.NotEmpty(t, ra, "Retry-After %q", ra)
+	require.NotEqual(t, "0", ra, "Retry-After %q", ra)
 	res, b, _ = h.submit(tok, "1850010868", 100, "")
 	problemOf(t, res, b, 429, "rate-limited")
-	if res, _ := h.do("GET", "/v1/refunds/ABCDEFGHIJ", other, nil, nil); res.StatusCode != 404 {
-		t.Fatalf("another token was limited: %d", res.StatusCode)
-	}
-	if h.upstreamTotal() != before {
-		t.Fatal("rate-limited requests reached upstream")
-	}
+	res, _ = h.do("GET", "/v1/refunds/ABCDEFGHIJ", other, nil, nil)
+	require.EqualValues(t, 404, res.StatusCode, "another token was limited: %d", res.StatusCode)
+	require.Equal(t, before, h.upstreamTotal(), "rate-limited requests reached upstream")
 	clock.Advance(time.Second)
-	if res, _ := h.do("GET", "/v1/refunds/ABCDEFGHIJ", tok, nil, nil); res.StatusCode != 404 {
-		t.Fatalf("after a second: %d", res.StatusCode)
-	}
+	res, _ = h.do("GET", "/v1/refunds/ABCDEFGHIJ", tok, nil, nil)
+	require.EqualValues(t, 404, res.StatusCode, "after a second: %d", res.StatusCode)
 }
 
 func TestProxyOnlyAllowlistedHeadersGoUpstream(t *testing.T) {
@@ -299,9 +269,7 @@ func TestProxyOnlyAllowlistedHeadersGoUpstream(t *testing.T) {
 		"Sec-Fetch-Site": "same-origin", "X-Api-Key": "browser-supplied",
 	}
 	res, b := h.do("POST", "/v1/devices/1850010868/refund-instructions", tok, refundBody("1850010868", 4999), browser)
-	if res.StatusCode != 202 {
-		t.Fatalf("submit: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 202, res.StatusCode, "submit: %d %s", res.StatusCode, b)
 	var inst payroc.RefundInstruction
 	_ = json.Unmarshal(b, &inst)
 	delete(browser, "Idempotency-Key")
@@ -314,9 +282,8 @@ func TestProxyOnlyAllowlistedHeadersGoUpstream(t *testing.T) {
 	apiCalls := 0
 	for _, r := range h.rec.requests() {
 		if r.Path == "/authorize" {
-			if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != testAPIKey {
-				t.Fatalf("identity request headers: %v", r.Header)
-			}
+			require.Empty(t, r.Header.Get("Authorization"), "identity request headers: %v", r.Header)
+			require.Equal(t, testAPIKey, r.Header.Get("X-Api-Key"), "identity request headers: %v", r.Header)
 			continue
 		}
 		apiCalls++
@@ -325,16 +292,13 @@ func TestProxyOnlyAllowlistedHeadersGoUpstream(t *testing.T) {
 				t.Errorf("%s %s carried %s upstream", r.Method, r.Path, name)
 			}
 		}
-		if a := r.Header.Get("Authorization"); !strings.HasPrefix(a, "Bearer ") || strings.Contains(a, tok) {
-			t.Errorf("upstream Authorization is not the minted bearer: %.20s", a)
-		}
-		if ua := r.Header.Get("User-Agent"); ua == "pos-kiosk/1.0" {
-			t.Error("the browser's User-Agent went upstream")
-		}
+		a := r.Header.Get("Authorization")
+		assert.True(t, strings.HasPrefix(a, "Bearer "), "upstream Authorization is not the minted bearer: %.20s", a)
+		assert.NotContains(t, a, tok, "upstream Authorization is not the minted bearer: %.20s", a)
+		ua := r.Header.Get("User-Agent")
+		assert.NotEqual(t, "pos-kiosk/1.0", ua, "the browser's User-Agent went upstream")
 	}
-	if apiCalls != 3 {
-		t.Fatalf("%d API calls upstream, want 3", apiCalls)
-	}
+	require.EqualValues(t, 3, apiCalls)
 }
 
 func TestProxyLinksRewrittenToPublicURL(t *testing.T) {
@@ -342,30 +306,23 @@ func TestProxyLinksRewrittenToPublicURL(t *testing.T) {
 	tok := h.devToken()
 	inst, _ := h.mustSubmit(tok, "1850010868", 4999, "")
 	want := "https://pos.example/refunds/v1/refund-instructions/" + inst.RefundInstructionID
-	if inst.Link == nil || inst.Link.Href != want {
-		t.Fatalf("link %+v, want %s", inst.Link, want)
-	}
+	require.NotNil(t, inst.Link)
+	require.Equal(t, want, inst.Link.Href)
 	final := h.waitFinal(tok, inst.RefundInstructionID)
-	if !strings.HasPrefix(final.Link.Href, "https://pos.example/refunds/v1/refunds/") || final.Link.Rel != "refund" || final.Link.Method != "GET" {
-		t.Fatalf("final link %+v", final.Link)
-	}
+	require.True(t, strings.HasPrefix(final.Link.Href, "https://pos.example/refunds/v1/refunds/"), "final link %+v", final.Link)
+	require.Equal(t, "refund", final.Link.Rel, "final link %+v", final.Link)
+	require.Equal(t, "GET", final.Link.Method, "final link %+v", final.Link)
 	// A 409 problem's link too (cancel of a completed instruction).
 	res, b := h.do("DELETE", "/v1/refund-instructions/"+inst.RefundInstructionID, tok, nil, nil)
 	p := problemOf(t, res, b, 409, "cannot-be-canceled")
 	link := p["link"].(map[string]any)
-	if link["href"] != final.Link.Href {
-		t.Fatalf("409 link %v, want %s", link, final.Link.Href)
-	}
-	if !strings.HasPrefix(p["type"].(string), payroc.ProblemTypeBase) {
-		t.Fatal("Payroc's problem type was changed")
-	}
+	require.Equal(t, final.Link.Href, link["href"])
+	require.True(t, strings.HasPrefix(p["type"].(string), payroc.ProblemTypeBase), "Payroc's problem type was changed")
 }
 
 func TestProxyTokenMintsAreSingleFlight(t *testing.T) {
 	h := newHarness(t, func(s *sim.Config, _ *server.Config) { s.ExtraDevices = 12 })
-	if err := h.sim.SetLatency(sim.RouteIdentity, 100*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.SetLatency(sim.RouteIdentity, 100*time.Millisecond))
 	tok := h.token("load", 100000, "1850020001", "1850020002", "1850020003", "1850020004", "1850020005", "1850020006",
 		"1850020007", "1850020008", "1850020009", "1850020010", "1850020011", "1850020012")
 	var wg sync.WaitGroup
@@ -384,9 +341,8 @@ func TestProxyTokenMintsAreSingleFlight(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
-	if st := h.sim.Stats(); st.IdentityCalls != 1 {
-		t.Fatalf("%d identity calls for 12 concurrent first requests", st.IdentityCalls)
-	}
+	st := h.sim.Stats()
+	require.EqualValues(t, 1, st.IdentityCalls, "%d identity calls for 12 concurrent first requests", st.IdentityCalls)
 }
 
 func TestProxyTokenRefreshedBeforeExpiry(t *testing.T) {
@@ -395,44 +351,37 @@ func TestProxyTokenRefreshedBeforeExpiry(t *testing.T) {
 	tok := h.token("front-1", 100000)
 	get := func() {
 		t.Helper()
-		if res, b := h.do("GET", "/readyz", tok, nil, nil); res.StatusCode != 200 {
-			t.Fatalf("readyz: %d %s", res.StatusCode, b)
-		}
+		res, b := h.do("GET", "/readyz", tok, nil, nil)
+		require.EqualValues(t, 200, res.StatusCode, "readyz: %d %s", res.StatusCode, b)
 	}
 	get()
-	if n := h.sim.Stats().IdentityCalls; n != 1 {
-		t.Fatalf("identity calls %d", n)
-	}
+	n := h.sim.Stats().IdentityCalls
+	require.EqualValues(t, 1, n, "identity calls %d", n)
 	clock.Advance(56 * time.Minute) // 4 minutes left: inside the 5-minute refresh window
 	h.mustSubmit(tok, "1850010868", 4999, "")
 	eventually(t, 5*time.Second, "the background refresh", func() bool { return h.sim.Stats().IdentityCalls == 2 })
 	h.mustSubmit(tok, "1850010869", 4999, "")
-	if n := h.sim.Stats().IdentityCalls; n != 2 {
-		t.Fatalf("identity calls %d after the refresh", n)
-	}
+	n = h.sim.Stats().IdentityCalls
+	require.EqualValues(t, 2, n, "identity calls %d after the refresh", n)
 }
 
 func TestProxyUpstream401RemintsOnceAndReplays(t *testing.T) {
 	h := newHarness(t)
 	tok := h.devToken()
 	h.mustSubmit(tok, "1850010868", 4999, "") // warm token
-	if err := h.sim.FailNext(1, 401, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeNotAuthorized}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.FailNext(1, 401, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeNotAuthorized}))
 	_, key := h.mustSubmit(tok, "1850010869", 4999, "")
 	st := h.sim.Stats()
-	if st.IdentityCalls != 2 || st.Requests[sim.RouteSubmit] != 3 || h.sim.InstructionsFor(key) != 1 {
-		t.Fatalf("identity %d, submits %d, instructions for key %d", st.IdentityCalls, st.Requests[sim.RouteSubmit], h.sim.InstructionsFor(key))
-	}
+	require.EqualValues(t, 2, st.IdentityCalls, "identity %d, submits %d, instructions for key %d", st.IdentityCalls, st.Requests[sim.RouteSubmit], h.sim.InstructionsFor(key))
+	require.EqualValues(t, 3, st.Requests[sim.RouteSubmit], "identity %d, submits %d, instructions for key %d", st.IdentityCalls, st.Requests[sim.RouteSubmit], h.sim.InstructionsFor(key))
+	require.EqualValues(t, 1, h.sim.InstructionsFor(key), "identity %d, submits %d, instructions for key %d", st.IdentityCalls, st.Requests[sim.RouteSubmit], h.sim.InstructionsFor(key))
 	// Payroc refusing even the fresh bearer is the proxy's problem, not the lane's: a 502, never a 401.
-	if err := h.sim.FailNext(2, 401, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeNotAuthorized}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.FailNext(2, 401, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeNotAuthorized}))
 	res, b, _ := h.submit(tok, "1850020001", 4999, "")
 	problemOf(t, res, b, 502, "upstream-error")
-	if st := h.sim.Stats(); st.IdentityCalls != 3 || st.Requests[sim.RouteSubmit] != 5 {
-		t.Fatalf("identity %d, submits %d: want exactly one re-mint and one replay", st.IdentityCalls, st.Requests[sim.RouteSubmit])
-	}
+	st = h.sim.Stats()
+	require.EqualValues(t, 3, st.IdentityCalls)
+	require.EqualValues(t, 5, st.Requests[sim.RouteSubmit])
 }
 
 func TestProxyIdentityOutage(t *testing.T) {
@@ -442,29 +391,23 @@ func TestProxyIdentityOutage(t *testing.T) {
 		c.Now = clock.Now
 	})
 	tok := h.devToken()
-	if err := h.sim.FailNext(1, 503, sim.FailOptions{Route: sim.RouteIdentity}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.FailNext(1, 503, sim.FailOptions{Route: sim.RouteIdentity}))
 	res, b, key := h.submit(tok, "1850010868", 4999, "")
 	problemOf(t, res, b, 503, "identity-unavailable")
-	if res.Header.Get("Retry-After") == "" {
-		t.Fatal("503 without Retry-After")
-	}
+	require.NotEmpty(t, res.Header.Get("Retry-After"), "503 without Retry-After")
 	// During the backoff every caller gets the 503 at once, without a stampede on identity.
 	for i := 0; i < 5; i++ {
 		res, b, _ := h.submit(tok, "1850010868", 4999, key)
 		problemOf(t, res, b, 503, "identity-unavailable")
 	}
 	st := h.sim.Stats()
-	if st.Requests[sim.RouteIdentity] != 1 || st.Requests[sim.RouteSubmit] != 0 {
-		t.Fatalf("identity calls %d, submits upstream %d", st.Requests[sim.RouteIdentity], st.Requests[sim.RouteSubmit])
-	}
+	require.EqualValues(t, 1, st.Requests[sim.RouteIdentity], "identity calls %d, submits upstream %d", st.Requests[sim.RouteIdentity], st.Requests[sim.RouteSubmit])
+	require.EqualValues(t, 0, st.Requests[sim.RouteSubmit], "identity calls %d, submits upstream %d", st.Requests[sim.RouteIdentity], st.Requests[sim.RouteSubmit])
 	// The device was not left busy, and after the backoff it works.
 	clock.Advance(1100 * time.Millisecond)
 	h.mustSubmit(tok, "1850010868", 4999, key)
-	if n := h.sim.Stats().Requests[sim.RouteIdentity]; n != 2 {
-		t.Fatalf("identity calls %d", n)
-	}
+	n := h.sim.Stats().Requests[sim.RouteIdentity]
+	require.EqualValues(t, 2, n, "identity calls %d", n)
 }
 
 func TestProxyWrongAPIKeyIsIdentityUnavailable(t *testing.T) {
@@ -473,9 +416,7 @@ func TestProxyWrongAPIKeyIsIdentityUnavailable(t *testing.T) {
 	problemOf(t, res, b, 503, "identity-unavailable")
 	res, b = h.do("GET", "/readyz", "", nil, nil)
 	problemOf(t, res, b, 503, "identity-unavailable")
-	if strings.Contains(h.logs.String(), "not-the-key") {
-		t.Fatal("the API key is in the logs")
-	}
+	require.NotContains(t, h.logs.String(), "not-the-key", "the API key is in the logs")
 }
 
 func TestProxyUpstreamUnreachableAndSlow(t *testing.T) {
@@ -489,9 +430,7 @@ func TestProxyUpstreamUnreachableAndSlow(t *testing.T) {
 
 	slow := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = 150 * time.Millisecond })
 	tok := slow.devToken()
-	if err := slow.sim.SetLatency(sim.RouteSubmit, time.Second); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, slow.sim.SetLatency(sim.RouteSubmit, time.Second))
 	res, b, key := slow.submit(tok, "1850010868", 4999, "")
 	problemOf(t, res, b, 504, "upstream-timeout")
 	// Unknown whether the device got it: another key is refused, the same key goes through.
@@ -499,9 +438,8 @@ func TestProxyUpstreamUnreachableAndSlow(t *testing.T) {
 	problemOf(t, res, b, 409, "device-busy")
 	_ = slow.sim.SetLatency(sim.RouteSubmit, 0)
 	slow.mustSubmit(tok, "1850010868", 4999, key)
-	if n := slow.sim.InstructionsFor(key); n != 1 {
-		t.Fatalf("%d instructions for one key", n)
-	}
+	n := slow.sim.InstructionsFor(key)
+	require.EqualValues(t, 1, n, "%d instructions for one key", n)
 }
 
 func TestProxyAdminLaneTokens(t *testing.T) {
@@ -515,9 +453,8 @@ func TestProxyAdminLaneTokens(t *testing.T) {
 	res, b = post("Bearer "+testAdminKey+"x", good)
 	problemOf(t, res, b, 401, "not-authorized")
 	res, b = post("Bearer "+testAdminKey, `{"devices":["1850099999"],"maxAmount":5}`)
-	if p := problemOf(t, res, b, 400, "bad-request"); !fieldNamed(p, "devices[0]") {
-		t.Fatalf("%s", b)
-	}
+	p := problemOf(t, res, b, 400, "bad-request")
+	require.True(t, fieldNamed(p, "devices[0]"), "%s", b)
 	res, b = post("Bearer "+testAdminKey, `{"devices":["1850010869"],"maxAmount":5,"ttl":"forever"}`)
 	problemOf(t, res, b, 400, "bad-request")
 	res, b = post("Bearer "+testAdminKey, `{"devices":["1850010869"],"maxAmount":5,"extra":1}`)
@@ -526,29 +463,25 @@ func TestProxyAdminLaneTokens(t *testing.T) {
 	problemOf(t, res, b, 405, "method-not-allowed")
 
 	res, b = post("Bearer "+testAdminKey, good)
-	if res.StatusCode != 200 {
-		t.Fatalf("issue: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "issue: %d %s", res.StatusCode, b)
 	var tr server.TokenResponse
-	if err := json.Unmarshal(b, &tr); err != nil || tr.Token == "" || tr.Lane != "front-1" {
-		t.Fatalf("%s: %v", b, err)
-	}
+	err := json.Unmarshal(b, &tr)
+	require.NoError(t, err, "%s: %v", b, err)
+	require.NotEmpty(t, tr.Token, "%s: %v", b, err)
+	require.Equal(t, "front-1", tr.Lane, "%s: %v", b, err)
 	exp, err := time.Parse(time.RFC3339, tr.ExpiresAt)
-	if err != nil || time.Until(exp) < 119*time.Minute || time.Until(exp) > 121*time.Minute {
-		t.Fatalf("expiresAt %s", tr.ExpiresAt)
-	}
+	require.NoError(t, err, "expiresAt %s", tr.ExpiresAt)
+	require.GreaterOrEqual(t, time.Until(exp), 119*time.Minute, "expiresAt %s", tr.ExpiresAt)
+	require.LessOrEqual(t, time.Until(exp), 121*time.Minute, "expiresAt %s", tr.ExpiresAt)
 	res, b = h.do("GET", "/lane", tr.Token, nil, nil)
 	var info server.LaneInfo
-	if res.StatusCode != 200 || json.Unmarshal(b, &info) != nil {
-		t.Fatalf("/lane: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "/lane: %d %s", res.StatusCode, b)
+	require.Nil(t, json.Unmarshal(b, &info), "/lane: %d %s", res.StatusCode, b)
 	if info.Lane != "front-1" || len(info.Devices) != 1 || info.Devices[0] != (server.LaneDevice{SerialNumber: "1850010869",
 		ProcessingTerminalID: "1234002", Label: "Counter 2"}) || info.MaxAmount != 20000 || info.Currency != "USD" || info.ExpiresAt != tr.ExpiresAt {
 		t.Fatalf("/lane %+v", info)
 	}
-	if strings.Contains(h.logs.String(), tr.Token) {
-		t.Fatal("an issued lane token is in the logs")
-	}
+	require.NotContains(t, h.logs.String(), tr.Token, "an issued lane token is in the logs")
 
 	// Without PROXY_ADMIN_KEY the endpoint does not exist; outside simulator mode neither does /dev/token.
 	plain := newHarness(t, func(_ *sim.Config, c *server.Config) { c.Simulate = false })
@@ -563,19 +496,17 @@ func TestProxyLaneAndDevToken(t *testing.T) {
 	tok := h.devToken()
 	res, b := h.do("GET", "/lane", tok, nil, nil)
 	var info server.LaneInfo
-	if res.StatusCode != 200 || json.Unmarshal(b, &info) != nil {
-		t.Fatalf("/lane: %d %s", res.StatusCode, b)
-	}
-	if info.Lane != "dev" || len(info.Devices) != 4 || info.MaxAmount != 100000 || info.Currency != "USD" {
-		t.Fatalf("/lane %+v", info)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "/lane: %d %s", res.StatusCode, b)
+	require.Nil(t, json.Unmarshal(b, &info), "/lane: %d %s", res.StatusCode, b)
+	require.Equal(t, "dev", info.Lane, "/lane %+v", info)
+	require.Len(t, info.Devices, 4, "/lane %+v", info)
+	require.EqualValues(t, 100000, info.MaxAmount, "/lane %+v", info)
+	require.Equal(t, "USD", info.Currency, "/lane %+v", info)
 	exp, _ := time.Parse(time.RFC3339, info.ExpiresAt)
-	if d := time.Until(exp); d < 11*time.Hour || d > 12*time.Hour+time.Minute {
-		t.Fatalf("dev token lives %v", d)
-	}
-	if res.Header.Get("Cache-Control") != "no-store" {
-		t.Fatal("/lane is cacheable")
-	}
+	d := time.Until(exp)
+	require.GreaterOrEqual(t, d, 11*time.Hour, "dev token lives %v", d)
+	require.LessOrEqual(t, d, 12*time.Hour+time.Minute, "dev token lives %v", d)
+	require.Equal(t, "no-store", res.Header.Get("Cache-Control"), "/lane is cacheable")
 	res, b = h.do("GET", "/lane", "", nil, nil)
 	problemOf(t, res, b, 401, "lane-token-missing")
 	res, b = h.do("POST", "/lane", tok, nil, nil)
@@ -635,16 +566,13 @@ func TestParseDevices(t *testing.T) {
 func TestProxyHealthAndMetrics(t *testing.T) {
 	h := newHarness(t)
 	res, b := h.do("GET", "/healthz", "", nil, nil)
-	if res.StatusCode != 200 || !strings.Contains(string(b), `"version":"test"`) {
-		t.Fatalf("/healthz: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "/healthz: %d %s", res.StatusCode, b)
+	require.Contains(t, string(b), `"version":"test"`, "/healthz: %d %s", res.StatusCode, b)
 	tok := h.devToken()
 	inst, _ := h.mustSubmit(tok, "1850010868", 4999, "")
 	h.do("GET", "/v1/nope", tok, nil, nil)
 	res, b = h.do("GET", "/metrics", "", nil, nil)
-	if res.StatusCode != 200 {
-		t.Fatalf("/metrics: %d", res.StatusCode)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "/metrics: %d", res.StatusCode)
 	m := string(b)
 	for _, want := range []string{
 		`payroc_proxy_requests_total{code="202",route="submit"} 1`,
@@ -654,16 +582,10 @@ func TestProxyHealthAndMetrics(t *testing.T) {
 		`payroc_proxy_open_long_polls 0`,
 		`payroc_proxy_upstream_seconds_count{route="submit"} 1`,
 	} {
-		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %s", want)
-		}
+		assert.Contains(t, m, want, "metrics lack %s", want)
 	}
 	h.waitFinal(tok, inst.RefundInstructionID)
 	_, b = h.do("GET", "/metrics", "", nil, nil)
-	if !strings.Contains(string(b), "payroc_proxy_busy_devices 0") {
-		t.Error("the device is still counted busy after its final status")
-	}
-	if strings.Contains(string(b), testAPIKey) {
-		t.Error("the API key is in the metrics")
-	}
+	assert.Contains(t, string(b), "payroc_proxy_busy_devices 0", "the device is still counted busy after its final status")
+	assert.NotContains(t, string(b), testAPIKey, "the API key is in the metrics")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkProxyGetRefund is one GET of a refund through the proxy over loopback (lane token check, rate
@@ -32,9 +33,8 @@ func BenchmarkProxyGetRefund(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := h.client.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			b.Fatalf("%v %v", res, err)
-		}
+		require.NoError(b, err, "%v %v", res, err)
+		require.EqualValues(b, 200, res.StatusCode, "%v %v", res, err)
 		res.Body.Close()
 	}
 }
@@ -82,26 +82,20 @@ func BenchmarkProxyHandler(b *testing.B) {
 		devices = append(devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID})
 	}
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Cleanup(func() { devNull.Close() })
 	up := &http.Client{Transport: memTransport{s}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	p, err := server.New(server.Config{APIURL: "http://sim.invalid/v1", IdentityURL: "http://sim.invalid", APIKey: testAPIKey,
 		TokenSecrets: [][]byte{[]byte(testSecret)}, Devices: devices, WebDir: b.TempDir(), Rate: 100_000, HTTPClient: up,
 		Logger: slog.New(slog.NewJSONHandler(devNull, &slog.HandlerOptions{Level: slog.LevelInfo})), Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Cleanup(p.Close)
 	u, _ := url.Parse("http://sim.invalid")
 	bare := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }, Transport: memTransport{s}}
 	keys, _ := lane.NewKeyring([][]byte{[]byte(testSecret)})
 	serial, terminal := devices[2].Serial, devices[2].TerminalID
 	tok, _, err := keys.Issue(lane.Spec{Lane: "bench-1", Devices: []string{serial}, MaxAmount: 10_000_000, TTL: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	clients := map[string]*payroc.Client{
 		"proxy": {BaseURL: "http://proxy.invalid/v1", Doer: memDoer(p), Tokens: payroc.NewStaticToken(tok, nil)},
 		"bare": {BaseURL: "http://bare.invalid/v1", Doer: memDoer(bare),
@@ -122,9 +116,8 @@ func BenchmarkProxyHandler(b *testing.B) {
 				for err == nil && !inst.Status.Final() {
 					inst, err = c.Instruction(ctx, inst.RefundInstructionID)
 				}
-				if err != nil || inst.Status != payroc.StatusCompleted {
-					b.Fatalf("%s: %v %v", side, inst, err)
-				}
+				require.NoError(b, err, "%s: %v %v", side, inst, err)
+				require.Equal(b, payroc.StatusCompleted, inst.Status, "%s: %v %v", side, inst, err)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/require"
 )
 
 // A submit whose answer never came may have reached the device. A later replay of its key that Payroc refuses
@@ -17,31 +18,26 @@ import (
 func TestProxyBusyGuardKeptWhenAReplayIsRefusedAfterALostAnswer(t *testing.T) {
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = 150 * time.Millisecond })
 	tok := h.token("front-1", 100000)
-	if err := h.sim.SetLatency(sim.RouteSubmit, time.Second); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, time.Second))
 	res, b, key := h.submit(tok, "1850010868", 403, "")
 	problemOf(t, res, b, 504, "upstream-timeout")
 	// Payroc goes on and makes the instruction after the proxy stopped waiting.
 	eventually(t, 5*time.Second, "the instruction to be made", func() bool { return h.sim.InstructionsFor(key) == 1 })
 	_ = h.sim.SetLatency(sim.RouteSubmit, 0)
-	if err := h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}))
 	res, b, _ = h.submit(tok, "1850010868", 403, key)
 	problemOf(t, res, b, 429, "rate-limited")
 
 	before := h.sim.Stats().Requests[sim.RouteSubmit]
 	res, b, other := h.submit(tok, "1850010868", 1000, "")
 	problemOf(t, res, b, 409, "device-busy")
-	if n := h.sim.Stats().Requests[sim.RouteSubmit]; n != before || h.sim.InstructionsFor(other) != 0 {
-		t.Fatalf("a second key reached the busy device (%d submits upstream)", n-before)
-	}
+	n := h.sim.Stats().Requests[sim.RouteSubmit]
+	require.Equal(t, before, n, "a second key reached the busy device (%d submits upstream)", n-before)
+	require.EqualValues(t, 0, h.sim.InstructionsFor(other), "a second key reached the busy device (%d submits upstream)", n-before)
 	// The same key still passes, and Payroc answers with the one instruction.
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, key)
-	if h.sim.InstructionsFor(key) != 1 || inst.Status != payroc.StatusInProgress {
-		t.Fatalf("replay: %+v, instructions %d", inst, h.sim.InstructionsFor(key))
-	}
+	require.EqualValues(t, 1, h.sim.InstructionsFor(key), "replay: %+v, instructions %d", inst, h.sim.InstructionsFor(key))
+	require.Equal(t, payroc.StatusInProgress, inst.Status, "replay: %+v, instructions %d", inst, h.sim.InstructionsFor(key))
 	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
 }
 
@@ -51,9 +47,7 @@ func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token("front-1", 100000)
 	key := payroc.NewIdempotencyKey()
-	if err := h.sim.SetLatency(sim.RouteSubmit, time.Second); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, time.Second))
 	req, _ := http.NewRequest("POST", h.url+"/v1/devices/1850010868/refund-instructions", bytes.NewReader(refundBody("1850010868", 403)))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
@@ -72,26 +66,19 @@ func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
 		return h.sim.Stats().Requests[sim.RouteSubmit] == 1
 	})
 	// The replay overtakes it (no latency) and Payroc refuses it: the key is being processed.
-	if err := h.sim.SetLatency(sim.RouteSubmit, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.sim.FailNext(1, 409, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeIdempotencyKeyInUse}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, 0))
+	require.NoError(t, h.sim.FailNext(1, 409, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeIdempotencyKeyInUse}))
 	res, b, _ := h.submit(tok, "1850010868", 403, key)
 	problemOf(t, res, b, 409, "idempotency-key-in-use")
-	if status := <-first; status != http.StatusAccepted {
-		t.Fatalf("first submit: %d", status)
-	}
+	status := <-first
+	require.Equal(t, http.StatusAccepted, status, "first submit: %d", status)
 	before := h.sim.Stats().Requests[sim.RouteSubmit]
 	res, b, _ = h.submit(tok, "1850010868", 1000, "")
 	problemOf(t, res, b, 409, "device-busy")
-	if n := h.sim.Stats().Requests[sim.RouteSubmit]; n != before {
-		t.Fatal("a second key reached the busy device")
-	}
-	if n := h.sim.Stats().InProgress; n != 1 {
-		t.Fatalf("%d instructions in progress", n)
-	}
+	n := h.sim.Stats().Requests[sim.RouteSubmit]
+	require.Equal(t, before, n, "a second key reached the busy device")
+	n = h.sim.Stats().InProgress
+	require.EqualValues(t, 1, n, "%d instructions in progress", n)
 }
 
 // Payroc does not publish whether it compares keys case-insensitively. A key that differs only in case is
@@ -103,9 +90,8 @@ func TestProxyBusyGuardComparesKeysExactly(t *testing.T) {
 	before := h.sim.Stats().Requests[sim.RouteSubmit]
 	res, b, _ := h.submit(tok, "1850010868", 403, strings.ToUpper(key))
 	problemOf(t, res, b, 409, "device-busy")
-	if n := h.sim.Stats().Requests[sim.RouteSubmit]; n != before {
-		t.Fatal("the case-changed key reached upstream while the device was busy")
-	}
+	n := h.sim.Stats().Requests[sim.RouteSubmit]
+	require.Equal(t, before, n, "the case-changed key reached upstream while the device was busy")
 	h.mustSubmit(tok, "1850010868", 403, key) // the key itself is a replay and passes
 	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
 }
@@ -121,9 +107,8 @@ func TestProxyReplayedSubmitWorksAfterRestart(t *testing.T) {
 	res, b := h.do("GET", "/v1/refund-instructions/"+inst.RefundInstructionID, tok, nil, nil)
 	problemOf(t, res, b, 404, "not-found")
 	again, _ := h.mustSubmit(tok, "1850010868", 403, key)
-	if again.RefundInstructionID != inst.RefundInstructionID || h.sim.InstructionsFor(key) != 1 {
-		t.Fatalf("replay gave %s; instructions for the key %d", again.RefundInstructionID, h.sim.InstructionsFor(key))
-	}
+	require.Equal(t, inst.RefundInstructionID, again.RefundInstructionID, "replay gave %s; instructions for the key %d", again.RefundInstructionID, h.sim.InstructionsFor(key))
+	require.EqualValues(t, 1, h.sim.InstructionsFor(key), "replay gave %s; instructions for the key %d", again.RefundInstructionID, h.sim.InstructionsFor(key))
 	// The replay holds the device again.
 	res, b, _ = h.submit(tok, "1850010868", 1000, "")
 	problemOf(t, res, b, 409, "device-busy")
@@ -131,13 +116,10 @@ func TestProxyReplayedSubmitWorksAfterRestart(t *testing.T) {
 	res, b = h.do("GET", "/v1/refund-instructions/"+inst.RefundInstructionID, h.token("front-2", 100000), nil, nil)
 	problemOf(t, res, b, 404, "not-found")
 
-	if err := h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted))
 	final := h.waitFinal(tok, inst.RefundInstructionID)
-	if res, b := h.do("GET", "/v1/refunds/"+payroc.RefundIDFromLink(final.Link), tok, nil, nil); res.StatusCode != 200 {
-		t.Fatalf("refund after restart: %d %s", res.StatusCode, b)
-	}
+	res, b = h.do("GET", "/v1/refunds/"+payroc.RefundIDFromLink(final.Link), tok, nil, nil)
+	require.EqualValues(t, 200, res.StatusCode, "refund after restart: %d %s", res.StatusCode, b)
 	h.mustSubmit(tok, "1850010868", 1000, "") // the final status freed the device
 }
 
@@ -146,9 +128,7 @@ func TestProxyReplayedSubmitWorksAfterRestart(t *testing.T) {
 func TestProxyBusyGuardReleasedByARefusedFirstAttempt(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token("front-1", 100000)
-	if err := h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}))
 	res, b, _ := h.submit(tok, "1850010868", 403, "")
 	problemOf(t, res, b, 429, "rate-limited")
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")

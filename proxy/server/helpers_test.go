@@ -19,6 +19,8 @@ import (
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Secrets the tests hunt for in logs and answers.
@@ -142,17 +144,13 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	h.start()
 	h.client = &http.Client{Transport: &http.Transport{}}
 	keys, err := lane.NewKeyring([][]byte{[]byte(testSecret)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if cfg.Now != nil {
 		keys.Now = cfg.Now
 	}
 	h.keys = keys
 	t.Cleanup(func() {
-		if err := h.stop(); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
+		assert.NoError(t, h.stop())
 		h.client.CloseIdleConnections()
 		h.sim.Close()
 		h.simSrv.Close()
@@ -171,9 +169,7 @@ func (h *harness) assertNoSecretsLogged() {
 		}
 	}
 	for _, s := range secrets {
-		if strings.Contains(logs, s) {
-			h.t.Errorf("a secret (%.12s…) is in the logs", s)
-		}
+		assert.NotContains(h.t, logs, s, "a secret (%.12s…) is in the logs", s)
 	}
 }
 
@@ -184,9 +180,7 @@ func (h *harness) token(laneID string, maxAmount int64, devices ...string) strin
 		devices = []string{"1850010868", "1850010869"}
 	}
 	tok, _, err := h.keys.Issue(lane.Spec{Lane: laneID, Devices: devices, MaxAmount: maxAmount, TTL: time.Hour})
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	return tok
 }
 
@@ -194,13 +188,9 @@ func (h *harness) token(laneID string, maxAmount int64, devices ...string) strin
 func (h *harness) devToken() string {
 	h.t.Helper()
 	res, body := h.do("GET", "/dev/token", "", nil, nil)
-	if res.StatusCode != 200 {
-		h.t.Fatalf("/dev/token: %d %s", res.StatusCode, body)
-	}
+	require.EqualValues(h.t, 200, res.StatusCode, "/dev/token: %d %s", res.StatusCode, body)
 	var tr server.TokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, json.Unmarshal(body, &tr))
 	return tr.Token
 }
 
@@ -217,9 +207,7 @@ func (h *harness) doCtx(ctx context.Context, method, path, token string, body []
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, h.url+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -234,14 +222,10 @@ func (h *harness) doCtx(ctx context.Context, method, path, token string, body []
 		}
 	}
 	res, err := h.client.Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
-	}
+	require.NoError(h.t, err, "%s %s: %v", method, path, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	return res, b
 }
 
@@ -268,13 +252,9 @@ func (h *harness) submit(token, serial string, amount int64, key string) (*http.
 func (h *harness) mustSubmit(token, serial string, amount int64, key string) (*payroc.RefundInstruction, string) {
 	h.t.Helper()
 	res, body, key := h.submit(token, serial, amount, key)
-	if res.StatusCode != http.StatusAccepted {
-		h.t.Fatalf("submit: %d %s", res.StatusCode, body)
-	}
+	require.Equal(h.t, http.StatusAccepted, res.StatusCode, "submit: %d %s", res.StatusCode, body)
 	var inst payroc.RefundInstruction
-	if err := json.Unmarshal(body, &inst); err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, json.Unmarshal(body, &inst))
 	return &inst, key
 }
 
@@ -284,13 +264,9 @@ func (h *harness) waitFinal(token, id string) *payroc.RefundInstruction {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		res, body := h.do("GET", "/v1/refund-instructions/"+id, token, nil, nil)
-		if res.StatusCode != 200 {
-			h.t.Fatalf("GET instruction: %d %s", res.StatusCode, body)
-		}
+		require.EqualValues(h.t, 200, res.StatusCode, "GET instruction: %d %s", res.StatusCode, body)
 		var inst payroc.RefundInstruction
-		if err := json.Unmarshal(body, &inst); err != nil {
-			h.t.Fatal(err)
-		}
+		require.NoError(h.t, json.Unmarshal(body, &inst))
 		if inst.Status.Final() {
 			return &inst
 		}
@@ -311,23 +287,16 @@ func (h *harness) upstreamTotal() int {
 // problemOf decodes a problem answer and checks its status, content type and slug.
 func problemOf(t testing.TB, res *http.Response, body []byte, status int, slug string) map[string]any {
 	t.Helper()
-	if res.StatusCode != status {
-		t.Fatalf("status %d, want %d: %s", res.StatusCode, status, body)
-	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type %q: %s", ct, body)
-	}
+	require.Equal(t, status, res.StatusCode)
+	ct := res.Header.Get("Content-Type")
+	require.Equal(t, "application/problem+json", ct, "Content-Type %q: %s", ct, body)
 	var p map[string]any
-	if err := json.Unmarshal(body, &p); err != nil {
-		t.Fatalf("problem %s: %v", body, err)
-	}
+	require.NoError(t, json.Unmarshal(body, &p))
 	typ, _ := p["type"].(string)
-	if !strings.HasSuffix(typ, "#"+slug) {
-		t.Fatalf("type %q, want #%s: %s", typ, slug, body)
-	}
-	if int(p["status"].(float64)) != status || p["title"] == "" || p["detail"] == nil {
-		t.Fatalf("problem members: %s", body)
-	}
+	require.True(t, strings.HasSuffix(typ, "#"+slug))
+	require.Equal(t, status, int(p["status"].(float64)), "problem members: %s", body)
+	require.NotEmpty(t, p["title"], "problem members: %s", body)
+	require.NotNil(t, p["detail"], "problem members: %s", body)
 	return p
 }
 
@@ -347,9 +316,7 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
+		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -378,13 +345,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 func (h *harness) start() {
 	h.t.Helper()
 	p, err := server.New(h.cfg)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	h.proxy, h.url = p, "http://"+l.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -401,9 +364,7 @@ func (h *harness) start() {
 // same simulator, as a redeploy would.
 func (h *harness) restart() {
 	h.t.Helper()
-	if err := h.stop(); err != nil {
-		h.t.Fatalf("Serve: %v", err)
-	}
+	require.NoError(h.t, h.stop())
 	h.client.CloseIdleConnections()
 	h.start()
 }

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pollResult is one long-poll's outcome, from a goroutine.
@@ -67,22 +68,18 @@ func TestProxyClientDisconnectCancelsUpstreamPoll(t *testing.T) {
 	eventually(t, 5*time.Second, "the long-poll to be held upstream", func() bool { return h.heldPolls() == 1 })
 	cancel()
 	start := time.Now()
-	if r := <-done; !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("poll ended with %v", r)
-	}
+	r := <-done
+	require.ErrorIs(t, r.err, context.Canceled, "poll ended with %v", r)
 	eventually(t, 2*time.Second, "the upstream long-poll to end", func() bool { return h.heldPolls() == 0 })
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("upstream poll outlived the browser by %v", d)
-	}
+	d := time.Since(start)
+	require.LessOrEqual(t, d, 2*time.Second, "upstream poll outlived the browser by %v", d)
 	eventually(t, 2*time.Second, "the open long-poll gauge to drop", func() bool {
 		_, b := h.do("GET", "/metrics", "", nil, nil)
 		return strings.Contains(string(b), "payroc_proxy_open_long_polls 0")
 	})
 	h.sim.Close()
 	h.client.CloseIdleConnections()
-	if err := h.stop(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.stop())
 	h.client.CloseIdleConnections()
 }
 
@@ -95,12 +92,11 @@ func TestProxyLongPollOutlivesWriteTimeout(t *testing.T) {
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
 	start := time.Now()
 	r := <-h.startPoll(context.Background(), tok, inst.RefundInstructionID)
-	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"inProgress"`) {
-		t.Fatalf("long-poll: %v", r)
-	}
-	if d := time.Since(start); d < 700*time.Millisecond {
-		t.Fatalf("answered after %v: the simulator did not hold it", d)
-	}
+	require.Nil(t, r.err, "long-poll: %v", r)
+	require.EqualValues(t, 200, r.status, "long-poll: %v", r)
+	require.Contains(t, r.body, `"inProgress"`, "long-poll: %v", r)
+	d := time.Since(start)
+	require.GreaterOrEqual(t, d, 700*time.Millisecond, "answered after %v: the simulator did not hold it", d)
 }
 
 func TestProxyGracefulShutdownLetsLongPollFinish(t *testing.T) {
@@ -128,17 +124,14 @@ func TestProxyGracefulShutdownLetsLongPollFinish(t *testing.T) {
 	default:
 	}
 	// The device finishes during the grace period: the open long-poll gets its answer.
-	if err := h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted))
 	r := <-done
 	var got payroc.RefundInstruction
-	if r.err != nil || r.status != 200 || json.Unmarshal([]byte(r.body), &got) != nil || got.Status != payroc.StatusCompleted {
-		t.Fatalf("long-poll during shutdown: %v", r)
-	}
-	if err := <-stopped; err != nil {
-		t.Fatal(err)
-	}
+	require.Nil(t, r.err, "long-poll during shutdown: %v", r)
+	require.EqualValues(t, 200, r.status, "long-poll during shutdown: %v", r)
+	require.Nil(t, json.Unmarshal([]byte(r.body), &got), "long-poll during shutdown: %v", r)
+	require.Equal(t, payroc.StatusCompleted, got.Status, "long-poll during shutdown: %v", r)
+	require.NoError(t, <-stopped)
 	h.sim.Close()
 	h.client.CloseIdleConnections()
 }
@@ -154,20 +147,13 @@ func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
 	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
 	eventually(t, 5*time.Second, "the long-poll to be held", func() bool { return h.heldPolls() == 1 })
 	start := time.Now()
-	if err := h.stop(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.stop())
 	r := <-done
-	if r.err != nil {
-		t.Fatalf("long-poll: %v", r.err)
-	}
+	require.Nil(t, r.err, "long-poll: %v", r.err)
 	problemOf(t, &http.Response{StatusCode: r.status, Header: r.header}, []byte(r.body), 504, "upstream-timeout")
-	if r.header.Get("Retry-After") == "" {
-		t.Fatal("no Retry-After: the page should poll again")
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("shutdown took %v with a 300ms grace", d)
-	}
+	require.NotEmpty(t, r.header.Get("Retry-After"), "no Retry-After: the page should poll again")
+	d := time.Since(start)
+	require.LessOrEqual(t, d, 5*time.Second, "shutdown took %v with a 300ms grace", d)
 	eventually(t, 2*time.Second, "the upstream poll to end", func() bool { return h.heldPolls() == 0 })
 	h.sim.Close()
 	h.client.CloseIdleConnections()
@@ -179,14 +165,10 @@ func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
 func TestProxySlowUpstreamAnswersOutliveWriteTimeout(t *testing.T) {
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.WriteTimeout = 200 * time.Millisecond })
 	tok := h.devToken()
-	if err := h.sim.SetLatency(sim.RouteAny, 500*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.SetLatency(sim.RouteAny, 500*time.Millisecond))
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
 	res, b := h.do("DELETE", "/v1/refund-instructions/"+inst.RefundInstructionID, tok, nil, nil)
-	if res.StatusCode != http.StatusNoContent {
-		t.Fatalf("cancel: %d %s", res.StatusCode, b)
-	}
+	require.Equal(t, http.StatusNoContent, res.StatusCode, "cancel: %d %s", res.StatusCode, b)
 }
 
 // One lane holds at most MaxPollsPerLane status long-polls open: the next is a 429 rate-limited with
@@ -207,12 +189,9 @@ func TestProxyCapsOpenLongPollsPerLane(t *testing.T) {
 	before := h.upstreamTotal()
 	res, b := h.do("GET", "/v1/refund-instructions/"+id, tok, nil, nil)
 	problemOf(t, res, b, 429, "rate-limited")
-	if res.Header.Get("Retry-After") == "" {
-		t.Error("no Retry-After on the refused poll")
-	}
-	if after := h.upstreamTotal(); after != before {
-		t.Fatalf("%d request(s) reached upstream", after-before)
-	}
+	assert.NotEmpty(t, res.Header.Get("Retry-After"), "no Retry-After on the refused poll")
+	after := h.upstreamTotal()
+	require.Equal(t, before, after, "%d request(s) reached upstream", after-before)
 
 	// Another lane's poll of its own instruction is not counted against front-1.
 	other := h.token("front-2", 100000, "1850010869")
@@ -221,17 +200,13 @@ func TestProxyCapsOpenLongPollsPerLane(t *testing.T) {
 	eventually(t, 5*time.Second, "front-2's long-poll held upstream", func() bool { return h.heldPolls() == 3 })
 
 	// Ending the instruction answers the two held polls; front-1 may poll again.
-	if err := h.sim.Finish(id, payroc.StatusCanceled); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.sim.Finish(id, payroc.StatusCanceled))
 	for _, ch := range []<-chan pollResult{first, second} {
-		if r := <-ch; r.status != 200 {
-			t.Fatalf("held poll: %v", r)
-		}
+		r := <-ch
+		require.EqualValues(t, 200, r.status, "held poll: %v", r)
 	}
-	if res, b := h.do("GET", "/v1/refund-instructions/"+id, tok, nil, nil); res.StatusCode != 200 {
-		t.Fatalf("poll after the slots came back: %d %s", res.StatusCode, b)
-	}
+	res, b = h.do("GET", "/v1/refund-instructions/"+id, tok, nil, nil)
+	require.EqualValues(t, 200, res.StatusCode, "poll after the slots came back: %d %s", res.StatusCode, b)
 	cancel()
 	<-third
 	_ = h.sim.Finish(inst2.RefundInstructionID, payroc.StatusCanceled)

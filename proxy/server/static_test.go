@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
@@ -46,19 +48,13 @@ func webDir(t *testing.T) (dir string, wasm []byte) {
 	}
 	for name, b := range files {
 		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
 	}
 	// The compressed siblings are never older than the wasm.
 	later := time.Now().Add(time.Second)
 	for _, n := range []string{"payroc.wasm.br", "payroc.wasm.gz"} {
-		if err := os.Chtimes(filepath.Join(dir, n), later, later); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Chtimes(filepath.Join(dir, n), later, later))
 	}
 	return dir, wasm
 }
@@ -70,9 +66,8 @@ func withWeb(dir string) option {
 func TestProxyStaticHeadersAndRevalidation(t *testing.T) {
 	dir, _ := webDir(t)
 	h := newHarness(t, withWeb(dir))
-	if w := h.proxy.Warnings(); len(w) != 0 {
-		t.Fatalf("warnings with a complete web dir: %v", w)
-	}
+	w := h.proxy.Warnings()
+	require.Empty(t, w, "warnings with a complete web dir: %v", w)
 	for _, tc := range []struct{ path, ctype string }{
 		{"/", "text/html; charset=utf-8"},
 		{"/payroc.js", "text/javascript; charset=utf-8"},
@@ -85,29 +80,25 @@ func TestProxyStaticHeadersAndRevalidation(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			res, body := h.do("GET", tc.path, "", nil, nil)
-			if res.StatusCode != 200 || res.Header.Get("Content-Type") != tc.ctype {
-				t.Fatalf("%d %q", res.StatusCode, res.Header.Get("Content-Type"))
-			}
+			require.EqualValues(t, 200, res.StatusCode, "%d %q", res.StatusCode, res.Header.Get("Content-Type"))
+			require.Equal(t, tc.ctype, res.Header.Get("Content-Type"), "%d %q", res.StatusCode, res.Header.Get("Content-Type"))
 			csp := res.Header.Get("Content-Security-Policy")
 			if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval'") || strings.Contains(csp, "unsafe-inline") ||
 				!strings.Contains(csp, "frame-ancestors 'none'") {
 				t.Fatalf("CSP %q", csp)
 			}
-			if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Cache-Control") != "no-cache" {
-				t.Fatalf("headers %v", res.Header)
-			}
+			require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"), "headers %v", res.Header)
+			require.Equal(t, "no-cache", res.Header.Get("Cache-Control"), "headers %v", res.Header)
 			etag := res.Header.Get("ETag")
 			if !strings.HasPrefix(etag, `"`) || len(etag) < 10 {
 				t.Fatalf("ETag %q is not strong", etag)
 			}
 			res, b2 := h.do("GET", tc.path, "", nil, map[string]string{"If-None-Match": etag})
-			if res.StatusCode != http.StatusNotModified || len(b2) != 0 || res.Header.Get("ETag") != etag {
-				t.Fatalf("revalidation: %d, %d bytes", res.StatusCode, len(b2))
-			}
+			require.Equal(t, http.StatusNotModified, res.StatusCode, "revalidation: %d, %d bytes", res.StatusCode, len(b2))
+			require.Empty(t, b2, "revalidation: %d, %d bytes", res.StatusCode, len(b2))
+			require.Equal(t, etag, res.Header.Get("ETag"), "revalidation: %d, %d bytes", res.StatusCode, len(b2))
 			res, _ = h.do("GET", tc.path, "", nil, map[string]string{"If-None-Match": `"stale"`})
-			if res.StatusCode != 200 {
-				t.Fatalf("stale ETag: %d", res.StatusCode)
-			}
+			require.EqualValues(t, 200, res.StatusCode, "stale ETag: %d", res.StatusCode)
 			if tc.path == "/favicon.ico" && !bytes.HasPrefix(body, []byte{0, 0, 1, 0}) {
 				t.Fatal("the default favicon is not an ICO")
 			}
@@ -116,13 +107,11 @@ func TestProxyStaticHeadersAndRevalidation(t *testing.T) {
 	// A changed file gets a new ETag.
 	res, _ := h.do("GET", "/payroc.js", "", nil, nil)
 	old := res.Header.Get("ETag")
-	if err := os.WriteFile(filepath.Join(dir, "payroc.js"), []byte(`export async function load() { return 2 }`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "payroc.js"), []byte(`export async function load() { return 2 }`), 0o644))
 	res, b := h.do("GET", "/payroc.js", "", nil, map[string]string{"If-None-Match": old})
-	if res.StatusCode != 200 || res.Header.Get("ETag") == old || !strings.Contains(string(b), "return 2") {
-		t.Fatalf("after a change: %d %q", res.StatusCode, res.Header.Get("ETag"))
-	}
+	require.EqualValues(t, 200, res.StatusCode, "after a change: %d %q", res.StatusCode, res.Header.Get("ETag"))
+	require.NotEqual(t, old, res.Header.Get("ETag"), "after a change: %d %q", res.StatusCode, res.Header.Get("ETag"))
+	require.Contains(t, string(b), "return 2", "after a change: %d %q", res.StatusCode, res.Header.Get("ETag"))
 }
 
 func TestProxyStaticWasmByAcceptEncoding(t *testing.T) {
@@ -145,9 +134,7 @@ func TestProxyStaticWasmByAcceptEncoding(t *testing.T) {
 				req.Header.Set("Accept-Encoding", tc.accept)
 			}
 			res, err := (&http.Client{Transport: tr}).Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer res.Body.Close()
 			raw, _ := io.ReadAll(res.Body)
 			if res.Header.Get("Content-Encoding") != tc.encoding || !varies(res.Header, "Accept-Encoding") ||
@@ -167,30 +154,23 @@ func TestProxyStaticWasmByAcceptEncoding(t *testing.T) {
 			default:
 				got = raw
 			}
-			if err != nil || !bytes.Equal(got, wasm) {
-				t.Fatalf("decoded body differs (%v)", err)
-			}
+			require.NoError(t, err, "decoded body differs (%v)", err)
+			require.True(t, bytes.Equal(got, wasm), "decoded body differs (%v)", err)
 			if tc.encoding != "" && len(raw) >= len(wasm)/4 {
 				t.Fatalf("%s body is %d bytes of %d", tc.encoding, len(raw), len(wasm))
 			}
-			if res.Header.Get("Content-Length") == "" {
-				t.Fatal("no Content-Length")
-			}
+			require.NotEmpty(t, res.Header.Get("Content-Length"), "no Content-Length")
 			etags[tc.encoding] = res.Header.Get("ETag")
 		})
 	}
-	if etags["br"] == etags["gzip"] || etags["br"] == etags[""] || etags["gzip"] == etags[""] {
-		t.Fatalf("one ETag for different representations: %v", etags)
-	}
+	require.NotEqual(t, etags["gzip"], etags["br"], "one ETag for different representations: %v", etags)
+	require.NotEqual(t, etags[""], etags["br"], "one ETag for different representations: %v", etags)
+	require.NotEqual(t, etags[""], etags["gzip"], "one ETag for different representations: %v", etags)
 	// A .br older than the wasm (a rebuild without precompress) is never served.
 	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(filepath.Join(dir, "payroc.wasm.br"), old, old); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "payroc.wasm.br"), old, old))
 	res, _ := h.do("GET", "/payroc.wasm", "", nil, map[string]string{"Accept-Encoding": "br"})
-	if res.Header.Get("Content-Encoding") == "br" {
-		t.Fatal("a stale payroc.wasm.br was served")
-	}
+	require.NotEqual(t, "br", res.Header.Get("Content-Encoding"), "a stale payroc.wasm.br was served")
 }
 
 func TestProxyStaticServesOnlyWebFiles(t *testing.T) {
@@ -199,16 +179,11 @@ func TestProxyStaticServesOnlyWebFiles(t *testing.T) {
 	for _, p := range []string{"/.env", "/notes.md", "/sub/.hidden.js", "/sub/", "/sub", "/../go.mod", "/%2e%2e/go.mod",
 		"/sub/../.env", "/payroc.wasm.br", "/index.html/", "//etc/passwd.txt", "/nope.js"} {
 		res, b := h.do("GET", p, "", nil, nil)
-		if res.StatusCode != 404 {
-			t.Errorf("%s: %d", p, res.StatusCode)
-		}
-		if strings.Contains(string(b), testAPIKey) {
-			t.Errorf("%s served a secret", p)
-		}
+		assert.EqualValues(t, 404, res.StatusCode, "%s: %d", p, res.StatusCode)
+		assert.NotContains(t, string(b), testAPIKey, "%s served a secret", p)
 	}
-	if res, _ := h.do("GET", "/sub/deeper/x.txt", "", nil, nil); res.StatusCode != 200 {
-		t.Errorf("a nested file: %d", res.StatusCode)
-	}
+	res, _ := h.do("GET", "/sub/deeper/x.txt", "", nil, nil)
+	assert.EqualValues(t, 200, res.StatusCode, "a nested file: %d", res.StatusCode)
 	res, b := h.do("POST", "/payroc.js", "", []byte("{}"), nil)
 	problemOf(t, res, b, 405, "method-not-allowed")
 }
@@ -220,9 +195,8 @@ func TestProxyStaticMissingBuildIsSaidOnThePage(t *testing.T) {
 	}
 	h := newHarness(t, withWeb(dir))
 	warnings := strings.Join(h.proxy.Warnings(), "\n")
-	if !strings.Contains(warnings, "payroc.wasm is missing") || !strings.Contains(warnings, "make wasm") {
-		t.Fatalf("warnings %q", warnings)
-	}
+	require.Contains(t, warnings, "payroc.wasm is missing", "warnings %q", warnings)
+	require.Contains(t, warnings, "make wasm", "warnings %q", warnings)
 	res, b := h.do("GET", "/", "", nil, nil)
 	page := string(b)
 	if res.StatusCode != 200 || !strings.Contains(page, `data-testid="build-warning"`) || !strings.Contains(page, "make wasm") ||
@@ -230,16 +204,15 @@ func TestProxyStaticMissingBuildIsSaidOnThePage(t *testing.T) {
 		t.Fatalf("page without the build warning: %s", page)
 	}
 	res, b = h.do("GET", "/payroc.wasm", "", nil, nil)
-	if p := problemOf(t, res, b, 404, "not-found"); !strings.Contains(p["detail"].(string), "make wasm") {
-		t.Fatalf("%s", b)
-	}
+	p := problemOf(t, res, b, 404, "not-found")
+	require.Contains(t, p["detail"].(string), "make wasm", "%s", b)
 
 	// No page at all: a placeholder that says what is missing, never a blank page.
 	empty := newHarness(t)
 	res, b = empty.do("GET", "/", "", nil, nil)
-	if res.StatusCode != 200 || !strings.Contains(string(b), "index.html") || res.Header.Get("Content-Security-Policy") == "" {
-		t.Fatalf("placeholder: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 200, res.StatusCode, "placeholder: %d %s", res.StatusCode, b)
+	require.Contains(t, string(b), "index.html", "placeholder: %d %s", res.StatusCode, b)
+	require.NotEmpty(t, res.Header.Get("Content-Security-Policy"), "placeholder: %d %s", res.StatusCode, b)
 }
 
 func TestProxyCrossOriginOnlyForAllowedOrigins(t *testing.T) {
@@ -256,13 +229,10 @@ func TestProxyCrossOriginOnlyForAllowedOrigins(t *testing.T) {
 	}
 	res, b := h.do("POST", path, tok, refundBody("1850010868", 4999), map[string]string{"Origin": allowed,
 		"Sec-Fetch-Site": "cross-site", "Idempotency-Key": "8e03978e-40d5-43e8-bc93-6894a57f9324"})
-	if res.StatusCode != 202 || res.Header.Get("Access-Control-Allow-Origin") != allowed {
-		t.Fatalf("cross-origin submit from an allowed origin: %d %s", res.StatusCode, b)
-	}
+	require.EqualValues(t, 202, res.StatusCode, "cross-origin submit from an allowed origin: %d %s", res.StatusCode, b)
+	require.Equal(t, allowed, res.Header.Get("Access-Control-Allow-Origin"), "cross-origin submit from an allowed origin: %d %s", res.StatusCode, b)
 	res, _ = h.do("GET", "/lane", tok, nil, map[string]string{"Origin": "https://other.example"})
-	if res.Header.Get("Access-Control-Allow-Origin") != "" {
-		t.Fatal("CORS header for an origin not allowed")
-	}
+	require.Empty(t, res.Header.Get("Access-Control-Allow-Origin"), "CORS header for an origin not allowed")
 	res, b = h.do("POST", path, tok, refundBody("1850010869", 4999), map[string]string{"Origin": "https://other.example",
 		"Sec-Fetch-Site": "cross-site", "Idempotency-Key": "9e03978e-40d5-43e8-bc93-6894a57f9324"})
 	problemOf(t, res, b, 403, "forbidden")

@@ -22,23 +22,21 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns its files and a pool trusting it.
 func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "proxy test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	kb, _ := x509.MarshalECPrivateKey(key)
 	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -54,21 +52,15 @@ func TestProxyTLSServesHTTP2(t *testing.T) {
 	h := newHarness(t) // the simulator behind; a second proxy on TLS in front of it
 	certFile, keyFile, pool := selfSigned(t)
 	p, err := server.New(h.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.ServeTLS(ctx, l, certFile, keyFile) }()
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, <-done)
 	}()
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
 	defer tr.CloseIdleConnections()
@@ -77,27 +69,19 @@ func TestProxyTLSServesHTTP2(t *testing.T) {
 		Tokens: payroc.NewStaticToken(h.token("front-1", 100000), nil)}
 	inst, err := c.Submit(t.Context(), "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
 		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(inst.Link.Href, base+"/v1/refund-instructions/") {
-		t.Fatalf("link %s is not on the proxy's https origin", inst.Link.Href)
-	}
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(inst.Link.Href, base+"/v1/refund-instructions/"), "link %s is not on the proxy's https origin", inst.Link.Href)
 	res, err := (&http.Client{Transport: tr}).Get(base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer res.Body.Close()
 	var hz map[string]string
 	b, _ := io.ReadAll(res.Body)
-	if res.ProtoMajor != 2 || json.Unmarshal(b, &hz) != nil || hz["status"] != "ok" {
-		t.Fatalf("%s %s", res.Proto, b)
-	}
-	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=") {
-		t.Errorf("Strict-Transport-Security = %q over HTTPS", hsts)
-	}
+	require.EqualValues(t, 2, res.ProtoMajor, "%s %s", res.Proto, b)
+	require.Nil(t, json.Unmarshal(b, &hz), "%s %s", res.Proto, b)
+	require.Equal(t, "ok", hz["status"], "%s %s", res.Proto, b)
+	hsts := res.Header.Get("Strict-Transport-Security")
+	assert.True(t, strings.HasPrefix(hsts, "max-age="), "Strict-Transport-Security = %q over HTTPS", hsts)
 	plain, _ := h.do("GET", "/healthz", "", nil, nil)
-	if hsts := plain.Header.Get("Strict-Transport-Security"); hsts != "" {
-		t.Errorf("Strict-Transport-Security %q on plain HTTP without an https public URL", hsts)
-	}
+	hsts = plain.Header.Get("Strict-Transport-Security")
+	assert.Empty(t, hsts, "Strict-Transport-Security %q on plain HTTP without an https public URL", hsts)
 }
