@@ -359,7 +359,7 @@ func TestProxyTokenRefreshedBeforeExpiry(t *testing.T) {
 	require.EqualValues(t, 1, n, "identity calls %d", n)
 	clock.Advance(56 * time.Minute) // 4 minutes left: inside the 5-minute refresh window
 	h.mustSubmit(tok, "1850010868", 4999, "")
-	eventually(t, 5*time.Second, "the background refresh", func() bool { return h.sim.Stats().IdentityCalls == 2 })
+	require.Eventually(t, func() bool { return h.sim.Stats().IdentityCalls == 2 }, 5*time.Second, 5*time.Millisecond, "the background refresh")
 	h.mustSubmit(tok, "1850010869", 4999, "")
 	n = h.sim.Stats().IdentityCalls
 	require.EqualValues(t, 2, n, "identity calls %d after the refresh", n)

@@ -22,7 +22,7 @@ func TestProxyBusyGuardKeptWhenAReplayIsRefusedAfterALostAnswer(t *testing.T) {
 	res, b, key := h.submit(tok, "1850010868", 403, "")
 	problemOf(t, res, b, 504, "upstream-timeout")
 	// Payroc goes on and makes the instruction after the proxy stopped waiting.
-	eventually(t, 5*time.Second, "the instruction to be made", func() bool { return h.sim.InstructionsFor(key) == 1 })
+	require.Eventually(t, func() bool { return h.sim.InstructionsFor(key) == 1 }, 5*time.Second, 5*time.Millisecond, "the instruction to be made")
 	_ = h.sim.SetLatency(sim.RouteSubmit, 0)
 	require.NoError(t, h.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit}))
 	res, b, _ = h.submit(tok, "1850010868", 403, key)
@@ -62,9 +62,9 @@ func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
 		res.Body.Close()
 		first <- res.StatusCode
 	}()
-	eventually(t, 5*time.Second, "the first submit to reach the simulator", func() bool {
+	require.Eventually(t, func() bool {
 		return h.sim.Stats().Requests[sim.RouteSubmit] == 1
-	})
+	}, 5*time.Second, 5*time.Millisecond, "the first submit to reach the simulator")
 	// The replay overtakes it (no latency) and Payroc refuses it: the key is being processed.
 	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, 0))
 	require.NoError(t, h.sim.FailNext(1, 409, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeIdempotencyKeyInUse}))

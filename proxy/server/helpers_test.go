@@ -311,16 +311,6 @@ func fieldNamed(p map[string]any, param string) bool {
 	return false
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // fakeClock is a clock tests move by hand.
 type fakeClock struct {
 	mu  sync.Mutex

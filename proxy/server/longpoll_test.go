@@ -65,18 +65,18 @@ func TestProxyClientDisconnectCancelsUpstreamPoll(t *testing.T) {
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "") // never finishes on its own
 	ctx, cancel := context.WithCancel(context.Background())
 	done := h.startPoll(ctx, tok, inst.RefundInstructionID)
-	eventually(t, 5*time.Second, "the long-poll to be held upstream", func() bool { return h.heldPolls() == 1 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 1 }, 5*time.Second, 5*time.Millisecond, "the long-poll to be held upstream")
 	cancel()
 	start := time.Now()
 	r := <-done
 	require.ErrorIs(t, r.err, context.Canceled, "poll ended with %v", r)
-	eventually(t, 2*time.Second, "the upstream long-poll to end", func() bool { return h.heldPolls() == 0 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 0 }, 2*time.Second, 5*time.Millisecond, "the upstream long-poll to end")
 	d := time.Since(start)
 	require.LessOrEqual(t, d, 2*time.Second, "upstream poll outlived the browser by %v", d)
-	eventually(t, 2*time.Second, "the open long-poll gauge to drop", func() bool {
+	require.Eventually(t, func() bool {
 		_, b := h.do("GET", "/metrics", "", nil, nil)
 		return strings.Contains(string(b), "payroc_proxy_open_long_polls 0")
-	})
+	}, 2*time.Second, 5*time.Millisecond, "the open long-poll gauge to drop")
 	h.sim.Close()
 	h.client.CloseIdleConnections()
 	require.NoError(t, h.stop())
@@ -105,19 +105,19 @@ func TestProxyGracefulShutdownLetsLongPollFinish(t *testing.T) {
 	tok := h.devToken()
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
 	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
-	eventually(t, 5*time.Second, "the long-poll to be held", func() bool { return h.heldPolls() == 1 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 1 }, 5*time.Second, 5*time.Millisecond, "the long-poll to be held")
 	h.client.CloseIdleConnections()
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.stop() }()
 	addr := strings.TrimPrefix(h.url, "http://")
-	eventually(t, 5*time.Second, "the listener to close", func() bool {
+	require.Eventually(t, func() bool {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
 			c.Close()
 		}
 		return err != nil
-	})
+	}, 5*time.Second, 5*time.Millisecond, "the listener to close")
 	select {
 	case err := <-stopped:
 		t.Fatalf("Serve returned (%v) with a long-poll open", err)
@@ -145,7 +145,7 @@ func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
 	tok := h.devToken()
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
 	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
-	eventually(t, 5*time.Second, "the long-poll to be held", func() bool { return h.heldPolls() == 1 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 1 }, 5*time.Second, 5*time.Millisecond, "the long-poll to be held")
 	start := time.Now()
 	require.NoError(t, h.stop())
 	r := <-done
@@ -154,7 +154,7 @@ func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
 	require.NotEmpty(t, r.header.Get("Retry-After"), "no Retry-After: the page should poll again")
 	d := time.Since(start)
 	require.LessOrEqual(t, d, 5*time.Second, "shutdown took %v with a 300ms grace", d)
-	eventually(t, 2*time.Second, "the upstream poll to end", func() bool { return h.heldPolls() == 0 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 0 }, 2*time.Second, 5*time.Millisecond, "the upstream poll to end")
 	h.sim.Close()
 	h.client.CloseIdleConnections()
 }
@@ -184,7 +184,7 @@ func TestProxyCapsOpenLongPollsPerLane(t *testing.T) {
 	defer cancel()
 	first := h.startPoll(ctx, tok, id)
 	second := h.startPoll(ctx, h.token("front-1", 100000), id) // a renewed token of the same lane
-	eventually(t, 5*time.Second, "two long-polls held upstream", func() bool { return h.heldPolls() == 2 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 2 }, 5*time.Second, 5*time.Millisecond, "two long-polls held upstream")
 
 	before := h.upstreamTotal()
 	res, b := h.do("GET", "/v1/refund-instructions/"+id, tok, nil, nil)
@@ -197,7 +197,7 @@ func TestProxyCapsOpenLongPollsPerLane(t *testing.T) {
 	other := h.token("front-2", 100000, "1850010869")
 	inst2, _ := h.mustSubmit(other, "1850010869", 403, "")
 	third := h.startPoll(ctx, other, inst2.RefundInstructionID)
-	eventually(t, 5*time.Second, "front-2's long-poll held upstream", func() bool { return h.heldPolls() == 3 })
+	require.Eventually(t, func() bool { return h.heldPolls() == 3 }, 5*time.Second, 5*time.Millisecond, "front-2's long-poll held upstream")
 
 	// Ending the instruction answers the two held polls; front-1 may poll again.
 	require.NoError(t, h.sim.Finish(id, payroc.StatusCanceled))
