@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 
 	"github.com/andybalholm/brotli"
 
@@ -90,14 +88,3 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// waitFor polls cond every step until it is true or d passes.
-func waitFor(d, step time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errors.New("timed out")
-		}
-		time.Sleep(step)
-	}
-	return nil
-}

@@ -192,9 +192,8 @@ func runP4(s *scope, role string, n int, certFile, keyFile string, certPEM []byt
 				}()
 			}
 		}
-		if err := waitFor(time.Minute, 10*time.Millisecond, func() bool { return up.Sim.Stats().HeldPolls >= to }); err != nil {
-			s.Fatalf("P4 %s: only %d of %d watches are held at the simulator after a minute", role, up.Sim.Stats().HeldPolls, to)
-		}
+		require.Eventually(s, func() bool { return up.Sim.Stats().HeldPolls >= to }, time.Minute, 10*time.Millisecond,
+			"P4 %s: %d watches held at the simulator", role, to)
 	}
 	held, err := c.mem()
 	if err != nil {

@@ -74,7 +74,7 @@ func BenchmarkP6StatusLatency(b *testing.B) {
 		id, err := chromedp.Run(run, chromedp.Evaluate[string](`bench.current.events[0].id`))
 		require.NoError(b, err)
 		// Finish only once the page's status GET is held at the simulator (through the proxy).
-		require.NoError(b, waitFor(10*time.Second, time.Millisecond, func() bool { return up.Sim.Stats().HeldPolls == 1 }), "P6: the page's watch is not held at the simulator")
+		require.Eventually(b, func() bool { return up.Sim.Stats().HeldPolls == 1 }, 10*time.Second, time.Millisecond, "P6: the page's watch held at the simulator")
 		finished := time.Now()
 		require.NoError(b, up.Sim.Finish(id, payroc.StatusCompleted))
 		require.NoError(b, pollJS(run, `bench.current.error ? (() => { throw new Error(bench.current.error) })() : bench.current.outcome === 'approved'`))

@@ -149,11 +149,8 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 	}()
 	line := regexp.MustCompile(`^payroc proxy listening on (http://127\.0\.0\.1:\d+) \(simulator at (http://127\.0\.0\.1:\d+), controls at \S+/sim/\)\n$`)
 	var m []string
-	deadline := time.Now().Add(10 * time.Second)
-	for m = line.FindStringSubmatch(out.String()); m == nil; m = line.FindStringSubmatch(out.String()) {
-		require.False(t, time.Now().After(deadline), "no start line; stdout %q stderr %q", out.String(), errs.String())
-		time.Sleep(10 * time.Millisecond)
-	}
+	require.Eventually(t, func() bool { m = line.FindStringSubmatch(out.String()); return m != nil }, 10*time.Second, 10*time.Millisecond,
+		"the start line on stdout")
 	base, simBase := m[1], m[2]
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()

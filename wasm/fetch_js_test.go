@@ -66,16 +66,6 @@ func startNodeServer(t *testing.T) *nodeServer {
 
 func (s *nodeServer) dropped() int { return s.v.Get("state").Get("dropped").Int() }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestFetchDoerSendsAndReadsAnExchange(t *testing.T) {
 	s := startNodeServer(t)
 	res, err := fetchDoer{}.Do(context.Background(), &payroc.Request{Method: "POST", URL: s.base + "/echo",
@@ -117,7 +107,7 @@ func TestFetchDoerContextEndsTheRequest(t *testing.T) {
 				_, err := fetchDoer{}.Do(ctx, &payroc.Request{Method: "GET", URL: s.base + tt.path, Header: payroc.Header{}})
 				done <- err
 			}()
-			waitFor(t, "the request to arrive", func() bool { return s.v.Get("state").Get("requests").Int() == 1 })
+			require.Eventually(t, func() bool { return s.v.Get("state").Get("requests").Int() == 1 }, 5*time.Second, 5*time.Millisecond, "the request to arrive")
 			cancel()
 			select {
 			case err := <-done:
@@ -125,7 +115,7 @@ func TestFetchDoerContextEndsTheRequest(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("Do did not return after the context ended")
 			}
-			waitFor(t, "the connection to be dropped", func() bool { return s.dropped() == 1 })
+			require.Eventually(t, func() bool { return s.dropped() == 1 }, 5*time.Second, 5*time.Millisecond, "the connection to be dropped")
 		})
 	}
 }
@@ -135,7 +125,7 @@ func TestFetchDoerRefusesAnOversizedBody(t *testing.T) {
 	_, err := fetchDoer{}.Do(context.Background(), &payroc.Request{Method: "GET", URL: s.base + "/big", Header: payroc.Header{}})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "over")
-	waitFor(t, "the connection to be dropped", func() bool { return s.dropped() == 1 })
+	require.Eventually(t, func() bool { return s.dropped() == 1 }, 5*time.Second, 5*time.Millisecond, "the connection to be dropped")
 }
 
 func TestFetchDoerBoundsACallThatGetsNoAnswer(t *testing.T) {
@@ -150,7 +140,7 @@ func TestFetchDoerBoundsACallThatGetsNoAnswer(t *testing.T) {
 	require.True(t, errors.As(err, &e))
 	require.Equal(t, payroc.CodeNetworkError, e.Code)
 	require.ErrorIs(t, err, errCallTimeout)
-	waitFor(t, "both attempts to be dropped", func() bool { return s.dropped() == 2 })
+	require.Eventually(t, func() bool { return s.dropped() == 2 }, 5*time.Second, 5*time.Millisecond, "both attempts to be dropped")
 
 	// A status long-poll is held by the server on purpose: only the caller's own deadline ends it.
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
