@@ -87,4 +87,3 @@ func copyFile(src, dst string) error {
 	}
 	return out.Close()
 }
-
