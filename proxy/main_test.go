@@ -64,10 +64,11 @@ func TestProxyTokenCommandRoundTrip(t *testing.T) {
 	ring, _ := lane.NewKeyring([][]byte{[]byte("other-key-0123456789abcdef0123456789ab")})
 	c, err := ring.Verify(strings.TrimSpace(out))
 	require.NoError(t, err)
-	if c.Lane != "front-1" || c.MaxAmount != 50000 || c.Currency != "USD" || len(c.Devices) != 2 ||
-		c.ExpiresAt-c.IssuedAt != int64(2*time.Hour/time.Second) {
-		t.Fatalf("claims %+v", c)
-	}
+	assert.Equal(t, "front-1", c.Lane)
+	assert.Equal(t, int64(50000), c.MaxAmount)
+	assert.Equal(t, "USD", c.Currency)
+	assert.Equal(t, []string{"1850010868", "1850010869"}, c.Devices)
+	assert.Equal(t, int64(2*time.Hour/time.Second), c.ExpiresAt-c.IssuedAt, "lifetime in seconds")
 }
 
 func TestProxyTokenCommandRefusals(t *testing.T) {
@@ -179,9 +180,11 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 	code := run(context.Background(), []string{"token", "-devices", "1850010869", "-max-amount", "700", "-lane", "front-1"}, getenv, &tokOut, io.Discard)
 	require.EqualValues(t, 0, code, "proxy token failed")
 	var info server.LaneInfo
-	if getJSON(base+"/lane", strings.TrimSpace(tokOut.String()), &info) != 200 || info.Lane != "front-1" || info.MaxAmount != 700 ||
-		len(info.Devices) != 1 || info.Devices[0].ProcessingTerminalID != "1234002" {
-		t.Fatalf("/lane with a `proxy token` token: %+v", info)
+	require.Equal(t, 200, getJSON(base+"/lane", strings.TrimSpace(tokOut.String()), &info), "/lane with a `proxy token` token")
+	assert.Equal(t, "front-1", info.Lane)
+	assert.Equal(t, int64(700), info.MaxAmount)
+	if assert.Len(t, info.Devices, 1) {
+		assert.Equal(t, "1234002", info.Devices[0].ProcessingTerminalID)
 	}
 	var stats struct {
 		IdentityCalls int `json:"identityCalls"`

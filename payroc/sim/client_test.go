@@ -76,19 +76,23 @@ func TestOutcomesThroughTheClient(t *testing.T) {
 				require.NotNil(t, res.Refund, "refund %+v", res.Refund)
 				require.Equal(t, c.code, res.Refund.TransactionResult.ResponseCode, "refund %+v", res.Refund)
 				require.Equal(t, res.Instruction.RefundID, res.Refund.RefundID, "refund %+v", res.Refund)
-				if c.code == "D" && (res.Refund.TransactionResult.Status != "declined" || res.Refund.TransactionResult.AuthorizedAmount != nil) {
-					t.Errorf("declined refund %+v", res.Refund.TransactionResult)
+				if c.code == "D" {
+					assert.Equal(t, "declined", res.Refund.TransactionResult.Status, "a declined refund's status")
+					assert.Nil(t, res.Refund.TransactionResult.AuthorizedAmount, "a declined refund's authorized amount")
 				}
-			} else if res.Refund != nil {
-				t.Errorf("a refund for outcome %s", res.Outcome)
+			} else {
+				assert.Nil(t, res.Refund, "a refund for outcome %s", res.Outcome)
 			}
 			if c.cancel {
 				got := <-cancelRes
-				if c.amount%100 == 5 && (got == nil || got.Status != payroc.StatusCompleted || got.RefundID != res.Refund.RefundID) {
-					t.Errorf("cancel of 05 gave %+v, want completed with refund %s", got, res.Refund.RefundID)
-				}
-				if c.amount%100 == 3 && (got == nil || got.Status != payroc.StatusCanceled) {
-					t.Errorf("cancel of 03 gave %+v", got)
+				switch c.amount % 100 {
+				case 5: // the device finished first
+					require.NotNil(t, got, "the cancel's answer")
+					assert.Equal(t, payroc.StatusCompleted, got.Status)
+					assert.Equal(t, res.Refund.RefundID, got.RefundID)
+				case 3:
+					require.NotNil(t, got, "the cancel's answer")
+					assert.Equal(t, payroc.StatusCanceled, got.Status)
 				}
 			}
 			st := e.sim.Stats()

@@ -476,11 +476,12 @@ func TestProxyAdminLaneTokens(t *testing.T) {
 	res, b = h.do("GET", "/lane", tr.Token, nil, nil)
 	var info server.LaneInfo
 	require.EqualValues(t, 200, res.StatusCode, "/lane: %d %s", res.StatusCode, b)
-	require.Nil(t, json.Unmarshal(b, &info), "/lane: %d %s", res.StatusCode, b)
-	if info.Lane != "front-1" || len(info.Devices) != 1 || info.Devices[0] != (server.LaneDevice{SerialNumber: "1850010869",
-		ProcessingTerminalID: "1234002", Label: "Counter 2"}) || info.MaxAmount != 20000 || info.Currency != "USD" || info.ExpiresAt != tr.ExpiresAt {
-		t.Fatalf("/lane %+v", info)
-	}
+	require.NoError(t, json.Unmarshal(b, &info), "/lane: %d %s", res.StatusCode, b)
+	assert.Equal(t, "front-1", info.Lane)
+	assert.Equal(t, []server.LaneDevice{{SerialNumber: "1850010869", ProcessingTerminalID: "1234002", Label: "Counter 2"}}, info.Devices)
+	assert.Equal(t, int64(20000), info.MaxAmount)
+	assert.Equal(t, "USD", info.Currency)
+	assert.Equal(t, tr.ExpiresAt, info.ExpiresAt)
 	require.NotContains(t, h.logs.String(), tr.Token, "an issued lane token is in the logs")
 
 	// Without PROXY_ADMIN_KEY the endpoint does not exist; outside simulator mode neither does /dev/token.
@@ -497,7 +498,7 @@ func TestProxyLaneAndDevToken(t *testing.T) {
 	res, b := h.do("GET", "/lane", tok, nil, nil)
 	var info server.LaneInfo
 	require.EqualValues(t, 200, res.StatusCode, "/lane: %d %s", res.StatusCode, b)
-	require.Nil(t, json.Unmarshal(b, &info), "/lane: %d %s", res.StatusCode, b)
+	require.NoError(t, json.Unmarshal(b, &info), "/lane: %d %s", res.StatusCode, b)
 	require.Equal(t, "dev", info.Lane, "/lane %+v", info)
 	require.Len(t, info.Devices, 4, "/lane %+v", info)
 	require.EqualValues(t, 100000, info.MaxAmount, "/lane %+v", info)

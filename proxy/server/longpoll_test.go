@@ -129,7 +129,7 @@ func TestProxyGracefulShutdownLetsLongPollFinish(t *testing.T) {
 	var got payroc.RefundInstruction
 	require.Nil(t, r.err, "long-poll during shutdown: %v", r)
 	require.EqualValues(t, 200, r.status, "long-poll during shutdown: %v", r)
-	require.Nil(t, json.Unmarshal([]byte(r.body), &got), "long-poll during shutdown: %v", r)
+	require.NoError(t, json.Unmarshal([]byte(r.body), &got), "long-poll during shutdown: %v", r)
 	require.Equal(t, payroc.StatusCompleted, got.Status, "long-poll during shutdown: %v", r)
 	require.NoError(t, <-stopped)
 	h.sim.Close()

@@ -77,7 +77,7 @@ func TestProxyTLSServesHTTP2(t *testing.T) {
 	var hz map[string]string
 	b, _ := io.ReadAll(res.Body)
 	require.EqualValues(t, 2, res.ProtoMajor, "%s %s", res.Proto, b)
-	require.Nil(t, json.Unmarshal(b, &hz), "%s %s", res.Proto, b)
+	require.NoError(t, json.Unmarshal(b, &hz), "%s %s", res.Proto, b)
 	require.Equal(t, "ok", hz["status"], "%s %s", res.Proto, b)
 	hsts := res.Header.Get("Strict-Transport-Security")
 	assert.True(t, strings.HasPrefix(hsts, "max-age="), "Strict-Transport-Security = %q over HTTPS", hsts)
