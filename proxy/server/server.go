@@ -73,7 +73,6 @@ func New(cfg Config) (*Server, error) {
 	if hc == nil {
 		hc = defaultHTTPClient()
 	}
-	doer := payroc.HTTPDoer{Client: hc}
 	s := &Server{
 		cfg:          cfg,
 		httpClient:   hc,
@@ -84,37 +83,71 @@ func New(cfg Config) (*Server, error) {
 		cop:          http.NewCrossOriginProtection(),
 		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
 	}
-	set := StoreSettings{TTL: cfg.StateTTL, BusyTimeout: cfg.BusyTimeout, SendTimeout: cfg.CallTimeout, Rate: cfg.Rate,
-		Burst: max(int(3*cfg.Rate), 1), MaxEntries: cfg.MaxEntries, Now: cfg.Now}
-	if cfg.OpenState == nil {
-		s.state = NewMemoryStore(set)
-	} else if s.state, err = cfg.OpenState(set); err != nil {
-		return nil, fmt.Errorf("shared state: %w", err)
-	}
-	s.revocations, s.revokeInState = cfg.Revocations, cfg.Revocations == nil
-	if s.revokeInState {
-		s.revocations = s.state
+	if err := s.openState(); err != nil {
+		return nil, err
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
 	for _, d := range cfg.Devices {
 		s.devices[d.Serial] = d
 	}
-	for _, o := range cfg.AllowOrigins {
+	if err := s.trustOrigins(); err != nil {
+		return nil, err
+	}
+	api, _ := url.Parse(cfg.APIURL)
+	s.links = linkRewriter{apiPath: api.Path}
+	s.metrics = newMetrics(s.busyDevices)
+	s.client = s.upstreamClient(payroc.HTTPDoer{Client: hc})
+	s.static = newStatic(cfg.WebDir)
+	s.warnings = s.static.check()
+	for _, w := range s.warnings {
+		s.log.Warn(w, "web", cfg.WebDir)
+	}
+	return s, nil
+}
+
+// openState opens the shared state (in memory unless Config.OpenState says otherwise) and the revocation
+// list (in that state unless Config.Revocations is given).
+func (s *Server) openState() error {
+	cfg := s.cfg
+	set := StoreSettings{TTL: cfg.StateTTL, BusyTimeout: cfg.BusyTimeout, SendTimeout: cfg.CallTimeout, Rate: cfg.Rate,
+		Burst: max(int(3*cfg.Rate), 1), MaxEntries: cfg.MaxEntries, Now: cfg.Now}
+	if cfg.OpenState == nil {
+		s.state = NewMemoryStore(set)
+	} else {
+		st, err := cfg.OpenState(set)
+		if err != nil {
+			return fmt.Errorf("shared state: %w", err)
+		}
+		s.state = st
+	}
+	s.revocations, s.revokeInState = cfg.Revocations, cfg.Revocations == nil
+	if s.revokeInState {
+		s.revocations = s.state
+	}
+	return nil
+}
+
+// trustOrigins lets the -allow-origin origins and the public origin through cross-origin protection.
+func (s *Server) trustOrigins() error {
+	for _, o := range s.cfg.AllowOrigins {
 		s.allowOrigins[o] = true
 		if err := s.cop.AddTrustedOrigin(o); err != nil {
-			return nil, &FieldError{Field: "AllowOrigins", Err: fmt.Errorf("%q: %v", o, err)}
+			return &FieldError{Field: "AllowOrigins", Err: fmt.Errorf("%q: %v", o, err)}
 		}
 	}
 	if s.publicOrigin != "" {
 		u, _ := url.Parse(s.publicOrigin)
 		if err := s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
-			return nil, &FieldError{Field: "PublicURL", Err: err}
+			return &FieldError{Field: "PublicURL", Err: err}
 		}
 	}
-	api, _ := url.Parse(cfg.APIURL)
-	s.links = linkRewriter{apiPath: api.Path}
-	s.metrics = newMetrics(s.busyDevices)
+	return nil
+}
+
+// upstreamClient is the payroc client the proxy forwards with, behind its Payroc token cache.
+func (s *Server) upstreamClient(doer payroc.Doer) *payroc.Client {
+	cfg := s.cfg
 	identity := &payroc.Identity{BaseURL: cfg.IdentityURL, APIKey: cfg.APIKey, Doer: doer, Now: cfg.Now}
 	s.tokens = &payroc.TokenCache{
 		Mint:          identity.Mint,
@@ -125,13 +158,7 @@ func New(cfg Config) (*Server, error) {
 		Now:           cfg.Now,
 		OnMint:        s.onMint,
 	}
-	s.client = &payroc.Client{BaseURL: cfg.APIURL, Doer: doer, Tokens: s.tokens}
-	s.static = newStatic(cfg.WebDir)
-	s.warnings = s.static.check()
-	for _, w := range s.warnings {
-		s.log.Warn(w, "web", cfg.WebDir)
-	}
-	return s, nil
+	return &payroc.Client{BaseURL: cfg.APIURL, Doer: doer, Tokens: s.tokens}
 }
 
 // Warnings lists problems found at start that do not stop the proxy (e.g. payroc.wasm not built), one
