@@ -114,36 +114,50 @@ return {0, 0, 0}
 // settleScript: ARGV 3 serial, 4 key, 5 reached (0/1), 6 busy timeout, 7 send timeout, 8 ttl, 9 accepted
 // (0/1), then when accepted 10 id, 11 lane, 12 token id, 13 amount, 14 currency, 15 order id, 16 submitted,
 // 17 final (0/1), 18 refund id, 19 lower-case key. Returns {} (nothing accepted), {-1} (the id is another
-// lane's) or observe's record.
+// lane's) or the record as observe returns it. It does what the memory store does in three steps (the
+// submit's end, filing the instruction, observing its status) with one write per key.
 var settleScript = redis.NewScript(prelude + `
 local serial, key = ARGV[3], ARGV[4]
 local life, ttl = tonumber(ARGV[6]) + tonumber(ARGV[7]), tonumber(ARGV[8])
-local dk = P .. 'dev:' .. serial
-local h = redis.call('HMGET', dk, 'k', 'n', 'r')
-if h[1] == key then
-  local n = math.max(tonumber(h[2]) - 1, 0)
-  local reached = h[3] == '1' or ARGV[5] == '1'
-  if n == 0 and not reached then
-    free(serial)
-  else
-    hold(serial, life, 'n', n, 'r', reached and 1 or 0, 's', now)
-  end
+local h = redis.call('HMGET', P .. 'dev:' .. serial, 'k', 'n', 'r')
+local mine = h[1] == key
+local n, reached = 0, ARGV[5] == '1'
+if mine then
+  n = math.max(tonumber(h[2]) - 1, 0)
+  reached = reached or h[3] == '1'
 end
-if ARGV[9] ~= '1' then return {} end
-local id, lane = ARGV[10], ARGV[11]
+local function sent()
+  if not mine then return end
+  if n == 0 and not reached then free(serial) else hold(serial, life, 'n', n, 'r', reached and 1 or 0, 's', now) end
+end
+if ARGV[9] ~= '1' then
+  sent()
+  return {}
+end
+local id, lane, final, refundID = ARGV[10], ARGV[11], ARGV[17] == '1', ARGV[18]
 local ik = P .. 'ins:' .. id
-local old = redis.call('HGET', ik, 'l')
-if old then
-  if old ~= lane then return {-1} end
-  redis.call('HSET', ik, 't', ARGV[12])
+local r = redis.call('HMGET', ik, 'l', 's', 'k', 't', 'a', 'c', 'o', 'at', 'f')
+if r[1] and r[1] ~= lane then
+  sent()
+  return {-1}
+end
+local audit = 0
+if final and r[9] ~= '1' then audit = 1 end
+if r[1] then
+  redis.call('HSET', ik, 't', ARGV[12], 'f', (final or r[9] == '1') and 1 or 0)
+  r[4] = ARGV[12]
 else
+  r = {lane, serial, key, ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]}
   redis.call('HSET', ik, 'l', lane, 's', serial, 'k', key, 't', ARGV[12], 'a', ARGV[13], 'c', ARGV[14],
-    'o', ARGV[15], 'at', ARGV[16], 'f', 0)
+    'o', ARGV[15], 'at', ARGV[16], 'f', final and 1 or 0)
 end
 redis.call('PEXPIRE', ik, ttl)
 redis.call('SET', P .. 'key:' .. ARGV[19], lane, 'PX', ttl)
-if redis.call('HGET', dk, 'k') == key then hold(serial, life, 'i', id, 's', now) end
-return observe(id, ARGV[17] == '1', ARGV[18], ttl, life)
+if mine then
+  if final then free(serial) else hold(serial, life, 'n', n, 'r', 1, 's', now, 'i', id) end
+end
+if refundID ~= '' then redis.call('SET', P .. 'ref:' .. refundID, lane, 'PX', ttl) end
+return {audit, id, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
 `)
 
 // lookupScript: ARGV 3 token, 4 interval, 5 burst, 6 id, 7 lane, 8 busy timeout, 9 send timeout. Returns
