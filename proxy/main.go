@@ -71,6 +71,7 @@ type options struct {
 	grace, busyTimeout                         time.Duration
 	logLevel                                   string
 	state, statePrefix                         string
+	stateTimeout                               time.Duration
 }
 
 const usageText = `Usage:
@@ -124,6 +125,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.state, "state", "memory", "where the shared state lives: memory (one instance) or redis (PROXY_REDIS_URL; several\ninstances behind any load balancer)")
 	fs.StringVar(&o.statePrefix, "state-prefix", "payroc:", "namespace of the proxy's keys in Redis (several proxies or environments may share one)")
+	fs.DurationVar(&o.stateTimeout, "state-timeout", 500*time.Millisecond, "with -state redis: how long one state call may take before the proxy answers 503 state-unavailable")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0

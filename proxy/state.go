@@ -33,8 +33,12 @@ func (o *options) stateOpener(getenv func(string) string, logger *slog.Logger) (
 	if o.statePrefix == "" {
 		return nil, nil, errors.New("-state-prefix must not be empty")
 	}
+	if o.stateTimeout <= 0 {
+		return nil, nil, errors.New("-state-timeout must be positive, e.g. 500ms")
+	}
 	var closeFn func()
 	open := func(set server.StoreSettings) (server.Store, error) {
+		set.Timeout = o.stateTimeout
 		st, rdb, err := redisstate.Open(url, o.statePrefix, set)
 		if err != nil {
 			return nil, err

@@ -34,6 +34,7 @@ func TestProxyStateConfigRefusals(t *testing.T) {
 		{"a URL but memory state", env("PROXY_REDIS_URL", secretURL), nil, "-state redis"},
 		{"not a redis URL", env("PROXY_REDIS_URL", "http://:"+redisPassword+"@127.0.0.1:1"), []string{"-state", "redis"}, "redis://"},
 		{"empty prefix", env("PROXY_REDIS_URL", secretURL), []string{"-state", "redis", "-state-prefix", ""}, "-state-prefix"},
+		{"zero timeout", env("PROXY_REDIS_URL", secretURL), []string{"-state", "redis", "-state-timeout", "0s"}, "-state-timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runOut(t, tc.getenv, append([]string{"-addr", "127.0.0.1:0"}, tc.args...)...)
@@ -56,7 +57,7 @@ func TestProxyRunsOnRedis(t *testing.T) {
 	getenv := env("PROXY_TOKEN_SECRET", secret, "PROXY_REDIS_URL", rs.URL())
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-web", t.TempDir(), "-sim-delay", "20ms", "-sim-hold", "300ms",
-			"-shutdown-grace", "2s", "-state", "redis", "-state-prefix", "shop-7:", "-log-level", "debug"}, getenv, &out, &errs)
+			"-shutdown-grace", "2s", "-state", "redis", "-state-prefix", "shop-7:", "-state-timeout", "5s", "-log-level", "debug"}, getenv, &out, &errs)
 	}()
 	line := regexp.MustCompile(`^payroc proxy listening on (http://127\.0\.0\.1:\d+) `)
 	require.Eventually(t, func() bool { return line.MatchString(out.String()) }, 10*time.Second, 10*time.Millisecond,
@@ -107,7 +108,7 @@ func TestProxyRunsOnRedis(t *testing.T) {
 func TestProxyHelpExplainsState(t *testing.T) {
 	code, _, errs := runOut(t, env(), "-h")
 	require.Equal(t, 0, code)
-	for _, f := range []string{"-state", "-state-prefix", "PROXY_REDIS_URL", "memory", "redis"} {
+	for _, f := range []string{"-state", "-state-prefix", "-state-timeout", "PROXY_REDIS_URL", "memory", "redis"} {
 		assert.Contains(t, errs, f)
 	}
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/posrefund/cloud/internal/redistest"
 	"github.com/posrefund/cloud/proxy/redisstate"
@@ -50,6 +51,7 @@ func (s *Stack) openState() func(server.StoreSettings) (server.Store, error) {
 		return nil
 	}
 	return func(set server.StoreSettings) (server.Store, error) {
+		set.Timeout = 2 * time.Second // a loaded test machine is not a Redis outage
 		st, rdb, err := redisstate.Open(s.redis.URL(), SharedPrefix, set)
 		if err != nil {
 			return nil, err

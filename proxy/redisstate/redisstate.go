@@ -46,13 +46,13 @@ type Store struct {
 var _ server.Store = (*Store)(nil)
 
 // New keeps the state in rdb under prefix ("" : DefaultPrefix) with set's rules (zero fields: the proxy's
-// defaults). Each call is bounded by DefaultTimeout.
+// defaults). Each call is bounded by set.Timeout (0: DefaultTimeout).
 func New(rdb redis.UniversalClient, prefix string, set server.StoreSettings) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
 	set = withDefaults(set)
-	s := &Store{rdb: rdb, prefix: prefix, set: set, timeout: DefaultTimeout}
+	s := &Store{rdb: rdb, prefix: prefix, set: set, timeout: set.Timeout}
 	if set.Rate > 0 {
 		s.interval = 1000 / set.Rate
 	}
@@ -71,12 +71,13 @@ func Open(url, prefix string, set server.StoreSettings) (*Store, *redis.Client, 
 	if err != nil {
 		return nil, nil, errors.New("PROXY_REDIS_URL is not a valid redis:// or rediss:// URL")
 	}
+	set = withDefaults(set)
 	opt.MaxRetries = -1
-	opt.DialTimeout = time.Second
-	opt.ReadTimeout = DefaultTimeout
-	opt.WriteTimeout = DefaultTimeout
+	opt.DialTimeout = max(time.Second, set.Timeout)
+	opt.ReadTimeout = set.Timeout
+	opt.WriteTimeout = set.Timeout
 	opt.ContextTimeoutEnabled = true
-	opt.PoolTimeout = DefaultTimeout
+	opt.PoolTimeout = set.Timeout
 	opt.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
 	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	rdb := redis.NewClient(opt)
@@ -107,6 +108,9 @@ func withDefaults(s server.StoreSettings) server.StoreSettings {
 	}
 	if s.Burst <= 0 {
 		s.Burst = max(int(3*s.Rate), 1)
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = DefaultTimeout
 	}
 	return s
 }

@@ -20,6 +20,7 @@ import (
 func open(t *testing.T, srv *redistest.Server, set server.StoreSettings) (*redisstate.Store, *redisstate.Store, string) {
 	t.Helper()
 	prefix := "t" + strings.NewReplacer("/", ":", " ", "_").Replace(t.Name()) + ":"
+	set.Timeout = 5 * time.Second // a loaded test machine is not a Redis outage
 	a, ca, err := redisstate.Open(srv.URL(), prefix, set)
 	require.NoError(t, err)
 	b, cb, err := redisstate.Open(srv.URL(), prefix, set)

@@ -18,13 +18,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// withRedis keeps the proxy's state on rs under prefix (the test's name when empty).
+// withRedis keeps the proxy's state on rs under prefix (the test's name when empty), with a call timeout
+// generous enough for a loaded test machine.
 func withRedis(t *testing.T, rs *redistest.Server, prefix string) option {
+	return withRedisTimeout(t, rs, prefix, 5*time.Second)
+}
+
+// withRedisTimeout is withRedis with the store's call timeout (0: its default, 500 ms).
+func withRedisTimeout(t *testing.T, rs *redistest.Server, prefix string, timeout time.Duration) option {
 	if prefix == "" {
 		prefix = strings.NewReplacer("/", ":", " ", "_").Replace(t.Name()) + ":"
 	}
 	return func(_ *sim.Config, c *server.Config) {
 		c.OpenState = func(set server.StoreSettings) (server.Store, error) {
+			set.Timeout = timeout
 			st, rdb, err := redisstate.Open(rs.URL(), prefix, set)
 			if err != nil {
 				return nil, err
@@ -188,7 +195,7 @@ func TestTwoInstancesShareOneTruth(t *testing.T) {
 // call timeout.
 func TestStateUnavailableFailsClosed(t *testing.T) {
 	rs := redistest.Start(t)
-	h := newHarness(t, withRedis(t, rs, "closed:"))
+	h := newHarness(t, withRedisTimeout(t, rs, "closed:", 0)) // the default 500 ms: a hung Redis is an outage
 	tok := h.token("front-1", 50000)
 	inst, _ := h.mustSubmit(tok, "1850010868", 1003, "")
 	before := h.upstreamTotal()

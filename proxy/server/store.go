@@ -64,6 +64,9 @@ type StoreSettings struct {
 	MaxEntries int
 	// Now is the memory store's clock for its revocation list (nil: time.Now); the other calls take theirs.
 	Now func() time.Time
+	// Timeout bounds each call of a networked store (0: its default, 500 ms for Redis): past it the proxy
+	// answers 503 state-unavailable rather than keep a cashier waiting.
+	Timeout time.Duration
 }
 
 // Admission is the verdict on a lane token for one request.
