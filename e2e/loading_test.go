@@ -205,6 +205,16 @@ func TestMissingModuleIsExplainedOnThePage(t *testing.T) {
 			if tab.Enabled("refund-button") {
 				t.Error("Refund is enabled without the module")
 			}
+			// load() says which by its code and status, not its message.
+			type rejection struct {
+				Code   string `json:"code"`
+				Status int    `json:"status"`
+			}
+			got := harness.Eval[rejection](tab, `import('/payroc.js').then((m) => m.load({ token: 'x' })).then(
+				() => ({ code: 'resolved', status: -1 }), (e) => ({ code: e.code, status: e.status }))`)
+			if got.Code != "module-unavailable" || got.Status != 404 {
+				t.Errorf("load() without the module's files rejected with %+v, want module-unavailable 404", got)
+			}
 		})
 	}
 }

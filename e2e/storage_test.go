@@ -47,6 +47,9 @@ func TestStorageFullAtSubmitSendsNothingAndSaysWhy(t *testing.T) {
 	if p.Text("error-action") == "" {
 		t.Error("no next step shown")
 	}
+	if code := p.Attr("error", "data-code"); code != "storage-unavailable" {
+		t.Errorf("error data-code = %q, want storage-unavailable (the module's code, not its message)", code)
+	}
 	for _, x := range net.Find("") {
 		if strings.Contains(x.URL, "/v1/") {
 			t.Errorf("the page sent %s %s for a refund it could not record", x.Method, x.URL)

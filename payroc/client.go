@@ -107,8 +107,15 @@ func (c *Client) Do(ctx context.Context, method, path string, header Header, bod
 		if res.StatusCode == 401 && !renewed && tok != "" {
 			if r, ok := c.Tokens.(Renewer); ok {
 				renewed = true
-				if _, rerr := r.Renew(ctx, tok, ParseProblem(res.StatusCode, res.Header, res.Body)); rerr == nil {
+				cause := ParseProblem(res.StatusCode, res.Header, res.Body)
+				_, rerr := r.Renew(ctx, tok, cause)
+				switch {
+				case rerr == nil:
 					continue
+				case ctx.Err() != nil:
+					return nil, ctx.Err()
+				case rerr != error(cause): // the renewal itself failed: its own error says why (token-unavailable…)
+					return nil, AsError(rerr)
 				}
 			}
 		}

@@ -66,7 +66,7 @@ func TestClientSubmitRetriesWithTheSameKey(t *testing.T) {
 		require.Equal(t, inst.IdempotencyKey, keys[i])
 		require.Equal(t, bodies[0], bodies[i])
 	}
-	assert.True(t, IsUUIDv4(inst.IdempotencyKey), "instruction = %+v", inst)
+	assert.NoError(t, ValidateIdempotencyKey(inst.IdempotencyKey), "instruction = %+v", inst)
 	assert.NotEmpty(t, inst.RefundInstructionID, "instruction = %+v", inst)
 }
 
@@ -295,7 +295,7 @@ func TestClientRunRefundOutcomes(t *testing.T) {
 			require.Len(t, seen, 2, "onStatus saw %v", seen)
 			require.Equal(t, StatusInProgress, seen[0], "onStatus saw %v", seen)
 			require.Equal(t, tt.final, string(seen[1]), "onStatus saw %v", seen)
-			assert.True(t, IsUUIDv4(res.Instruction.IdempotencyKey), "the result lost its key: %+v", res.Instruction)
+			assert.NoError(t, ValidateIdempotencyKey(res.Instruction.IdempotencyKey), "the result lost its key: %+v", res.Instruction)
 		})
 	}
 }

@@ -45,6 +45,13 @@ const (
 	CodeModuleExited   = "module-exited"   // the wasm Go program is gone
 	CodeInternalError  = "internal-error"  // a bug or an unreadable answer
 	CodeServerError    = "server-error"    // a non-2xx answer without a problem document
+	// CodeStorageUnavailable: the refund could not be recorded in the browser's storage, so it was not sent.
+	CodeStorageUnavailable = "storage-unavailable"
+	// CodeTokenUnavailable: the page's getToken failed (threw, rejected with something other than a
+	// PayrocError, or gave no token). Retryable.
+	CodeTokenUnavailable = "token-unavailable"
+	// CodeModuleUnavailable: payroc.wasm or wasm_exec.js could not be fetched (payroc.js's load()).
+	CodeModuleUnavailable = "module-unavailable"
 )
 
 // ProblemTypeBase is the base of Payroc's problem "type" URIs.
@@ -59,6 +66,7 @@ var codeStatus = map[string]int{
 	CodeOutOfScope: 403, CodeMethodNotAllowed: 405, CodeDeviceBusy: 409, CodePayloadTooLarge: 413, CodeRateLimited: 429,
 	CodeUpstreamError: 502, CodeIdentityUnavailable: 503, CodeUpstreamTimeout: 504, CodeStateUnavailable: 503,
 	CodeInvalidRequest: 0, CodeNetworkError: 0, CodeModuleExited: 0, CodeInternalError: 0,
+	CodeStorageUnavailable: 0, CodeTokenUnavailable: 0, CodeModuleUnavailable: 0,
 }
 
 var statusCode = map[int]string{
@@ -81,6 +89,8 @@ var codeTitle = map[string]string{
 	CodeUpstreamError: "Upstream error", CodeIdentityUnavailable: "Identity unavailable",
 	CodeUpstreamTimeout: "Upstream timeout", CodeStateUnavailable: "State unavailable", CodeInvalidRequest: "Invalid request",
 	CodeNetworkError: "Network error", CodeModuleExited: "Module exited", CodeInternalError: "Internal error",
+	CodeStorageUnavailable: "Storage unavailable", CodeTokenUnavailable: "Token unavailable",
+	CodeModuleUnavailable: "Module unavailable",
 }
 
 // StatusForCode returns the HTTP status that carries code, or 0 for local codes and unknown ones.
@@ -195,10 +205,11 @@ var (
 )
 
 // Retryable reports whether the same request may succeed if sent again (with the same Idempotency-Key for a
-// submit): no answer at all, 408, 429 and 5xx other than 501. Everything else needs a change first.
+// submit): no answer at all, no lane token from getToken, 408, 429 and 5xx other than 501. Everything else
+// needs a change first.
 func (e *Error) Retryable() bool {
 	switch {
-	case e.Code == CodeNetworkError:
+	case e.Code == CodeNetworkError || e.Code == CodeTokenUnavailable:
 		return true
 	case e.Status == 408 || e.Status == 429:
 		return true
@@ -206,6 +217,31 @@ func (e *Error) Retryable() bool {
 		return true
 	}
 	return false
+}
+
+// NothingCreated reports whether err, the answer to one request, proves that the request created nothing
+// upstream, so that a submit's key may be forgotten and its device freed:
+//
+//   - a refusal, 4xx: the request was not acted on. Except 408 (the server gave up waiting, maybe midway)
+//     and 409, which for a submit is Payroc's idempotency-key-in-use (an instruction under that key is
+//     being made) — but the proxy's own 409 device-busy is answered before anything is forwarded;
+//   - the proxy's 503 identity-unavailable: without a Payroc bearer it sent nothing.
+//
+// Anything else proves nothing: no answer at all, a 5xx (the request may have been passed on before the
+// failure; the proxy's state-unavailable may come after Payroc made the instruction), a local error. The browser's pending records and the proxy's device guard both follow it.
+func NothingCreated(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	switch {
+	case !ok:
+		return false
+	case e.Code == CodeIdentityUnavailable && e.Status == 503:
+		return true
+	case e.Status < 400 || e.Status > 499 || e.Status == 408:
+		return false
+	case e.Status == 409:
+		return e.Code == CodeDeviceBusy
+	}
+	return true
 }
 
 // problemDoc is the wire shape of a problem document.

@@ -1,6 +1,7 @@
 package payroc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -115,4 +116,40 @@ func FuzzParseProblem(f *testing.F) {
 		_, err := json.Marshal(e)
 		require.NoError(t, err, "marshal: %v", err)
 	})
+}
+
+func TestNothingCreated(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"bad request", ParseProblem(400, Header{}, []byte(`{"type":"https://docs.payroc.com/api/errors#bad-request","status":400}`)), true},
+		{"expired lane token", NewError(CodeLaneTokenExpired, ""), true},
+		{"revoked lane token", NewError(CodeLaneTokenRevoked, ""), true},
+		{"Payroc refused the bearer", ParseProblem(401, Header{}, nil), true},
+		{"out of scope", NewError(CodeOutOfScope, ""), true},
+		{"not found", NewError(CodeNotFound, ""), true},
+		{"rate limited", NewError(CodeRateLimited, ""), true},
+		{"payload too large", NewError(CodePayloadTooLarge, ""), true},
+		{"device busy (the proxy's, before forwarding)", NewError(CodeDeviceBusy, ""), true},
+		{"identity unavailable (no bearer, nothing sent)", NewError(CodeIdentityUnavailable, ""), true},
+		{"idempotency key in use (an instruction is being made)", NewError(CodeIdempotencyKeyInUse, ""), false},
+		{"a 409 without a problem", ParseProblem(409, Header{}, nil), false},
+		{"request timeout", ParseProblem(408, Header{}, nil), false},
+		{"upstream error", NewError(CodeUpstreamError, ""), false},
+		{"upstream timeout", NewError(CodeUpstreamTimeout, ""), false},
+		{"state unavailable (Payroc may have answered before the state failed)", NewError(CodeStateUnavailable, ""), false},
+		{"service unavailable", ParseProblem(503, Header{}, nil), false},
+		{"api error", ParseProblem(500, Header{}, nil), false},
+		{"no answer", &Error{Code: CodeNetworkError}, false},
+		{"no token from getToken", NewError(CodeTokenUnavailable, ""), false},
+		{"a 2xx is no proof of anything not made", &Error{Status: 200}, false},
+		{"not an *Error", context.Canceled, false},
+		{"nil", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, NothingCreated(tc.err))
+		})
+	}
 }

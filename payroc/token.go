@@ -68,7 +68,7 @@ func (s *StaticToken) Renew(ctx context.Context, rejected string, cause *Error) 
 			return "", err
 		}
 		if t == "" {
-			return "", NewError(CodeLaneTokenExpired, "the token renewal gave no token")
+			return "", NewError(CodeTokenUnavailable, "the token renewal gave no token")
 		}
 		s.Set(t)
 		return t, nil

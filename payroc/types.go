@@ -2,6 +2,9 @@ package payroc
 
 import "strings"
 
+// MaxRequestBytes bounds a refund instruction body; real ones are well under 4 KiB.
+const MaxRequestBytes = 64 << 10
+
 // Status is a refund instruction's DeviceInstructionStatus.
 type Status string
 

@@ -1,13 +1,14 @@
 package payroc
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // MaxAmount is the largest amount accepted, in minor units: 2^53−1, the largest integer a JavaScript number
@@ -205,63 +206,16 @@ func validateID(param, id string) error {
 	return v.err()
 }
 
-// ValidateIdempotencyKey checks that key is a UUID version 4 in its canonical text form (either case).
+// ValidateIdempotencyKey checks that key is a UUID version 4 (RFC 9562 variant) in its canonical 36-character
+// text form, in either case: google/uuid parses it; the length check refuses the other forms it also
+// reads (braces, a urn:uuid: prefix, no hyphens), which another reader might not take for the same key.
 func ValidateIdempotencyKey(key string) error {
-	if !IsUUIDv4(key) {
+	if u, err := uuid.Parse(key); err != nil || len(key) != 36 || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
 		return NewError(CodeInvalidRequest, "The Idempotency-Key must be a UUID v4",
 			FieldError{Parameter: "Idempotency-Key", Message: "must be a UUID v4 such as 8e03978e-40d5-43e8-bc93-6894a57f9324"})
 	}
 	return nil
 }
 
-// IsUUIDv4 reports whether s is xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx in hex digits.
-func IsUUIDv4(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-			continue
-		case 14:
-			if c != '4' {
-				return false
-			}
-			continue
-		case 19:
-			if !strings.ContainsRune("89abAB", rune(c)) {
-				return false
-			}
-			continue
-		}
-		if !isHex(c) {
-			return false
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
-
-// NewIdempotencyKey returns a fresh random UUID v4.
-func NewIdempotencyKey() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("payroc: no randomness: " + err.Error()) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hex = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, x := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hex[x>>4], hex[x&0xf])
-	}
-	return string(out)
-}
+// NewIdempotencyKey returns a fresh random UUID v4 (google/uuid, from crypto/rand) in lower case.
+func NewIdempotencyKey() string { return uuid.NewString() }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,55 +84,44 @@ func TestValidateRequest(t *testing.T) {
 	}
 }
 
-func TestDecodeRefundInstructionRequest(t *testing.T) {
-	tests := []struct {
-		name  string
-		body  string
-		field string // "" means valid
-	}{
-		{"minimal", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}}`, ""},
-		{"decimal amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":49.99,"currency":"USD"}}`, "order.amount"},
-		{"string amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":"4999","currency":"USD"}}`, "order.amount"},
-		{"unknown field", `{"processingTerminalId":"1234001","surprise":1,"order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}}`, "surprise"},
-		{"dateTime is read-only", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD","dateTime":"2024-07-02T15:30:00Z"}}`, "order.dateTime"},
-		{"two objects", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}} {}`, "body"},
-		{"not json", `amount=4999`, "body"},
-		{"empty", ``, "body"},
-		{"array", `[]`, "body"},
-		{"validation after decoding", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":0,"currency":"USD"}}`, "order.amount"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, err := DecodeRefundInstructionRequest([]byte(tt.body))
-			if tt.field == "" {
-				require.NoError(t, err)
-				require.NotNil(t, r)
-				return
-			}
-			var e *Error
-			require.True(t, errors.As(err, &e))
-			require.Equal(t, CodeInvalidRequest, e.Code)
-			require.NotEmpty(t, e.Errors)
-			assert.Equal(t, tt.field, e.Errors[0].Parameter)
-		})
-	}
-}
-
 func TestIdempotencyKeys(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
 		k := NewIdempotencyKey()
-		require.True(t, IsUUIDv4(k), "NewIdempotencyKey() = %q, not a UUID v4", k)
-		if seen[k] {
-			t.Fatalf("duplicate key %q", k)
-		}
+		require.NoError(t, ValidateIdempotencyKey(k), "a new key must be a valid UUID v4")
+		require.Equal(t, strings.ToLower(k), k, "a new key is lower case")
+		require.False(t, seen[k], "duplicate key %q", k)
 		seen[k] = true
 	}
 	for _, bad := range []string{"", "8e03978e-40d5-13e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-7c93-6894a57f9324",
-		"8e03978e40d543e8bc936894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f932g", "{8e03978e-40d5-43e8-bc93-6894a57f9324}"} {
-		assert.NotNil(t, ValidateIdempotencyKey(bad))
+		"8e03978e40d543e8bc936894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f932g", "{8e03978e-40d5-43e8-bc93-6894a57f9324}",
+		"urn:uuid:8e03978e-40d5-43e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f93240", " 8e03978e-40d5-43e8-bc93-6894a57f932",
+		"8e03978e+40d5+43e8+bc93+6894a57f9324"} {
+		err := ValidateIdempotencyKey(bad)
+		require.Error(t, err, "ValidateIdempotencyKey(%q)", bad)
+		e, ok := errors.AsType[*Error](err)
+		require.True(t, ok)
+		assert.Equal(t, CodeInvalidRequest, e.Code)
+		assert.Equal(t, "Idempotency-Key", e.Errors[0].Parameter)
 	}
-	assert.NoError(t, ValidateIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324"))
+	assert.NoError(t, ValidateIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324"), "an upper-case key is the same key")
+}
+
+// FuzzValidateIdempotencyKey: a key is accepted exactly when it is the canonical text of a version 4 UUID
+// (in either case), so the proxy, the simulator and the browser agree on which keys exist.
+func FuzzValidateIdempotencyKey(f *testing.F) {
+	for _, k := range []string{"8e03978e-40d5-43e8-bc93-6894a57f9324", "{8e03978e-40d5-43e8-bc93-6894a57f9324}", "8e03978e40d543e8bc936894a57f9324", ""} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, k string) {
+		if ValidateIdempotencyKey(k) != nil {
+			return
+		}
+		u, err := uuid.Parse(k)
+		require.NoError(t, err)
+		assert.Equal(t, strings.ToLower(k), u.String(), "an accepted key is a UUID's canonical text")
+		assert.Equal(t, uuid.Version(4), u.Version())
+	})
 }
 
 func TestValidateSerialNumber(t *testing.T) {
@@ -146,47 +136,4 @@ func TestCurrencies(t *testing.T) {
 	for _, c := range []string{"USD", "EUR", "JPY", "BHD", "ZWL"} {
 		assert.True(t, ValidCurrency(c), "ValidCurrency(%q) = false", c)
 	}
-}
-
-func FuzzDecodeRefundInstructionRequest(f *testing.F) {
-	f.Add([]byte(`{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"}}`))
-	f.Add([]byte(`{"processingTerminalId":"1234001","order":{"amount":1e400}}`))
-	f.Add([]byte(`{"customer":{"contactMethods":[{"type":"email","value":"a@b"}]},"ipAddress":{"type":"ipv4","value":"1.2.3.4"}}`))
-	f.Add([]byte(`null`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := DecodeRefundInstructionRequest(body)
-		if err != nil {
-			var e *Error
-			require.True(t, errors.As(err, &e), "error %v is not an invalid-request naming fields", err)
-			require.Equal(t, CodeInvalidRequest, e.Code, "error %v is not an invalid-request naming fields", err)
-			require.NotEmpty(t, e.Errors, "error %v is not an invalid-request naming fields", err)
-			return
-		}
-		// Whatever decodes must validate and stay within the limits the browser relies on.
-		if r.Validate() != nil || r.Order.Amount < 1 || r.Order.Amount > MaxAmount {
-			t.Fatalf("accepted an invalid request: %+v", r)
-		}
-	})
-}
-
-func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
-	tests := []struct{ name, body, field string }{
-		{"duplicate amount", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":99999999,"currency":"USD","amount":4999}}`, "order.amount"},
-		{"duplicate order", `{"processingTerminalId":"1234001","order":{"orderId":"A","description":"d","amount":1,"currency":"USD"},"order":{"orderId":"B","description":"d","amount":2,"currency":"USD"}}`, "order"},
-		{"other-case name", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","AMOUNT":4999,"currency":"USD","amount":5}}`, "order.AMOUNT"},
-		{"duplicate inside an array item", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"},"customer":{"contactMethods":[{"type":"phone","value":"1"},{"type":"email","type":"phone","value":"2"}]}}`, "customer.contactMethods[1].type"},
-		{"invalid UTF-8", "{\"processingTerminalId\":\"1234001\",\"operator\":\"\xff\",\"order\":{\"orderId\":\"ORDER-1001\",\"description\":\"d\",\"amount\":4999,\"currency\":\"USD\"}}", "body"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeRefundInstructionRequest([]byte(tt.body))
-			var e *Error
-			require.True(t, errors.As(err, &e))
-			require.NotEmpty(t, e.Errors)
-			require.Equal(t, tt.field, e.Errors[0].Parameter)
-		})
-	}
-	ok := `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":4999,"currency":"USD"},"customer":{"contactMethods":[{"type":"phone","value":"1"},{"type":"email","value":"a@b"}]}}`
-	_, err := DecodeRefundInstructionRequest([]byte(ok))
-	require.NoError(t, err, "a body with repeated names in separate objects was refused: %v", err)
 }

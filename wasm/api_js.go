@@ -7,6 +7,7 @@ import (
 	"syscall/js"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/pending"
 )
 
 // config is what load() hands the module, plus the seams tests replace.
@@ -15,14 +16,14 @@ type config struct {
 	Token    string   // the lane token
 	GetToken js.Value // async () => string, called when the proxy says the token expired; may be undefined
 	Doer     payroc.Doer
-	Storage  Storage
+	Storage  pending.Storage
 	Retry    payroc.RetryPolicy
 }
 
 // api is the module's JavaScript surface: each method is one exported function returning a Promise.
 type api struct {
 	client *payroc.Client
-	store  *pendingStore
+	store  *pending.Store
 }
 
 func newAPI(cfg config) *api {
@@ -37,27 +38,72 @@ func newAPI(cfg config) *api {
 	}
 	return &api{
 		client: &payroc.Client{BaseURL: base, Doer: cfg.Doer, Tokens: payroc.NewStaticToken(cfg.Token, renew), Retry: cfg.Retry},
-		store:  newPendingStore(cfg.Storage),
+		store:  pending.NewStore(cfg.Storage),
 	}
 }
 
-// callGetToken asks the page for a new lane token; it runs on a call's goroutine, so it may wait.
+// callGetToken asks the page for a new lane token; it runs on a call's goroutine, so it may wait. A
+// PayrocError the page's getToken throws or rejects with keeps its own code; any other failure, or no token,
+// is token-unavailable (payroc.js's own wrapper already makes it so; this covers a bare function).
 func callGetToken(ctx context.Context, getToken js.Value) (tok string, err error) {
 	var p js.Value
 	if err := catch(func() { p = getToken.Invoke() }); err != nil {
-		return "", payroc.NewError(payroc.CodeLaneTokenExpired, "getToken failed: "+err.Error())
+		return "", tokenError(err)
 	}
 	v, err := await(ctx, p)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", payroc.NewError(payroc.CodeLaneTokenExpired, "getToken failed: "+err.Error())
+		return "", tokenError(err)
 	}
 	if v.Type() != js.TypeString || v.String() == "" {
-		return "", payroc.NewError(payroc.CodeLaneTokenExpired, "getToken gave no token")
+		return "", payroc.NewError(payroc.CodeTokenUnavailable, "getToken gave no token")
 	}
 	return v.String(), nil
+}
+
+// tokenError is the error of a failed getToken: the PayrocError it threw, as it is, or token-unavailable.
+func tokenError(err error) error {
+	if e := payrocErrorOf(err); e != nil {
+		return e
+	}
+	return payroc.NewError(payroc.CodeTokenUnavailable, "getToken failed: "+err.Error())
+}
+
+// payrocErrorOf reads a thrown or rejected PayrocError (name "PayrocError" and a string code) back into a
+// *payroc.Error; nil for anything else.
+func payrocErrorOf(err error) (out *payroc.Error) {
+	r, ok := err.(*jsRejection)
+	if je, thrown := err.(js.Error); thrown { // thrown synchronously (see catch)
+		r, ok = &jsRejection{je.Value}, true
+	}
+	if !ok {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	v := r.v
+	if v.Type() != js.TypeObject || v.Get("name").Type() != js.TypeString || v.Get("name").String() != "PayrocError" ||
+		v.Get("code").Type() != js.TypeString {
+		return nil
+	}
+	e := &payroc.Error{Code: v.Get("code").String(), Title: payroc.TitleForCode(v.Get("code").String())}
+	if s := v.Get("status"); s.Type() == js.TypeNumber {
+		e.Status = s.Int()
+	}
+	if m := v.Get("message"); m.Type() == js.TypeString {
+		e.Detail = m.String()
+	}
+	if p := v.Get("problem"); p.Type() == js.TypeObject {
+		if b := js.Global().Get("JSON").Call("stringify", p); b.Type() == js.TypeString {
+			e.Problem = []byte(b.String())
+		}
+	}
+	return e
 }
 
 // object returns the JavaScript object of exported functions. The functions live as long as the page.
@@ -71,7 +117,21 @@ func (a *api) object() js.Value {
 	o.Set("pending", entry(a.pending))
 	o.Set("resume", entry(a.resume))
 	o.Set("forget", entry(a.forget))
+	o.Set("newIdempotencyKey", js.FuncOf(newIdempotencyKey))
 	return o
+}
+
+// newIdempotencyKey() → a fresh UUID v4 (google/uuid), synchronously: the key a page keeps before it calls
+// refund. It cannot fail in a browser (crypto.getRandomValues); were it to panic, it answers undefined,
+// which payroc.js turns into an internal-error.
+func newIdempotencyKey(js.Value, []js.Value) (key any) {
+	defer func() {
+		if r := recover(); r != nil {
+			_ = panicError(r)
+			key = js.Undefined()
+		}
+	}()
+	return payroc.NewIdempotencyKey()
 }
 
 // options reads the optional options object of a call.
@@ -145,16 +205,15 @@ func warnStorage(err error) {
 	}
 }
 
-// recordError is the refusal of a refund that could not be recorded before sending. The page recognises it
-// by the words "browser's storage" in the message (its code is internal-error).
+// recordError is the refusal of a refund that could not be recorded before sending: storage-unavailable.
 func recordError(err error) error {
-	return payroc.NewError(payroc.CodeInternalError,
+	return payroc.NewError(payroc.CodeStorageUnavailable,
 		"the refund could not be recorded in this browser's storage, so it was not sent: "+err.Error())
 }
 
 // tracked returns a copy of the client whose requests go through a fresh tracker.
-func (a *api) tracked() (*payroc.Client, *tracker) {
-	t := &tracker{next: a.client.Doer}
+func (a *api) tracked() (*payroc.Client, *pending.Tracker) {
+	t := pending.Track(a.client.Doer)
 	c := *a.client
 	c.Doer = t
 	return &c, t
@@ -168,25 +227,25 @@ func (a *api) submit(args []js.Value) js.Value {
 		if opts.keyErr != nil {
 			return "", opts.keyErr
 		}
-		key, err := validateKey(opts.key)
+		key, err := pending.Key(opts.key)
 		if err != nil {
 			return "", err
 		}
-		req, err := parseRequest(text)
+		req, err := pending.ParseRequest(text)
 		if err != nil {
 			return "", err
 		}
-		fresh, err := a.store.begin(key, req)
+		fresh, err := a.store.Begin(key, req)
 		if err != nil {
 			return "", recordError(err)
 		}
 		c, t := a.tracked()
 		inst, err := c.Submit(ctx, req.SerialNumber, &req.RefundInstructionRequest, key)
 		if err != nil {
-			a.dropIfRefused(key, fresh, err, t)
+			a.dropIfRefused(key, fresh, t)
 			return "", err
 		}
-		warnStorage(a.store.observe(key, inst, true))
+		warnStorage(a.store.Observe(key, inst, true))
 		return marshal(inst)
 	})
 }
@@ -210,12 +269,12 @@ func (a *api) watch(args []js.Value) js.Value {
 		if opts.fnErr != nil {
 			return "", opts.fnErr
 		}
-		key, err := a.store.keyOf(id)
+		key, err := a.store.KeyOf(id)
 		warnStorage(err)
 		inst, err := a.client.Watch(ctx, id, func(inst *payroc.RefundInstruction) {
 			inst.IdempotencyKey = key
 			if key != "" {
-				warnStorage(a.store.observe(key, inst, true))
+				warnStorage(a.store.Observe(key, inst, true))
 			}
 			report(opts.onStatus, inst)
 		})
@@ -239,7 +298,7 @@ func (a *api) cancel(args []js.Value) js.Value {
 		if err != nil {
 			return "", err
 		}
-		key, err := a.store.observeInstruction(inst, true)
+		key, err := a.store.ObserveInstruction(inst, true)
 		warnStorage(err)
 		inst.IdempotencyKey = key
 		return marshal(inst)
@@ -273,15 +332,15 @@ func (a *api) refund(args []js.Value) js.Value {
 		if opts.fnErr != nil {
 			return "", opts.fnErr
 		}
-		key, err := validateKey(opts.key)
+		key, err := pending.Key(opts.key)
 		if err != nil {
 			return "", err
 		}
-		req, err := parseRequest(text)
+		req, err := pending.ParseRequest(text)
 		if err != nil {
 			return "", err
 		}
-		fresh, err := a.store.begin(key, req)
+		fresh, err := a.store.Begin(key, req)
 		if err != nil {
 			return "", recordError(err)
 		}
@@ -300,7 +359,7 @@ func (a *api) resume(args []js.Value) js.Value {
 		if opts.fnErr != nil {
 			return "", opts.fnErr
 		}
-		rec, err := a.store.get(key)
+		rec, err := a.store.Get(key)
 		if err != nil {
 			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be read: "+err.Error())
 		}
@@ -315,13 +374,13 @@ func (a *api) resume(args []js.Value) js.Value {
 // run is refund and resume: the whole flow, recording each status; the record goes once the result is
 // known, or when this call's own submit (fresh: its begin made the record) was refused before any
 // instruction existed.
-func (a *api) run(ctx context.Context, key string, req DeviceRefundRequest, knownID string, fresh bool, onStatus js.Value) (string, error) {
+func (a *api) run(ctx context.Context, key string, req pending.DeviceRefundRequest, knownID string, fresh bool, onStatus js.Value) (string, error) {
 	c, t := a.tracked()
 	opts := payroc.RunOptions{
 		IdempotencyKey:      key,
 		RefundInstructionID: knownID,
 		OnStatus: func(inst *payroc.RefundInstruction) {
-			warnStorage(a.store.observe(key, inst, false))
+			warnStorage(a.store.Observe(key, inst, false))
 			report(onStatus, inst)
 		},
 	}
@@ -329,31 +388,24 @@ func (a *api) run(ctx context.Context, key string, req DeviceRefundRequest, know
 	// proxy restart, and reports each status once.
 	res, err := c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, opts)
 	if err != nil {
-		a.dropIfRefused(key, fresh, err, t)
+		a.dropIfRefused(key, fresh, t)
 		return "", err
 	}
-	warnStorage(a.store.remove(key))
+	warnStorage(a.store.Remove(key))
 	return marshal(res)
 }
 
-// dropIfRefused removes the record of a failed submit when the failure proves nothing was created: only
-// when this call made the record (fresh; an older record stands for an earlier attempt nobody saw the end
-// of), and never once an instruction id was recorded for the key (that instruction exists, whatever this
-// attempt met).
-func (a *api) dropIfRefused(key string, fresh bool, err error, t *tracker) {
-	if !fresh {
-		return
-	}
-	rec, gerr := a.store.get(key)
-	if gerr == nil && rec != nil && rec.RefundInstructionID == "" && refused(err, t) {
-		warnStorage(a.store.remove(key))
-	}
+// dropIfRefused removes the record of a failed submit when the failure proves nothing was created (see
+// pending.Store.DropIfRefused).
+func (a *api) dropIfRefused(key string, fresh bool, t *pending.Tracker) {
+	_, err := a.store.DropIfRefused(key, fresh, t)
+	warnStorage(err)
 }
 
 // pending() → PendingRefund[] JSON.
 func (a *api) pending([]js.Value) js.Value {
 	return makePromise(js.Undefined(), func(context.Context) (string, error) {
-		recs, err := a.store.list()
+		recs, err := a.store.List()
 		if err != nil {
 			return "", payroc.NewError(payroc.CodeInternalError, "the pending refunds could not be read: "+err.Error())
 		}
@@ -369,14 +421,14 @@ func (a *api) forget(args []js.Value) js.Value {
 		if keyErr != nil {
 			return "", keyErr
 		}
-		rec, err := a.store.get(key)
+		rec, err := a.store.Get(key)
 		if err != nil {
 			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be read: "+err.Error())
 		}
 		if rec == nil {
 			return "false", nil
 		}
-		if err := a.store.remove(key); err != nil {
+		if err := a.store.Remove(key); err != nil {
 			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be removed: "+err.Error())
 		}
 		return "true", nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,10 +19,10 @@ func TestSubmitRecordsBeforeTheFirstByteAndReturnsTheInstruction(t *testing.T) {
 	f := newFakePayroc()
 	api, store := newTestAPI(t, f, config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	var recordAtSend *PendingRefund
+	var recordAtSend *pending.Refund
 	f.before = func(req *payroc.Request) (*payroc.Response, error, bool) {
 		if req.Method == "POST" {
-			recordAtSend, _ = store.get(req.Header.Get("idempotency-key"))
+			recordAtSend, _ = store.Get(req.Header.Get("idempotency-key"))
 		}
 		return nil, nil, false
 	}
@@ -35,7 +36,7 @@ func TestSubmitRecordsBeforeTheFirstByteAndReturnsTheInstruction(t *testing.T) {
 	require.NotEmpty(t, inst["refundInstructionId"], "instruction %s", text)
 	_, ok := inst["link"].(map[string]any)
 	require.True(t, ok, "instruction lost Payroc's link: %s", text)
-	rec, _ := store.get(key)
+	rec, _ := store.Get(key)
 	require.NotNil(t, rec, "record after the 202: %+v", rec)
 	require.Equal(t, inst["refundInstructionId"], rec.RefundInstructionID, "record after the 202: %+v", rec)
 	require.Equal(t, payroc.StatusInProgress, rec.Status, "record after the 202: %+v", rec)
@@ -52,7 +53,7 @@ func TestSubmitGeneratesAKeyWhenNoneIsGiven(t *testing.T) {
 	api, _ := newTestAPI(t, newFakePayroc(), config{})
 	var inst payroc.RefundInstruction
 	resolved(t, api.Call("submit", validRequest), &inst)
-	require.True(t, payroc.IsUUIDv4(inst.IdempotencyKey), "key %q", inst.IdempotencyKey)
+	require.NoError(t, payroc.ValidateIdempotencyKey(inst.IdempotencyKey), "key %q", inst.IdempotencyKey)
 }
 
 func TestSubmitInvalidInputIsRefusedLocallyAndRecordsNothing(t *testing.T) {
@@ -75,7 +76,7 @@ func TestSubmitInvalidInputIsRefusedLocallyAndRecordsNothing(t *testing.T) {
 			require.Equal(t, payroc.CodeInvalidRequest, e.Code)
 			require.EqualValues(t, 0, e.Status)
 			require.Contains(t, string(e.Problem), `"`+tt.field+`"`)
-			recs, _ := store.list()
+			recs, _ := store.List()
 			require.Empty(t, recs, "records %v, requests %d", recs, len(f.requests))
 			require.Empty(t, f.requests, "records %v, requests %d", recs, len(f.requests))
 		})
@@ -86,9 +87,9 @@ func TestRefundApprovedResultShapeAndStatusOrder(t *testing.T) {
 	f := newFakePayroc(payroc.StatusInProgress, payroc.StatusInProgress, payroc.StatusCompleted)
 	api, store := newTestAPI(t, f, config{})
 	rec := newStatusRecorder(t)
-	var during []*PendingRefund
+	var during []*pending.Refund
 	rec.during = func(inst payroc.RefundInstruction) {
-		r, _ := store.get(inst.IdempotencyKey)
+		r, _ := store.Get(inst.IdempotencyKey)
 		during = append(during, r)
 	}
 	var res map[string]json.RawMessage
@@ -105,10 +106,10 @@ func TestRefundApprovedResultShapeAndStatusOrder(t *testing.T) {
 	var refund payroc.Refund
 	_ = json.Unmarshal(res["refund"], &refund)
 	if outcome != "approved" || inst.Status != payroc.StatusCompleted || inst.RefundID != "CD3HN88U9F" ||
-		!payroc.IsUUIDv4(inst.IdempotencyKey) || refund.Card.CardNumber != "453985******7062" {
+		payroc.ValidateIdempotencyKey(inst.IdempotencyKey) != nil || refund.Card.CardNumber != "453985******7062" {
 		t.Fatalf("result %s", text)
 	}
-	recs, _ := store.list()
+	recs, _ := store.List()
 	require.Empty(t, recs, "record left after the outcome was known: %+v", recs)
 }
 
@@ -134,7 +135,7 @@ func TestRefundOutcomes(t *testing.T) {
 			text := resolved(t, api.Call("refund", validRequest), &res)
 			require.Equal(t, `"`+tt.outcome+`"`, string(res["outcome"]), "result %s", text)
 			require.NotEqual(t, !tt.refund, (string(res["refund"]) != "null"), "result %s", text)
-			recs, _ := store.list()
+			recs, _ := store.List()
 			require.Empty(t, recs, "record left: %+v", recs)
 		})
 	}
@@ -158,7 +159,7 @@ func TestRefundNetworkFailureKeepsTheRecordAndResumeFinishesWithTheSameKey(t *te
 	for _, r := range f.requests {
 		require.Equal(t, key, r.Header.Get("idempotency-key"), "a retry used key %q", r.Header.Get("idempotency-key"))
 	}
-	var pend []PendingRefund
+	var pend []pending.Refund
 	resolved(t, api.Call("pending"), &pend)
 	require.Len(t, pend, 1, "pending %+v", pend)
 	require.Equal(t, key, pend[0].IdempotencyKey, "pending %+v", pend)
@@ -191,7 +192,7 @@ func TestResumeWatchesTheKnownInstructionWithoutResubmitting(t *testing.T) {
 	require.Equal(t, inst.RefundInstructionID, res.Instruction.RefundInstructionID, "result %+v", res)
 	got := rec.statuses()
 	require.True(t, slices.Equal(got, []string{"inProgress", "completed"}), "onStatus saw %v", got)
-	recs, _ := store.list()
+	recs, _ := store.List()
 	require.Empty(t, recs, "record left %+v", recs)
 }
 
@@ -199,9 +200,9 @@ func TestResumeResubmitsWithTheSameKeyWhenTheInstructionIsUnknown(t *testing.T) 
 	f := newFakePayroc(payroc.StatusCompleted)
 	api, store := newTestAPI(t, f, config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	_, err := store.begin(key, mustRequest(t))
+	_, err := store.Begin(key, mustRequest(t))
 	require.NoError(t, err)
-	_ = store.observe(key, &payroc.RefundInstruction{RefundInstructionID: "forgotten", Status: payroc.StatusInProgress}, false)
+	_ = store.Observe(key, &payroc.RefundInstruction{RefundInstructionID: "forgotten", Status: payroc.StatusInProgress}, false)
 	var res payroc.RefundResult
 	resolved(t, api.Call("resume", key), &res)
 	require.EqualValues(t, 1, f.submits(), "submits %d, result %+v", f.submits(), res)
@@ -236,7 +237,7 @@ func TestDefiniteRefusalClearsTheRecord(t *testing.T) {
 				require.Equal(t, code, e.Code, "%s: got %+v", fn, e)
 				require.Equal(t, payroc.StatusForCode(code), e.Status, "%s: got %+v", fn, e)
 				require.False(t, e.Retryable, "%s: got %+v", fn, e)
-				recs, _ := store.list()
+				recs, _ := store.List()
 				require.Empty(t, recs, "%s: record kept after %s: %+v", fn, code, recs)
 			}
 		})
@@ -251,7 +252,7 @@ func TestAmbiguousFailuresKeepTheRecord(t *testing.T) {
 		}
 		api, store := newTestAPI(t, f, config{})
 		rejectedErr(t, api.Call("submit", validRequest))
-		recs, _ := store.list()
+		recs, _ := store.List()
 		require.Len(t, recs, 1)
 	}
 }
@@ -269,7 +270,7 @@ func TestWatchReportsEachStatusOnceAndClearsTheRecord(t *testing.T) {
 	require.Equal(t, payroc.StatusFailure, final.Status, "final %+v", final)
 	require.NotEmpty(t, final.ErrorMessage, "final %+v", final)
 	require.Equal(t, inst.IdempotencyKey, final.IdempotencyKey, "final %+v", final)
-	recs, _ := store.list()
+	recs, _ := store.List()
 	require.Empty(t, recs, "record left %+v", recs)
 }
 
@@ -307,7 +308,7 @@ func TestWatchAbortStopsTheLongPollAndLeavesTheInstruction(t *testing.T) {
 	for _, r := range f.requests {
 		require.NotEqual(t, "DELETE", r.Method, "aborting sent a cancel to the device")
 	}
-	rec, _ := store.get(inst.IdempotencyKey)
+	rec, _ := store.Get(inst.IdempotencyKey)
 	require.NotNil(t, rec, "aborting a watch dropped the pending record")
 }
 
@@ -320,7 +321,7 @@ func TestCancel(t *testing.T) {
 		resolved(t, api.Call("cancel", inst.RefundInstructionID), &got)
 		require.Equal(t, payroc.StatusCanceled, got.Status)
 		require.Equal(t, inst.IdempotencyKey, got.IdempotencyKey)
-		recs, _ := store.list()
+		recs, _ := store.List()
 		require.Empty(t, recs, "record left %+v", recs)
 	})
 	t.Run("device finished first", func(t *testing.T) {
@@ -378,16 +379,50 @@ func TestExpiredLaneTokenIsRenewedThroughGetToken(t *testing.T) {
 	require.EqualValues(t, 1, calls, "getToken called %d times", calls)
 }
 
-func TestExpiredLaneTokenWithoutRenewalRejects(t *testing.T) {
-	f := newFakePayroc()
-	f.token = "lane-token-2"
-	failing := jsFunc("", `return Promise.reject(new Error("signed out"))`)
-	api, store := newTestAPI(t, f, config{GetToken: failing})
-	e := rejectedErr(t, api.Call("submit", validRequest))
-	require.Equal(t, payroc.CodeLaneTokenExpired, e.Code)
-	require.EqualValues(t, 401, e.Status)
-	recs, _ := store.list()
-	require.Empty(t, recs, "a refused submit left a record: %+v", recs)
+// A getToken that fails rejects the call with its own PayrocError, or with token-unavailable (retryable)
+// for anything else; the refused submit leaves no record.
+func TestGetTokenFailuresKeepTheirCode(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, code string
+		status          int
+		retryable       bool
+	}{
+		{"rejects with an Error", `return Promise.reject(new Error("signed out"))`, payroc.CodeTokenUnavailable, 0, true},
+		{"throws", `throw new Error("signed out")`, payroc.CodeTokenUnavailable, 0, true},
+		{"rejects with a string", `return Promise.reject("signed out")`, payroc.CodeTokenUnavailable, 0, true},
+		{"gives no token", `return Promise.resolve("")`, payroc.CodeTokenUnavailable, 0, true},
+		{"gives a number", `return 42`, payroc.CodeTokenUnavailable, 0, true},
+		{"rejects with a PayrocError", `const e = new Error("revoked by the back office"); e.name = "PayrocError";
+			e.code = "lane-token-revoked"; e.status = 401; e.problem = null; e.retryable = false; return Promise.reject(e)`,
+			"lane-token-revoked", 401, false},
+		{"throws a PayrocError", `const e = new Error("till closed"); e.name = "PayrocError"; e.code = "till-closed";
+			e.status = 0; throw e`, "till-closed", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakePayroc()
+			f.token = "lane-token-2"
+			api, store := newTestAPI(t, f, config{GetToken: jsFunc("", tc.src)})
+			e := rejectedErr(t, api.Call("submit", validRequest))
+			require.Equal(t, tc.code, e.Code, "the rejection's code (%s)", e.Message)
+			assert.Equal(t, tc.status, e.Status)
+			assert.Equal(t, tc.retryable, e.Retryable)
+			recs, err := store.List()
+			require.NoError(t, err)
+			assert.Empty(t, recs, "a refused submit must leave no record")
+		})
+	}
+}
+
+func TestNewIdempotencyKey(t *testing.T) {
+	api, _ := newTestAPI(t, newFakePayroc(), config{})
+	seen := map[string]bool{}
+	for range 100 {
+		v := api.Call("newIdempotencyKey")
+		require.Equal(t, js.TypeString, v.Type(), "newIdempotencyKey returns a string, synchronously")
+		require.NoError(t, payroc.ValidateIdempotencyKey(v.String()))
+		require.False(t, seen[v.String()], "a repeated key")
+		seen[v.String()] = true
+	}
 }
 
 func TestOnStatusThatThrowsDoesNotBreakTheRefund(t *testing.T) {
@@ -403,7 +438,7 @@ func TestOnStatusThatThrowsDoesNotBreakTheRefund(t *testing.T) {
 func TestForget(t *testing.T) {
 	api, store := newTestAPI(t, newFakePayroc(), config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	_, _ = store.begin(key, mustRequest(t))
+	_, _ = store.Begin(key, mustRequest(t))
 	got := resolved(t, api.Call("forget", key), nil)
 	require.Equal(t, "true", got, "forget = %s", got)
 	got = resolved(t, api.Call("forget", key), nil)
@@ -421,7 +456,7 @@ func TestManyConcurrentCallsAllSettle(t *testing.T) {
 		resolved(t, p, &res)
 		require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v", res)
 	}
-	recs, _ := store.list()
+	recs, _ := store.List()
 	require.Empty(t, recs, "records left %+v", recs)
 }
 
@@ -434,7 +469,7 @@ func TestRefusedResubmitKeepsARecordWhoseInstructionExists(t *testing.T) {
 		return problem(409, payroc.CodeDeviceBusy), nil, true
 	}
 	rejectedErr(t, api.Call("submit", validRequest, opts("idempotencyKey", inst.IdempotencyKey)))
-	rec, _ := store.get(inst.IdempotencyKey)
+	rec, _ := store.Get(inst.IdempotencyKey)
 	require.NotNil(t, rec, "record %+v: an existing instruction lost its record", rec)
 	require.Equal(t, inst.RefundInstructionID, rec.RefundInstructionID, "record %+v: an existing instruction lost its record", rec)
 }
@@ -467,7 +502,7 @@ func TestRefusedResubmitKeepsTheRecordOfAnUnansweredSubmit(t *testing.T) {
 			} {
 				e := rejectedErr(t, call())
 				require.Equal(t, code, e.Code, "resubmit: %+v", e)
-				rec, _ := store.get(key)
+				rec, _ := store.Get(key)
 				require.NotNil(t, rec, "a %s answer to a resubmit dropped the record of a submit that may have reached the device", code)
 			}
 		})
@@ -486,7 +521,7 @@ func TestIdempotencyKeyInUseKeepsTheRecord(t *testing.T) {
 		const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 		e := rejectedErr(t, api.Call(fn, validRequest, opts("idempotencyKey", key)))
 		require.Equal(t, payroc.CodeIdempotencyKeyInUse, e.Code, "%s: %+v", fn, e)
-		rec, _ := store.get(key)
+		rec, _ := store.Get(key)
 		require.NotNil(t, rec, "%s: idempotency-key-in-use dropped the record", fn)
 	}
 }
@@ -556,7 +591,7 @@ func TestRefundGoesOnWhenTheProxyForgetsTheInstruction(t *testing.T) {
 			f.mu.Unlock()
 			require.Len(t, bodies, 2)
 			require.Equal(t, bodies[1], bodies[0])
-			recs, _ := store.list()
+			recs, _ := store.List()
 			require.Empty(t, recs, "records left %+v", recs)
 		})
 	}
@@ -583,7 +618,7 @@ func TestResumeReplaysTheSameBodyFromTheRecord(t *testing.T) {
 		}
 		return nil, nil, false
 	}
-	storage := newMemoryStorage()
+	storage := &pending.MemoryStorage{}
 	api, _ := newTestAPI(t, f, config{Storage: storage})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 	rejectedErr(t, api.Call("refund", richRequest, opts("idempotencyKey", key)))

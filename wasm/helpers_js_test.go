@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/stretchr/testify/require"
 )
 
@@ -241,14 +242,14 @@ func (f *fakePayroc) instruction(in *fakeInst, st payroc.Status) payroc.RefundIn
 var fastRetry = payroc.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
 
 // newTestAPI returns the module's JavaScript object over a fake Payroc and an in-memory store.
-func newTestAPI(t *testing.T, f payroc.Doer, cfg config) (js.Value, *pendingStore) {
+func newTestAPI(t *testing.T, f payroc.Doer, cfg config) (js.Value, *pending.Store) {
 	t.Helper()
 	cfg.BaseURL = "https://pos.example"
 	if cfg.Doer == nil {
 		cfg.Doer = f
 	}
 	if cfg.Storage == nil {
-		cfg.Storage = newMemoryStorage()
+		cfg.Storage = &pending.MemoryStorage{}
 	}
 	if cfg.Token == "" {
 		cfg.Token = "lane-token-1"

@@ -1,5 +1,6 @@
 // Command wasm is the browser half of the POS: a Go WebAssembly module exposing promise-returning
-// JavaScript functions (submit, watch, cancel, getRefund, refund, pending, resume) over the payroc package.
+// JavaScript functions (submit, watch, cancel, getRefund, refund, pending, resume, forget, newIdempotencyKey)
+// over the payroc package.
 // It is glue only: promises, AbortSignal, callbacks, error objects, localStorage records and the fetch
 // transport. web/payroc.js loads it; build it with `make wasm`.
 //
@@ -12,6 +13,7 @@ import (
 	"syscall/js"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/pending"
 )
 
 const bootName = "__payrocBoot"
@@ -25,7 +27,7 @@ func main() {
 
 // start reads and removes the boot object from global, builds the API and hands it to boot.ready. It
 // reports whether the handshake happened.
-func start(global js.Value, doer payroc.Doer, storage func() Storage) bool {
+func start(global js.Value, doer payroc.Doer, storage func() pending.Storage) bool {
 	boot := global.Get(bootName)
 	if boot.Type() != js.TypeObject || boot.Get("ready").Type() != js.TypeFunction {
 		consoleError("payroc: start this module with load() from payroc.js")

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,7 +18,7 @@ func TestStartHandsTheAPIToReadyAndRemovesTheBootObject(t *testing.T) {
 	global.Set(bootName, boot)
 	f := newFakePayroc(payroc.StatusCompleted)
 	f.token = "lane-token-1"
-	require.True(t, start(global, f, func() Storage { return newMemoryStorage() }), "start refused a good boot object")
+	require.True(t, start(global, f, func() pending.Storage { return &pending.MemoryStorage{} }), "start refused a good boot object")
 	require.True(t, global.Get(bootName).IsUndefined(), "the boot object (with the token) is still on the global")
 	for _, name := range []string{"submit", "watch", "cancel", "getRefund", "refund", "pending", "resume", "forget"} {
 		require.Equal(t, js.TypeFunction, got.Get(name).Type(), "%s is not a function", name)
@@ -30,5 +31,5 @@ func TestStartHandsTheAPIToReadyAndRemovesTheBootObject(t *testing.T) {
 
 func TestStartWithoutABootObjectRefuses(t *testing.T) {
 	global := js.Global().Get("Object").New()
-	require.False(t, start(global, newFakePayroc(), func() Storage { return newMemoryStorage() }), "start went ahead without load()'s boot object")
+	require.False(t, start(global, newFakePayroc(), func() pending.Storage { return &pending.MemoryStorage{} }), "start went ahead without load()'s boot object")
 }

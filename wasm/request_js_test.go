@@ -3,64 +3,10 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 	"testing"
 
 	"github.com/posrefund/cloud/payroc"
 )
-
-func TestParseRequestAcceptsPayrocsBodyWithSerialNumber(t *testing.T) {
-	req, err := parseRequest(validRequest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if req.SerialNumber != "1850010868" || req.Order.Amount != 4999 || req.Operator != "cashier-1" {
-		t.Fatalf("got %+v", req)
-	}
-	// It marshals back to the same flat shape (the pending record's request).
-	var back map[string]any
-	b, _ := json.Marshal(req)
-	_ = json.Unmarshal(b, &back)
-	if back["serialNumber"] != "1850010868" || back["processingTerminalId"] != "1234001" {
-		t.Fatalf("marshalled as %s", b)
-	}
-}
-
-func TestParseRequestNamesEveryBadField(t *testing.T) {
-	tests := []struct {
-		name   string
-		body   string
-		fields []string
-	}{
-		{"not an object", `[1,2]`, []string{"body"}},
-		{"null", `null`, []string{"body"}},
-		{"decimal amount", `{"serialNumber":"1850010868","processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":49.99,"currency":"USD"}}`, []string{"order.amount"}},
-		{"amount as string", `{"serialNumber":"1850010868","processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":"4999","currency":"USD"}}`, []string{"order.amount"}},
-		{"zero amount and no serial", `{"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":0,"currency":"USD"}}`, []string{"serialNumber", "order.amount"}},
-		{"serial not a string", `{"serialNumber":1850010868,"processingTerminalId":"1234001","order":{"orderId":"ORDER-1001","description":"d","amount":1,"currency":"USD"}}`, []string{"serialNumber"}},
-		{"unknown field", `{"serialNumber":"1850010868","processingTerminalId":"1234001","tip":5,"order":{"orderId":"ORDER-1001","description":"d","amount":1,"currency":"USD"}}`, []string{"tip"}},
-		{"bad currency and long order id", `{"serialNumber":"1850010868","processingTerminalId":"1234001","order":{"orderId":"ORDER-1001-1234567890123456","description":"d","amount":1,"currency":"usd"}}`, []string{"order.orderId", "order.currency"}},
-		{"serial with slash", `{"serialNumber":"18/50","processingTerminalId":"1234001","order":{"orderId":"O","description":"d","amount":1,"currency":"USD"}}`, []string{"serialNumber"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseRequest(tt.body)
-			var e *payroc.Error
-			if !errors.As(err, &e) || e.Code != payroc.CodeInvalidRequest {
-				t.Fatalf("err = %v, want invalid-request", err)
-			}
-			var got []string
-			for _, f := range e.Errors {
-				got = append(got, f.Parameter)
-			}
-			for _, want := range tt.fields {
-				if !slices.Contains(got, want) {
-					t.Fatalf("errors name %v, want %q among them", got, want)
-				}
-			}
-		})
-	}
-}
 
 func TestToJSErrorShapes(t *testing.T) {
 	raw := `{"type":"https://docs.payroc.com/api/errors#cannot-be-canceled","title":"Cannot be canceled","status":409,"detail":"x"}`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -47,7 +48,7 @@ func (d roundTripDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Res
 
 // newSimAPI starts a fast simulator and returns the module's object over it, with a bearer from the
 // simulator's identity service as the token.
-func newSimAPI(t *testing.T) (js.Value, *pendingStore, *sim.Simulator) {
+func newSimAPI(t *testing.T) (js.Value, *pending.Store, *sim.Simulator) {
 	t.Helper()
 	s := sim.New(sim.Config{Delay: 20 * time.Millisecond, Hold: 150 * time.Millisecond, Timeout: 5 * time.Second})
 	t.Cleanup(s.Close)
@@ -55,7 +56,7 @@ func newSimAPI(t *testing.T) (js.Value, *pendingStore, *sim.Simulator) {
 	id := &payroc.Identity{BaseURL: "http://sim.test", APIKey: s.APIKey(), Doer: d}
 	tok, err := id.Mint(context.Background())
 	require.NoError(t, err)
-	cfg := config{BaseURL: "http://sim.test", Token: tok.AccessToken, Doer: d, Storage: newMemoryStorage(), Retry: fastRetry}
+	cfg := config{BaseURL: "http://sim.test", Token: tok.AccessToken, Doer: d, Storage: &pending.MemoryStorage{}, Retry: fastRetry}
 	a := newAPI(cfg)
 	return a.object(), a.store, s
 }
@@ -96,7 +97,7 @@ func TestSimulatorRefundOutcomes(t *testing.T) {
 			}
 			st := s.Stats()
 			require.EqualValues(t, 1, st.InstructionsByKey[res.Instruction.IdempotencyKey], "instructions for the key: %v", st.InstructionsByKey)
-			recs, _ := store.list()
+			recs, _ := store.List()
 			require.Empty(t, recs, "records left %+v", recs)
 		})
 	}
@@ -144,7 +145,7 @@ func TestSimulatorLostAnswerIsResumedExactlyOnce(t *testing.T) {
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 	e := rejectedErr(t, api.Call("refund", simRequest(4999), opts("idempotencyKey", key)))
 	require.Equal(t, payroc.CodeNetworkError, e.Code)
-	recs, _ := store.list()
+	recs, _ := store.List()
 	require.Len(t, recs, 1, "pending %+v", recs)
 	require.Empty(t, recs[0].RefundInstructionID, "pending %+v", recs)
 	// After the "reload": resume replays the submit with the same key; the simulator replays the
@@ -156,7 +157,7 @@ func TestSimulatorLostAnswerIsResumedExactlyOnce(t *testing.T) {
 	require.EqualValues(t, 1, st.InstructionsByKey[key], "stats %+v", st)
 	require.EqualValues(t, 1, st.RefundsByKey[key], "stats %+v", st)
 	require.Equal(t, fastRetry.MaxAttempts+1, st.Requests[sim.RouteSubmit], "stats %+v", st)
-	recs, _ = store.list()
+	recs, _ = store.List()
 	require.Empty(t, recs, "pending after resume %+v", recs)
 }
 
@@ -176,7 +177,7 @@ func TestSimulatorRefusedSubmitLeavesNoRecord(t *testing.T) {
 	_ = json.Unmarshal(e.Problem, &p)
 	require.NotEmpty(t, p.Errors, "problem %s", e.Problem)
 	require.Equal(t, "processingTerminalId", p.Errors[0].Parameter, "problem %s", e.Problem)
-	recs, _ := store.list()
+	recs, _ := store.List()
 	require.Empty(t, recs, "records %+v", recs)
 	require.EqualValues(t, 0, s.Stats().InstructionsCreated, "records %+v", recs)
 }

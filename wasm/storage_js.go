@@ -3,26 +3,28 @@ package main
 import (
 	"errors"
 	"syscall/js"
+
+	"github.com/posrefund/cloud/payroc/pending"
 )
 
-// webStorage is Storage over the browser's localStorage (or any object with its methods). Each call turns a
+// webStorage is pending.Storage over the browser's localStorage (or any object with its methods). Each call turns a
 // thrown exception (quota exceeded, storage disabled) into an error.
 type webStorage struct{ ls js.Value }
 
 // browserStorage returns localStorage, or memory (with a console warning) where the page may not use it:
 // then a refund is still submitted once per page, but a reload forgets it.
-func browserStorage() Storage {
+func browserStorage() pending.Storage {
 	var ls js.Value
 	err := catch(func() { ls = js.Global().Get("localStorage") })
 	if err == nil && ls.Type() == js.TypeObject {
-		const probe = pendingPrefix + "probe"
+		const probe = pending.Prefix + "probe"
 		err = catch(func() { ls.Call("setItem", probe, "1"); ls.Call("removeItem", probe) })
 		if err == nil {
 			return webStorage{ls}
 		}
 	}
 	consoleError("payroc: localStorage is unavailable; unfinished refunds will not survive a reload")
-	return newMemoryStorage()
+	return &pending.MemoryStorage{}
 }
 
 func (w webStorage) Get(key string) (v string, ok bool, err error) {

@@ -105,15 +105,6 @@ function setOrderId(id) {
   if (!descriptionEdited) el.description.value = `Refund for order ${id}`;
 }
 
-function newKey() {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 function fillLane() {
   el.device.replaceChildren();
   for (const d of lane.devices ?? []) {
@@ -241,6 +232,7 @@ const ERRORS = {
   'lane-token-expired': ['This till\'s session has expired.', 'Reload the page to start a new session. Ask a manager if it keeps happening.'],
   'lane-token-missing': ['This till is not signed in to the payment server.', 'Open the till link your manager gave you, or reload the page.'],
   'lane-token-invalid': ['This till\'s sign-in is not valid.', 'Open the till link your manager gave you, or reload the page.'],
+  'token-unavailable': ['This till could not renew its sign-in with the payment server.', 'Check the network, then press Refund again. Ask a manager if it keeps happening.'],
   'invalid-request': ['Some details are not right.', 'Fix the marked fields, then press Refund.'],
   'bad-request': ['The payment server did not accept these details.', 'Check the marked fields (or the card reader), then press Refund again.'],
   'rate-limited': ['This till sent too many requests at once.', 'Wait a few seconds, then try again.'],
@@ -263,8 +255,8 @@ function explain(err) {
   if (!(err instanceof PayrocError)) {
     return ['Something went wrong in the till software.', 'Reload the page and try again.', 'internal-error'];
   }
-  // The module refuses to send a refund it cannot record first (its message names "browser's storage").
-  if (err.code === 'internal-error' && /browser's storage/.test(err.message)) {
+  // The module refuses to send a refund it cannot record first.
+  if (err.code === 'storage-unavailable') {
     return ['This browser\'s storage is full or turned off, so the refund was not sent. No money was refunded.',
       'Ask IT to free up space or allow site data for this page, then press Refund again.', err.code];
   }
@@ -482,7 +474,7 @@ async function startRefund() {
     await run((onStatus) => payroc.resume(earlier.idempotencyKey, { onStatus }), earlier.request, earlier.idempotencyKey,
       { refundInstructionId: earlier.refundInstructionId, status: earlier.status, idempotencyKey: earlier.idempotencyKey });
   } else {
-    const key = newKey();
+    const key = payroc.newIdempotencyKey();
     await run((onStatus) => payroc.refund(request, { idempotencyKey: key, onStatus }), request, key);
   }
   // run hid the banner of an older unfinished refund: offer it again (unless run showed this one's).
@@ -593,7 +585,7 @@ function storageWorks() {
 }
 
 function failLoad(err) {
-  const missing = err instanceof PayrocError && err.status === 404 && /payroc\.wasm|wasm_exec\.js/.test(err.message);
+  const missing = err instanceof PayrocError && err.code === 'module-unavailable' && err.status === 404;
   el.loadError.textContent = missing
     ? 'Refunds cannot run: the payment module is not installed on this server. Ask IT to build it (make wasm), then reload this page.'
     : `Refunds cannot run on this page: ${err?.message ?? err}. Reload the page; if it keeps happening, call support.`;

@@ -10,7 +10,8 @@ export interface LoadOptions {
   /**
    * Called for a new lane token when the proxy answers `lane-token-expired`; the call then goes on.
    * Also gives the first token when `token` is not set. With neither `token` nor `getToken`, load() uses
-   * `GET /dev/token` (only in simulator mode).
+   * `GET /dev/token` (only in simulator mode). A PayrocError it throws or rejects with reaches the caller
+   * with its own code; any other failure, or no token, is `token-unavailable` (status 0, retryable).
    */
   getToken?: () => string | Promise<string>;
 }
@@ -18,8 +19,9 @@ export interface LoadOptions {
 /**
  * Fetches `payroc.wasm` and `wasm_exec.js` (beside payroc.js), starts the module and resolves when it is
  * ready. One Go program per page: calling load again resolves with the same instance (options ignored).
- * Rejects with a PayrocError when the module cannot be loaded (e.g. `internal-error` with `status` 404 when
- * payroc.wasm is missing, `network-error` when it cannot be fetched, `lane-token-missing` without a token).
+ * Rejects with a PayrocError when the module cannot be loaded: `module-unavailable` when payroc.wasm or
+ * wasm_exec.js cannot be fetched (`status` the HTTP status, e.g. 404, or 0 when no answer came),
+ * `lane-token-missing` or `token-unavailable` without a token, `internal-error` when the module does not start.
  */
 export function load(options?: LoadOptions): Promise<Payroc>;
 
@@ -28,7 +30,7 @@ export interface Payroc {
   /**
    * Sends a refund instruction to the device; resolves when Payroc accepted it (status inProgress). The
    * refund is recorded in this browser (see pending) before anything is sent; when it cannot be (storage
-   * full), nothing is sent and the call rejects with `internal-error`.
+   * full or turned off), nothing is sent and the call rejects with `storage-unavailable`.
    */
   submit(request: RefundRequest, options?: SubmitOptions): Promise<Instruction>;
   /**
@@ -66,6 +68,12 @@ export interface Payroc {
    * device or in the back office). Resolves whether there was one. (An addition to DESIGN's list.)
    */
   forget(idempotencyKey: string): Promise<boolean>;
+  /**
+   * A new idempotency key (a random UUID v4, lower case), synchronously: keep it beside the cashier's refund
+   * before calling refund, so a reload can resume the same refund. Throws a PayrocError `module-exited` when
+   * the module has stopped. (An addition to DESIGN's list.)
+   */
+  newIdempotencyKey(): string;
 }
 
 /** Options every call takes. */
@@ -282,11 +290,16 @@ export type ProxyCode =
   | 'identity-unavailable' | 'upstream-timeout' | 'state-unavailable';
 
 /**
- * Local codes: invalid-request (refused before sending; problem.errors[] names the fields), network-error
- * (no answer), module-exited (the Go program is gone: reload), internal-error (a bug, an unreadable answer,
- * or a module that cannot load).
+ * Local codes (status 0 unless said): invalid-request (refused before sending; problem.errors[] names the
+ * fields), network-error (no answer), module-exited (the Go program is gone: reload), internal-error (a bug,
+ * an unreadable answer, or a module that does not start), storage-unavailable (the refund could not be
+ * recorded in this browser's storage, so it was not sent; not retryable), token-unavailable (getToken
+ * failed or gave no token; retryable), module-unavailable (load(): payroc.wasm or wasm_exec.js could not be
+ * fetched; status is the HTTP status, 0 when no answer came).
  */
-export type LocalCode = 'invalid-request' | 'network-error' | 'module-exited' | 'internal-error';
+export type LocalCode =
+  | 'invalid-request' | 'network-error' | 'module-exited' | 'internal-error'
+  | 'storage-unavailable' | 'token-unavailable' | 'module-unavailable';
 
 /**
  * Every code a PayrocError may carry. An answer without a problem document gets a code from its status

@@ -98,16 +98,24 @@ async function devToken(baseURL) {
   return body.token;
 }
 
+// freshToken asks the page's getToken for a lane token. A PayrocError it throws or rejects with passes
+// through with its own code; any other failure, or no token, is token-unavailable (retryable).
 async function freshToken(getToken) {
   let t;
   try {
     t = await getToken();
   } catch (err) {
     if (err instanceof PayrocError) throw err;
-    throw new PayrocError('lane-token-missing', `getToken failed: ${err?.message ?? err}`, { cause: err });
+    throw new PayrocError('token-unavailable', `getToken failed: ${err?.message ?? err}`, { retryable: true, cause: err });
   }
-  if (typeof t !== 'string' || !t) throw new PayrocError('lane-token-missing', 'getToken gave no token');
+  if (typeof t !== 'string' || !t) throw new PayrocError('token-unavailable', 'getToken gave no token', { retryable: true });
   return t;
+}
+
+// unavailable is load()'s rejection when one of the module's files cannot be fetched: module-unavailable,
+// with the HTTP status (0 when no answer came). A 5xx or no answer may pass on a retry.
+function unavailable(message, status, cause) {
+  return new PayrocError('module-unavailable', message, { status, retryable: status === 0 || status >= 500, cause });
 }
 
 // loadRuntime loads Go's wasm_exec.js (a classic script that defines globalThis.Go) from beside this
@@ -123,9 +131,8 @@ async function loadRuntime() {
   } catch (err) {
     // A failed import does not say why: ask once more for the status, so a missing file reads as a 404.
     const status = await fetch(url, { cache: 'no-store' }).then((res) => (res.ok ? 0 : res.status), () => 0);
-    throw new PayrocError('internal-error',
-      `wasm_exec.js could not be loaded from ${url}${status ? ` (HTTP ${status})` : ''}; build it with "make wasm"`,
-      { status, cause: err });
+    throw unavailable(`wasm_exec.js could not be loaded from ${url}${status ? ` (HTTP ${status})` : ''}; build it with "make wasm"`,
+      status, err);
   }
   if (typeof globalThis.Go !== 'function') {
     throw new PayrocError('internal-error', `${url} did not define Go`);
@@ -139,12 +146,11 @@ async function instantiate(go) {
   try {
     res = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
   } catch (err) {
-    throw new PayrocError('network-error', `payroc.wasm could not be fetched: ${err.message}`, { retryable: true, cause: err });
+    throw unavailable(`payroc.wasm could not be fetched: ${err.message}`, 0, err);
   }
   if (!res.ok) {
-    throw new PayrocError('internal-error',
-      `payroc.wasm could not be loaded (HTTP ${res.status}); the server must be given it: build it with "make wasm"`,
-      { status: res.status });
+    throw unavailable(`payroc.wasm could not be loaded (HTTP ${res.status}); the server must be given it: build it with "make wasm"`,
+      res.status);
   }
   try {
     const type = res.headers.get('content-type') ?? '';
@@ -275,5 +281,12 @@ function wrap(raw, exited) {
     pending: () => call(() => raw.pending()),
     resume: (idempotencyKey, options) => call(() => raw.resume(idempotencyKey, goOptions(options))),
     forget: (idempotencyKey) => call(() => raw.forget(idempotencyKey)),
+    newIdempotencyKey: () => {
+      if (dead) throw dead;
+      let key;
+      try { key = raw.newIdempotencyKey(); } catch (err) { throw toPayrocError(err); }
+      if (typeof key !== 'string') throw dead ?? new PayrocError('internal-error', 'newIdempotencyKey gave no key');
+      return key;
+    },
   });
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/httpapi"
+	"github.com/posrefund/cloud/payroc/strict"
 )
 
 // serveAPI answers one of the four refund endpoints; route is already matched.
@@ -112,7 +113,7 @@ func (s *Simulator) checkSubmit(r *http.Request, serial string) (string, *payroc
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return "", nil, Device{}, httpapi.Problem("", payroc.CodeUnsupportedMediaType, "The body must be application/json")
 	}
-	req, err := payroc.DecodeRefundInstructionRequest(body)
+	req, err := strict.DecodeRefundInstructionRequest(body)
 	if err != nil {
 		return "", nil, Device{}, badRequest(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/httpapi"
+	"github.com/posrefund/cloud/payroc/strict"
 	"github.com/posrefund/cloud/proxy/lane"
 )
 
@@ -165,7 +166,7 @@ func (s *Server) checkSubmit(w http.ResponseWriter, r *http.Request, c *lane.Cla
 	if err := payroc.ValidateSerialNumber(serial); err != nil {
 		return nil, nil, badRequest("The serial number is not valid", payroc.AsError(err).Errors...)
 	}
-	req, err := payroc.DecodeRefundInstructionRequest(body)
+	req, err := strict.DecodeRefundInstructionRequest(body)
 	if err != nil {
 		return nil, nil, badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...)
 	}
@@ -173,7 +174,7 @@ func (s *Server) checkSubmit(w http.ResponseWriter, r *http.Request, c *lane.Cla
 	// parser would read otherwise (duplicate or case-folded member names, invalid UTF-8) cannot carry an
 	// amount, currency or terminal past the checks below. The encoding is the payroc client's own, so the
 	// page's bytes and a replay's are unchanged.
-	if body, err = encodeRequest(req); err != nil {
+	if body, err = strict.Encode(req); err != nil {
 		return nil, nil, problem(payroc.CodeInternalError, "The request could not be encoded")
 	}
 	return req, body, s.checkScope(c, serial, req)
@@ -208,23 +209,24 @@ func submitAttrs(rec *Instruction) []slog.Attr {
 // submitFailed answers a submit that got no answer from upstream.
 func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *Instruction, err error) {
 	e := s.detachedProblem(r, err)
-	// Without a bearer nothing was sent. Any other failure leaves it unknown whether the device got it:
-	// the guard stays until the same key is replayed (which passes) or it times out. A settle that fails
-	// leaves the guard to time out: the safe side.
-	_, _ = s.settle(r.Context(), Settlement{Serial: rec.Serial, Key: rec.Key, Reached: e.Code != payroc.CodeIdentityUnavailable})
+	// Without a bearer nothing was sent (payroc.NothingCreated). Any other failure leaves it unknown whether
+	// the device got it: the guard stays until the same key is replayed (which passes) or it times out. A
+	// settle that fails leaves the guard to time out: the safe side.
+	_, _ = s.settle(r.Context(), Settlement{Serial: rec.Serial, Key: rec.Key, Reached: !payroc.NothingCreated(e)})
 	s.audit(r.Context(), "submit", append(submitAttrs(rec), slog.Int("status", e.Status), slog.String("result", e.Code))...)
 	writeProblem(w, e)
 }
 
 // submitAnswered files upstream's answer to a submit (the instruction it made, for this lane) and passes it on.
 func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *Instruction, res *payroc.Response) {
-	// A 4xx is a refusal: this attempt made nothing on the device. Anything else may have.
-	settle := Settlement{Serial: rec.Serial, Key: rec.Key, Reached: res.StatusCode < 400 || res.StatusCode >= 500}
+	// A refusal made nothing on the device (payroc.NothingCreated, the rule the browser's records follow too).
+	// Anything else may have.
+	reached := res.StatusCode < 300 || !payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body))
+	settle := Settlement{Serial: rec.Serial, Key: rec.Key, Reached: reached}
 	attrs := append(submitAttrs(rec), slog.Int("status", res.StatusCode))
 	var inst *payroc.RefundInstruction
-	validJSON := false
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
-		if inst, validJSON = parseInstruction(res.Body); inst != nil {
+		if inst = parseInstruction(res.Body); inst != nil {
 			rec.ID = inst.RefundInstructionID
 			settle.Accepted, settle.Status, settle.RefundID = rec, inst.Status, refundIDOf(inst)
 		}
@@ -254,7 +256,7 @@ func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *Ins
 			s.auditFinal(r.Context(), done.Record, inst)
 		}
 	}
-	s.writeUpstream(w, r, res, validJSON)
+	s.writeUpstream(w, r, res)
 }
 
 // settle reports how a reserved submit ended (it runs to its end even if the browser has left); a store
@@ -297,10 +299,8 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 		}
 		return
 	}
-	validJSON := false
 	if res.StatusCode == http.StatusOK {
-		var inst *payroc.RefundInstruction
-		if inst, validJSON = parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
+		if inst := parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
 			if err := s.noteStatus(r.Context(), inst); err != nil {
 				// A final status the state has not taken would keep the device held and the refund unknown:
 				// the page asks again (a status GET changes nothing upstream) once the state is back.
@@ -309,7 +309,7 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 			}
 		}
 	}
-	s.writeUpstream(w, r, res, validJSON)
+	s.writeUpstream(w, r, res)
 }
 
 // cancel forwards a DELETE; a 204 or a 409 means the instruction is over and the device is free.
@@ -361,7 +361,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode),
 			slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
 	}
-	s.writeUpstream(w, r, res, false)
+	s.writeUpstream(w, r, res)
 }
 
 // getRefund answers only for refunds that came of this lane's instructions.
@@ -384,7 +384,7 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claim
 		}
 		return
 	}
-	s.writeUpstream(w, r, res, false)
+	s.writeUpstream(w, r, res)
 }
 
 // noteStatus files a status the proxy saw; the first final one (across instances) frees the device and is
@@ -435,7 +435,7 @@ func (s *Server) audit(ctx context.Context, event string, attrs ...slog.Attr) {
 // auditKey keeps a refused submit's key in the audit line only when it is a well-formed key (a malformed
 // header could be anything, even a pasted secret).
 func auditKey(k string) string {
-	if payroc.IsUUIDv4(k) {
+	if payroc.ValidateIdempotencyKey(k) == nil {
 		return k
 	}
 	if k == "" {

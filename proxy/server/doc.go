@@ -9,7 +9,7 @@
 //   - /v1/...: CORS (same-origin unless Config.AllowOrigins), the allowlist of the four routes at their exact
 //     paths (404/405 problems otherwise), http.CrossOriginProtection on POST and DELETE, the lane token (401
 //     lane-token-missing/-invalid/-expired/-revoked), the per-token rate limit (429 rate-limited), the body limit
-//     (413). A submit is then validated with the payroc package's strict decoder (400 bad-request naming
+//     (413). A submit is then decoded strictly (payroc/strict, json v2) and validated (400 bad-request naming
 //     each field; Payroc's own 400 idempotency-key-missing without a key), checked against the token's scope
 //     and Config.MaxAmount (403 out-of-scope), held against the device's in-flight guard (409 device-busy,
 //     a replay with the same key passes), and only then forwarded, as checked and encoded afresh, with a

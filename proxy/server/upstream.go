@@ -59,14 +59,14 @@ func (s *Server) detachedProblem(r *http.Request, err error) *payroc.Error {
 }
 
 // writeUpstream passes an upstream answer through: status and body, with link.href rewritten to the proxy's
-// origin in JSON bodies (validJSON: the caller has seen the body decode). Only Content-Type and Retry-After are
+// origin in JSON bodies. Only Content-Type and Retry-After are
 // kept of its headers. A 401 (Payroc refusing the proxy's own bearer even after a fresh one) becomes a 502: the
 // browser's lane token is not at fault and must not be renewed for it.
 //
 // Over HTTP/1 an answer with a body goes out with its Content-Length (net/http would add the same one at the
 // end) and is flushed at once, so the browser has it while the access line and metrics are still being
 // written.
-func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response, validJSON bool) {
+func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response) {
 	if res.StatusCode == http.StatusUnauthorized {
 		s.log.Error("Payroc refused the proxy's bearer token", "path", r.URL.Path)
 		writeProblem(w, problem(payroc.CodeUpstreamError, "Payroc refused the proxy's credentials"))
@@ -77,11 +77,7 @@ func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payr
 	if strings.Contains(ct, "json") && len(body) > 0 {
 		origin := s.origin(r)
 		f := func(href string) (string, bool) { return s.links.rewrite(href, origin) }
-		if validJSON {
-			body = rewriteValidLinkHref(body, f)
-		} else {
-			body = rewriteLinkHref(body, f)
-		}
+		body = rewriteLinkHref(body, f)
 	}
 	h := w.Header()
 	switch ct {

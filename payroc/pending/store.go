@@ -1,0 +1,195 @@
+package pending
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+// Prefix starts the storage key of every record: "payroc.pending.<idempotencyKey>".
+const Prefix = "payroc.pending."
+
+// Refund is one refund submitted from this browser whose outcome is not yet known: the JavaScript API's
+// PendingRefund. Request is the whole request as given to submit/refund (with serialNumber), so a resume
+// replays exactly the same body under the same key.
+type Refund struct {
+	IdempotencyKey      string              `json:"idempotencyKey"`
+	Request             DeviceRefundRequest `json:"request"`
+	RefundInstructionID string              `json:"refundInstructionId,omitempty"`
+	Status              payroc.Status       `json:"status,omitempty"`
+	UpdatedAt           string              `json:"updatedAt"` // RFC 3339, UTC
+}
+
+// Store keeps the records that make a refund happen exactly once across reloads:
+//
+//   - Begin writes the record before the first byte of the submit is sent;
+//   - Observe records the instruction id the moment it arrives, and each status after it;
+//   - a record is removed only once the outcome is known: a final status seen (or, for refund/resume, the
+//     result read), or a failure that proves nothing was created (see DropIfRefused).
+//
+// It is safe for concurrent calls.
+type Store struct {
+	s Storage
+	// Now stamps the records (time.Now when nil).
+	Now func() time.Time
+	mu  sync.Mutex
+}
+
+// NewStore returns a Store over s.
+func NewStore(s Storage) *Store { return &Store{s: s} }
+
+func (p *Store) stamp() string {
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	return now().UTC().Format(time.RFC3339Nano)
+}
+
+// Begin records a refund about to be submitted and reports whether the record is new. A record that exists
+// already under key (a resubmit with the same key) keeps its instruction id and status: they are still the
+// truth about that key. It also stands for an earlier attempt whose outcome nobody saw, so only a call whose
+// Begin made the record (fresh) may later drop it as refused.
+func (p *Store) Begin(key string, req DeviceRefundRequest) (fresh bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, err := p.getLocked(key)
+	if err != nil {
+		return false, err
+	}
+	if rec == nil {
+		rec, fresh = &Refund{IdempotencyKey: key}, true
+	}
+	rec.Request = req
+	return fresh, p.putLocked(rec)
+}
+
+// Observe records a status of the refund under key: its instruction id and status. When removeFinal is set
+// a final status ends the record (submit and watch: the final status is all they promise).
+func (p *Store) Observe(key string, inst *payroc.RefundInstruction, removeFinal bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, err := p.getLocked(key)
+	if err != nil || rec == nil {
+		return err
+	}
+	if removeFinal && inst.Status.Final() {
+		return p.s.Remove(Prefix + key)
+	}
+	if inst.RefundInstructionID != "" {
+		rec.RefundInstructionID = inst.RefundInstructionID
+	}
+	rec.Status = inst.Status
+	return p.putLocked(rec)
+}
+
+// ObserveInstruction is Observe for whichever record holds the instruction id (watch and cancel know only
+// the id). It returns the record's key, or "" when this browser did not submit it.
+func (p *Store) ObserveInstruction(inst *payroc.RefundInstruction, removeFinal bool) (string, error) {
+	key, err := p.KeyOf(inst.RefundInstructionID)
+	if err != nil || key == "" {
+		return "", err
+	}
+	return key, p.Observe(key, inst, removeFinal)
+}
+
+// KeyOf finds the key of the record of an instruction id ("" when none).
+func (p *Store) KeyOf(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	recs, err := p.List()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range recs {
+		if r.RefundInstructionID == id {
+			return r.IdempotencyKey, nil
+		}
+	}
+	return "", nil
+}
+
+// Remove ends the record under key.
+func (p *Store) Remove(key string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.s.Remove(Prefix + key)
+}
+
+// DropIfRefused removes the record of a failed submit when t, the tracker of the call, proves that nothing
+// was created under key (see Tracker.Refused). Only a call whose Begin made the record (fresh) may drop it:
+// an older record stands for an earlier attempt nobody saw the end of. A record with an instruction id is
+// never dropped: that instruction exists, whatever this attempt met. It reports whether the record went.
+func (p *Store) DropIfRefused(key string, fresh bool, t *Tracker) (bool, error) {
+	if !fresh || !t.Refused() {
+		return false, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, err := p.getLocked(key)
+	if err != nil || rec == nil || rec.RefundInstructionID != "" {
+		return false, err
+	}
+	return true, p.s.Remove(Prefix + key)
+}
+
+// Get returns the record under key, or nil.
+func (p *Store) Get(key string) (*Refund, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.getLocked(key)
+}
+
+// List returns every record, oldest update first. Records that cannot be read (written by something else
+// under the prefix) are skipped, never deleted.
+func (p *Store) List() ([]Refund, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys, err := p.s.Keys()
+	if err != nil {
+		return nil, err
+	}
+	out := []Refund{}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, Prefix) {
+			continue
+		}
+		rec, err := p.getLocked(strings.TrimPrefix(k, Prefix))
+		if err != nil || rec == nil {
+			continue
+		}
+		out = append(out, *rec)
+	}
+	slices.SortFunc(out, func(a, b Refund) int {
+		return cmp.Or(cmp.Compare(a.UpdatedAt, b.UpdatedAt), cmp.Compare(a.IdempotencyKey, b.IdempotencyKey))
+	})
+	return out, nil
+}
+
+func (p *Store) getLocked(key string) (*Refund, error) {
+	v, ok, err := p.s.Get(Prefix + key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var rec Refund
+	if err := json.Unmarshal([]byte(v), &rec); err != nil || rec.IdempotencyKey != key {
+		return nil, errors.New("unreadable pending record " + key)
+	}
+	return &rec, nil
+}
+
+func (p *Store) putLocked(rec *Refund) error {
+	rec.UpdatedAt = p.stamp()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return p.s.Set(Prefix+rec.IdempotencyKey, string(b))
+}
