@@ -27,34 +27,27 @@ func (p RetryPolicy) attempts() int {
 // Backoff returns the delay before retry number n (1-based): capped exponential with jitter in [d/2, d], so
 // many clients that failed together do not come back together; at least retryAfter (up to MaxRetryAfter).
 func (p RetryPolicy) Backoff(n int, retryAfter time.Duration) time.Duration {
-	base, max := p.BaseDelay, p.MaxDelay
+	base, ceiling := p.BaseDelay, p.MaxDelay
 	if base <= 0 {
 		base = 250 * time.Millisecond
 	}
-	if max <= 0 {
-		max = 8 * time.Second
+	if ceiling <= 0 {
+		ceiling = 8 * time.Second
 	}
 	d := base
-	for i := 1; i < n && d < max; i++ {
+	for i := 1; i < n && d < ceiling; i++ {
 		d *= 2
 	}
-	d = min(d, max)
+	d = min(d, ceiling)
 	d = d/2 + rand.N(d/2+1)
 	if retryAfter > 0 {
 		capRA := p.MaxRetryAfter
 		if capRA <= 0 {
 			capRA = 60 * time.Second
 		}
-		d = max2(d, min(retryAfter, capRA))
+		d = max(d, min(retryAfter, capRA))
 	}
 	return d
-}
-
-func max2(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // sleep waits d or until ctx ends.
