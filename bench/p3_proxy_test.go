@@ -108,7 +108,7 @@ func (st *p3Stack) sides(b *testing.B, workers int) []p3Side {
 func (st *p3Stack) run(b *testing.B, workers int) {
 	const (
 		rounds = 8
-		ops    = 1500 // per side per round
+		ops    = 4000 // per side per round
 	)
 	sides := st.sides(b, workers)
 	terminal := st.up.terminal(st.serials[0])
