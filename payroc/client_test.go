@@ -289,9 +289,8 @@ func TestClientRunRefundOutcomes(t *testing.T) {
 			res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
 				OnStatus: func(i *RefundInstruction) { seen = append(seen, i.Status) }})
 			require.NoError(t, err)
-			if res.Outcome != tt.want || (res.Refund != nil) != (tt.final == "completed") {
-				t.Errorf("result = %+v", res)
-			}
+			assert.Equal(t, tt.want, res.Outcome)
+			assert.Equal(t, tt.final == "completed", res.Refund != nil, "a refund in the result")
 			require.Len(t, seen, 2, "onStatus saw %v", seen)
 			require.Equal(t, StatusInProgress, seen[0], "onStatus saw %v", seen)
 			require.Equal(t, tt.final, string(seen[1]), "onStatus saw %v", seen)

@@ -105,10 +105,11 @@ func TestRefundApprovedResultShapeAndStatusOrder(t *testing.T) {
 	_ = json.Unmarshal(res["instruction"], &inst)
 	var refund payroc.Refund
 	_ = json.Unmarshal(res["refund"], &refund)
-	if outcome != "approved" || inst.Status != payroc.StatusCompleted || inst.RefundID != "CD3HN88U9F" ||
-		payroc.ValidateIdempotencyKey(inst.IdempotencyKey) != nil || refund.Card.CardNumber != "453985******7062" {
-		t.Fatalf("result %s", text)
-	}
+	assert.Equal(t, "approved", outcome, "result %s", text)
+	assert.Equal(t, payroc.StatusCompleted, inst.Status)
+	assert.Equal(t, "CD3HN88U9F", inst.RefundID)
+	assert.NoError(t, payroc.ValidateIdempotencyKey(inst.IdempotencyKey), "the result's idempotency key")
+	assert.Equal(t, "453985******7062", refund.Card.CardNumber)
 	recs, _ := store.List()
 	require.Empty(t, recs, "record left after the outcome was known: %+v", recs)
 }

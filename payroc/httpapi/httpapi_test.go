@@ -44,8 +44,9 @@ func TestMatch(t *testing.T) {
 func TestTrimV1(t *testing.T) {
 	for in, want := range map[string]string{"/v1/refunds/x": "/refunds/x", "/v1": "/", "/v1x/refunds": "", "/refunds/x": ""} {
 		got, ok := TrimV1(in)
-		if (want != "") != ok || ok && got != want {
-			t.Errorf("TrimV1(%q) = %q, %v", in, got, ok)
+		assert.Equal(t, want != "", ok, "TrimV1(%q) ok", in)
+		if ok {
+			assert.Equal(t, want, got, "TrimV1(%q)", in)
 		}
 	}
 }

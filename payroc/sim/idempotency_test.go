@@ -77,8 +77,7 @@ func TestConcurrentDuplicatesMakeOneInstruction(t *testing.T) {
 	for range 32 {
 		wg.Go(func() {
 			res, b, err := e.try(context.Background(), "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999))
-			if err != nil || res.StatusCode != 202 {
-				t.Errorf("%v %s", err, b)
+			if !assert.NoError(t, err) || !assert.Equal(t, 202, res.StatusCode, "%s", b) {
 				return
 			}
 			ids <- instructionOf(t, b).RefundInstructionID
