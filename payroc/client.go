@@ -339,7 +339,8 @@ type RunOptions struct {
 	// (with the same key, which the gateway replays) only if the instruction is unknown (404).
 	RefundInstructionID string
 	// OnStatus sees the submit's own inProgress first, then each change once, ending with the final status.
-	// Its first call carries the instruction id: record it then.
+	// Its first call carries the instruction id: record it then. A resubmit that answers another instruction
+	// id is a change too, even with the same status: record and cancel that id from then on.
 	OnStatus func(*RefundInstruction)
 }
 
@@ -355,12 +356,15 @@ func (c *Client) RunRefund(ctx context.Context, serialNumber string, req *Refund
 		key = NewIdempotencyKey()
 	}
 	var last Status
+	lastID := opts.RefundInstructionID
 	report := func(inst *RefundInstruction) {
 		inst.IdempotencyKey = key
-		if inst.Status == last {
-			return // a replayed submit answers the status already reported
+		// A replayed submit answers the status already reported: nothing new, unless it names another
+		// instruction, which is then the one to watch, cancel and record.
+		if inst.Status == last && inst.RefundInstructionID == lastID {
+			return
 		}
-		last = inst.Status
+		last, lastID = inst.Status, inst.RefundInstructionID
 		if opts.OnStatus != nil {
 			opts.OnStatus(inst)
 		}

@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // fastRetry keeps retries quick in tests.
@@ -368,4 +367,31 @@ func TestClientRunRefundGivesUpAfterASecondNotFound(t *testing.T) {
 	_, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{})
 	require.ErrorIs(t, err, ErrNotFound)
 	require.EqualValues(t, 2, posts.Load())
+}
+
+// A replayed submit that answers another instruction id (same status, inProgress) is reported: the caller
+// must record, watch and cancel the new id, not the forgotten one.
+func TestClientRunRefundReportsAReplayWithAnotherInstructionID(t *testing.T) {
+	var gets atomic.Int32
+	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "POST" && gets.Load() == 0:
+			writeJSON(w, 202, RefundInstruction{RefundInstructionID: "first", Status: StatusInProgress})
+		case r.Method == "POST":
+			writeJSON(w, 202, RefundInstruction{RefundInstructionID: "second", Status: StatusInProgress})
+		case r.URL.Path == "/v1/refund-instructions/first":
+			gets.Add(1)
+			writeJSON(w, 404, map[string]any{"type": ProblemTypeBase + "#not-found", "title": "Not found", "status": 404})
+		default:
+			gets.Add(1)
+			writeJSON(w, 200, RefundInstruction{RefundInstructionID: "second", Status: StatusCanceled})
+		}
+	}))
+	var seen []string
+	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
+		OnStatus: func(i *RefundInstruction) { seen = append(seen, i.RefundInstructionID+":"+string(i.Status)) }})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"first:inProgress", "second:inProgress", "second:canceled"}, seen,
+		"onStatus must see the replay's new instruction id although its status did not change")
+	assert.Equal(t, OutcomeCanceled, res.Outcome)
 }
