@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/posrefund/cloud/payroc"
@@ -289,8 +290,28 @@ func buildRefund(in *instruction, approved bool, now time.Time) *payroc.Refund {
 			EntryMethod: entry,
 			CardNumber:  "453985******7062",
 			ExpiryDate:  fmt.Sprintf("12%02d", (now.Year()+3)%100),
+			EMVTags:     emvTags(entry),
 		},
 		TransactionResult: tr,
+	}
+}
+
+// Visa Credit's EMV application, as a chip or contactless read reports it (a receipt prints both).
+const (
+	simAppLabel = "VISA CREDIT"    // tag 50, Application Label
+	simAID      = "A0000000031010" // tag 4F, Application Identifier (Visa credit/debit)
+)
+
+// emvTags are the EMV tags of a card read from its chip (icc, contactlessIcc): the application label (tag
+// 50, its bytes in hex as Payroc sends tag values) and the AID (tag 4F). Keyed and swiped reads have none.
+func emvTags(entry string) []payroc.EMVTag {
+	if entry != "icc" && entry != "contactlessIcc" {
+		return nil
+	}
+	return []payroc.EMVTag{
+		{Hex: "4F", Value: simAID},
+		{Hex: "50", Value: strings.ToUpper(hex.EncodeToString([]byte(simAppLabel)))},
+		{Hex: "9F36", Value: "0001"},
 	}
 }
 
