@@ -29,7 +29,7 @@ build:
 	$(GO) build -trimpath -ldflags='$(GO_LDFLAGS)' -o bin/proxy ./proxy
 
 ## test: vet (host and js/wasm), unit tests with -race, js/wasm glue tests under Node, e2e in headless Chromium
-test: vet chromium redis wasm package examples
+test: vet chromium redis wasm package examples e2e/node_modules
 	$(GO) test -race -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./payroc/ ./wasm/...
 
@@ -84,9 +84,16 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) run ./bench/cmd/fuzzrun -fuzztime=$(FUZZTIME)
 
-## screenshots: regenerate the README's picture of the page (not part of make test)
-screenshots: chromium wasm
+## screenshots: regenerate the README's gallery of the page under docs/ (not part of make test)
+screenshots: chromium wasm e2e/node_modules
 	SCREENSHOTS=1 $(GO) test -count=1 -run TestScreenshot ./e2e/
+
+## e2e/node_modules: the npm packages the e2e suite loads into the page (axe-core), pinned by e2e/package-lock.json
+e2e/node_modules: e2e/package.json e2e/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq npm; } || \
+	  { echo "npm is missing: run \`sudo apt-get install -y npm\`"; exit 1; }
+	cd e2e && npm ci --no-audit --no-fund
+	@touch e2e/node_modules
 
 clean:
 	rm -f web/payroc.wasm web/payroc.wasm.br web/payroc.wasm.gz web/wasm_exec.js
