@@ -21,19 +21,26 @@ export function currencyDigits(currency) {
 }
 
 /**
- * Reads an amount typed in major units ("12.50", "12,50", "1,234.50", "1.234,50", "1 234,5") and returns
- * { minor } (a BigInt ≥ 1) or { error } (a sentence for the cashier). Either "." or "," may be the decimal
- * separator; the other may group thousands. A lone separator followed by exactly three digits is grouping
- * when the currency has no decimals (JPY "1,234" is 1234 yen), and an error otherwise (too many decimals).
+ * Reads an amount typed in major units ("12.50", "12,50", "1,234.50", "1.234,50", "1 234,5", "$12.50",
+ * "12.50 USD") and returns one of:
+ *   { minor }                 a BigInt ≥ 1
+ *   { ambiguous: [a, b] }     two readings, each { minor, text }: "1,000" in a two-decimal currency may be
+ *                             1,000.00 or 1.00, and the cashier must say which
+ *   { error, params }         an error code (see strings.js, "amount.*") and what its sentence needs
+ * Either "." or "," may be the decimal separator; the other may group thousands. A currency symbol or the
+ * currency's code and spaces are ignored. A lone separator followed by exactly three digits is grouping when
+ * the currency has no decimals (JPY "1,234" is 1234 yen); in a two-decimal currency it is ambiguous when both
+ * readings make sense ("1,000", "12.340") and an error otherwise ("1.234": too many decimals).
  */
 export function parseAmount(text, currency) {
   const digits = currencyDigits(currency);
-  const s = String(text ?? '').trim().replace(/[\s\u00a0\u202f']/g, '');
-  if (s === '') return { error: 'Enter the amount to refund.' };
-  if (s.startsWith('-')) return { error: 'Enter the amount without a minus sign: it is refunded to the card.' };
-  if (!/^[0-9.,]+$/.test(s) || !/[0-9]/.test(s)) {
-    return { error: 'Use digits and at most one decimal separator, like 12.50 or 12,50.' };
-  }
+  const code = String(currency ?? '').toUpperCase();
+  let s = String(text ?? '').trim();
+  if (code) s = s.replace(new RegExp(`(^${code}|${code}$)`, 'i'), '');
+  s = s.replace(/(?:US|CA|C|A)?\p{Sc}/giu, '').replace(/[\s\u00a0\u202f']/g, '');
+  if (s === '') return { error: 'empty', params: {} };
+  if (s.startsWith('-')) return { error: 'negative', params: {} };
+  if (!/^[0-9.,]+$/.test(s) || !/[0-9]/.test(s)) return { error: 'chars', params: {} };
   const seps = s.replace(/[0-9]/g, '');
   let intPart = s;
   let frac = '';
@@ -43,28 +50,34 @@ export function parseAmount(text, currency) {
     const decCount = seps.split(dec).length - 1;
     const lastSep = s.lastIndexOf(dec);
     const tail = s.slice(lastSep + 1);
-    const groupingOnly = decCount > 1 || (decCount === 1 && digits === 0 && tail.length === 3 && !seps.includes(group));
+    const lone = decCount === 1 && tail.length === 3 && !seps.includes(group);
+    if (lone && digits === 2 && tail.endsWith('0') && /^[0-9]{1,3}$/.test(s.slice(0, lastSep))) {
+      const grouped = BigInt(s.slice(0, lastSep) + tail) * 100n;
+      const decimal = BigInt(s.slice(0, lastSep) || '0') * 100n + BigInt(tail.slice(0, 2));
+      if (decimal >= 1n) {
+        return { ambiguous: [{ minor: grouped, text: minorToDecimal(grouped, currency) }, { minor: decimal, text: minorToDecimal(decimal, currency) }] };
+      }
+    }
+    const groupingOnly = decCount > 1 || (lone && digits === 0);
     if (groupingOnly) {
-      if (seps.includes(group)) return { error: 'The separators in this amount do not make sense. Type it like 1234.50.' };
-      if (!groupedOK(s, dec)) return { error: 'Thousands are grouped in threes, like 1,234,567. Or type the amount without them.' };
+      if (seps.includes(group)) return { error: 'separators', params: {} };
+      if (!groupedOK(s, dec)) return { error: 'grouping', params: {} };
       intPart = s.split(dec).join('');
     } else {
       intPart = s.slice(0, lastSep);
       frac = tail;
       if (intPart.includes(group)) {
-        if (!groupedOK(intPart, group)) return { error: 'Thousands are grouped in threes, like 1,234.50. Or type the amount without them.' };
+        if (!groupedOK(intPart, group)) return { error: 'grouping', params: {} };
         intPart = intPart.split(group).join('');
       }
-      if (digits === 0) return { error: `${currency} has no decimals: type a whole amount.` };
-      if (frac.length > digits) {
-        return { error: `${currency} has at most ${digits} digit${digits === 1 ? '' : 's'} after the decimal separator.` };
-      }
+      if (digits === 0) return { error: 'noDecimals', params: { currency: code } };
+      if (frac.length > digits) return { error: 'tooManyDecimals', params: { currency: code, digits } };
     }
   }
-  if (intPart === '' && frac === '') return { error: 'Enter the amount to refund.' };
+  if (intPart === '' && frac === '') return { error: 'empty', params: {} };
   const minor = BigInt(intPart || '0') * 10n ** BigInt(digits) + BigInt(frac.padEnd(digits, '0') || '0');
-  if (minor < 1n) return { error: 'The amount must be more than zero.' };
-  if (minor > MAX_MINOR) return { error: 'That amount is far too large.' };
+  if (minor < 1n) return { error: 'zero', params: {} };
+  if (minor > MAX_MINOR) return { error: 'tooLarge', params: {} };
   return { minor };
 }
 

@@ -1,0 +1,85 @@
+// state.js — the page's one state object and the transitions between its phases. Every change goes through
+// Store.go (a phase change, checked against PHASES) or Store.set (same phase, new facts), and each change
+// calls the one render step. Nothing else in the page keeps state that the render reads.
+
+/**
+ * Phases and the phases each may move to. A refund runs idle → (confirming →) sending → inProgress →
+ * (canceling →) reading → done; error ends a refund that did not finish; recovering takes up an unfinished
+ * one after a load; watching shows, read-only, a refund another tab of this browser runs.
+ */
+export const PHASES = {
+  loading: ['idle', 'unavailable', 'recovering', 'watching'],
+  unavailable: [],
+  idle: ['idle', 'confirming', 'sending', 'recovering', 'watching', 'error'],
+  confirming: ['idle', 'sending'],
+  sending: ['inProgress', 'reading', 'done', 'error'],
+  recovering: ['inProgress', 'reading', 'done', 'error'],
+  inProgress: ['inProgress', 'canceling', 'reading', 'done', 'error'],
+  canceling: ['inProgress', 'canceling', 'reading', 'done', 'error'],
+  reading: ['reading', 'done', 'error'],
+  done: ['idle', 'confirming', 'sending', 'recovering', 'watching', 'error', 'done'],
+  error: ['idle', 'confirming', 'sending', 'recovering', 'watching', 'error'],
+  watching: ['watching', 'idle', 'confirming', 'sending', 'recovering', 'done', 'error'],
+};
+
+/** Phases in which a refund may be running on a card reader: the form is locked, Cancel may show. */
+export const RUNNING = new Set(['sending', 'recovering', 'inProgress', 'canceling', 'reading']);
+
+/** A fresh state: nothing loaded, nothing running. */
+export function initialState() {
+  return {
+    phase: 'loading',
+    lane: null, // GET /lane: devices, maxAmount, currency, confirmAbove, merchant
+    // The refund on screen (running, just finished, or run by another tab):
+    // { key, request, id, status, startedAt, recovered, cancelTooLate, cancelTrouble, owner: 'self'|'other' }
+    refund: null,
+    outcome: null, // { kind: approved|declined|failed|canceled, result } once final
+    error: null, // { code, mayHaveReached } when a refund did not finish
+    fieldErrors: {}, // field → { key, params } for the form
+    amount: { text: '', parsed: null }, // parseAmount's answer for the amount field
+    confirmOpenedAt: 0, // performance.now() when the confirmation opened
+    connection: { state: 'online', since: 0 },
+    pendingOffer: null, // an unfinished refund offered in the banner (not running here)
+    forgettable: false, // the offered refund may be forgotten (its status is final or unknown to the proxy)
+    lockedSerials: [], // card readers busy with a refund of this browser (another tab's, or one not finished)
+    loadError: null,
+    storageWarning: false,
+    now: Date.now(),
+  };
+}
+
+/** The store: the state, its transitions and the render step they call. */
+export class Store {
+  /** @param {(state: object, previous: object) => void} render */
+  constructor(render) {
+    this.state = initialState();
+    this.render = render;
+  }
+
+  /** Moves to phase (which must be allowed from the current one) with patch merged in, and renders. */
+  go(phase, patch = {}) {
+    const from = this.state.phase;
+    if (!PHASES[from]?.includes(phase)) {
+      throw new Error(`state: no transition from ${from} to ${phase}`);
+    }
+    this.#apply({ ...patch, phase });
+  }
+
+  /** Whether the page may move to phase now. */
+  can(phase) { return PHASES[this.state.phase]?.includes(phase) ?? false; }
+
+  /** Merges facts that do not change the phase (a typed amount, the connection, the clock), and renders. */
+  set(patch) { this.#apply(patch); }
+
+  /** Merges into the running refund, if any, and renders. */
+  setRefund(patch) {
+    if (!this.state.refund) return;
+    this.#apply({ refund: { ...this.state.refund, ...patch } });
+  }
+
+  #apply(patch) {
+    const previous = this.state;
+    this.state = { ...previous, ...patch };
+    this.render(this.state, previous);
+  }
+}

@@ -1,0 +1,51 @@
+// tabs.js — several tabs of the page in one browser (one till): only one runs or resumes a given refund at a
+// time, and the others show it read-only. A tab holds the Web Lock "payroc-refund:<key>" while it runs a
+// refund; another tab that finds the refund unfinished and its lock held watches it through the
+// BroadcastChannel "payroc-pos", and waits for the lock: the browser grants it when the running tab closes
+// (or its refund ends), and that tab then takes the refund up if it is still unfinished.
+
+const CHANNEL = 'payroc-pos';
+const lockName = (key) => `payroc-refund:${key}`;
+
+export class Tabs {
+  /** @param {(message: object) => void} onMessage called with every other tab's message */
+  constructor(onMessage) {
+    this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
+    if (this.channel) this.channel.onmessage = (e) => onMessage(e.data);
+    this.locks = globalThis.navigator?.locks ?? null;
+    this.waiting = new Set();
+  }
+
+  /** Tells the other tabs (a structured-clone-able object). */
+  post(message) {
+    try { this.channel?.postMessage(message); } catch { /* a closed channel: no other tab to tell */ }
+  }
+
+  /** Runs fn holding the refund's lock (waiting for it if another tab holds it), and returns its result. */
+  hold(key, fn) {
+    if (!this.locks) return fn();
+    return this.locks.request(lockName(key), () => fn());
+  }
+
+  /** Runs fn holding the lock only if it is free now: resolves true when fn ran (after it ends), else false. */
+  async tryHold(key, fn, onGranted) {
+    if (!this.locks) {
+      onGranted?.(true);
+      await fn();
+      return true;
+    }
+    return this.locks.request(lockName(key), { ifAvailable: true }, async (lock) => {
+      onGranted?.(!!lock);
+      if (!lock) return false;
+      await fn();
+      return true;
+    });
+  }
+
+  /** Once per key: when the lock is granted (the tab that holds it closed or finished), runs fn holding it. */
+  takeOverWhenFree(key, fn) {
+    if (!this.locks || this.waiting.has(key)) return;
+    this.waiting.add(key);
+    this.locks.request(lockName(key), () => fn()).finally(() => this.waiting.delete(key));
+  }
+}
