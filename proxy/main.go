@@ -3,7 +3,7 @@
 // embedded Payroc simulator as its upstream, so `make run` is a working demo.
 //
 //	proxy [flags]                 serve (see -h)
-//	proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID]
+//	proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID] [-confirm-above N]
 //
 // This file only wires flags and the environment into proxy/server; everything else lives there.
 package main
@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 type options struct {
 	addr, web, publicURL, devices, allowOrigin string
-	maxAmount                                  int64
+	maxAmount, confirmAbove                    int64
+	merchantName, merchantAddress              string
 	rate                                       float64
 	maxPolls                                   int
 	simulate                                   bool
@@ -76,7 +78,7 @@ type options struct {
 
 const usageText = `Usage:
   proxy [flags]
-  proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID]
+  proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID] [-confirm-above N]
 
 The Payroc Cloud refunds proxy: it keeps the Payroc API key, hands browsers lane tokens, and forwards only
 the four refund calls. Without PAYROC_API_KEY (or with -simulate) it runs an embedded Payroc simulator.
@@ -105,6 +107,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.publicURL, "public-url", "", "the origin browsers use, e.g. https://pos.example when behind a TLS-terminating load balancer;\nused for link rewriting and origin checks (default: each request's own origin)")
 	fs.StringVar(&o.devices, "devices", "", "the devices this proxy may drive, with their processing terminals: `SERIAL=TERMINAL[=LABEL],...`\n(default in simulator mode: the simulator's)")
 	fs.Int64Var(&o.maxAmount, "max-amount", 0, "global cap per refund in minor units, on top of each lane token's own (0: none)")
+	fs.Int64Var(&o.confirmAbove, "confirm-above", server.DefaultConfirmAbove, "the amount in minor units at or above which the page asks the cashier to confirm a refund;\n0 confirms every refund (a lane token's own confirmAbove claim overrides it)")
+	fs.StringVar(&o.merchantName, "merchant-name", "", "the merchant's name, printed on the page's receipts")
+	fs.StringVar(&o.merchantAddress, "merchant-address", "", "the merchant's address, printed on the page's receipts")
 	fs.StringVar(&o.allowOrigin, "allow-origin", "", "origins allowed to call the API cross-origin, comma-separated: `URL,...` (default none: same-origin only)")
 	fs.Float64Var(&o.rate, "rate", 20, "requests per second per lane token (burst 3×); negative disables the limit")
 	fs.IntVar(&o.maxPolls, "max-polls", 64, "status long-polls one lane may hold open at once; negative: no cap")
@@ -216,6 +221,10 @@ func (o *options) config(getenv func(string) string, logger *slog.Logger) (serve
 		Simulate: o.simulate, TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, ShutdownGrace: o.grace,
 		BusyTimeout: o.busyTimeout, AdminKey: getenv("PROXY_ADMIN_KEY"), Logger: logger, Version: versionString(),
 		AllowOrigins: splitList(o.allowOrigin, "/"),
+		ConfirmAbove: confirmSetting(o.confirmAbove), MerchantName: o.merchantName, MerchantAddress: o.merchantAddress,
+	}
+	if o.confirmAbove < 0 {
+		return cfg, errors.New("-confirm-above must be 0 (confirm every refund) or more")
 	}
 	if o.rate == 0 {
 		return cfg, errors.New("-rate 0 would refuse everything: give a positive rate, or a negative one for no limit")
@@ -252,7 +261,8 @@ func splitList(s, trim string) []string {
 var flagSource = map[string]string{
 	"APIURL": "-api-url", "IdentityURL": "-identity-url", "APIKey": "PAYROC_API_KEY", "PublicURL": "-public-url",
 	"TLSCertFile": "-tls-cert", "TLSKeyFile": "-tls-key", "Devices": "-devices", "MaxAmount": "-max-amount",
-	"AllowOrigins": "-allow-origin", "TokenSecrets": "PROXY_TOKEN_SECRET", "AdminKey": "PROXY_ADMIN_KEY",
+	"AllowOrigins": "-allow-origin", "ConfirmAbove": "-confirm-above",
+	"MerchantName": "-merchant-name", "MerchantAddress": "-merchant-address", "TokenSecrets": "PROXY_TOKEN_SECRET", "AdminKey": "PROXY_ADMIN_KEY",
 }
 
 // flagError rewrites a server.FieldError to name the flag or environment variable the user sets.
@@ -363,8 +373,17 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	currency := fs.String("currency", "USD", "the one currency the token may refund")
 	ttl := fs.Duration("ttl", lane.DefaultTTL, "how long the token is valid (at most "+lane.MaxTTL.String()+")")
 	laneID := fs.String("lane", "", "the lane (POS station) id; tokens for the same lane share its refunds (default: random)")
+	var confirmAbove *int64
+	fs.Func("confirm-above", "`N`: the amount in minor units at or above which the page asks to confirm a refund, for this token\n(0: every refund; default: the proxy's -confirm-above)", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return errors.New("must be a whole number of minor units, 0 or more")
+		}
+		confirmAbove = &n
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID]\n\n"+
+		fmt.Fprint(stderr, "Usage: proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID] [-confirm-above N]\n\n"+
 			"Prints a lane token (one line on stdout), signed with the first key of PROXY_TOKEN_SECRET.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -400,12 +419,22 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if *maxAmount <= 0 {
 		return fail("-max-amount is required: the largest refund in minor units")
 	}
-	tok, _, err := ring.Issue(lane.Spec{Lane: *laneID, Devices: serials, MaxAmount: *maxAmount, Currency: *currency, TTL: *ttl})
+	tok, _, err := ring.Issue(lane.Spec{Lane: *laneID, Devices: serials, MaxAmount: *maxAmount, Currency: *currency, TTL: *ttl,
+		ConfirmAbove: confirmAbove})
 	if err != nil {
 		return fail("%v", err)
 	}
 	fmt.Fprintln(stdout, tok)
 	return 0
+}
+
+// confirmSetting maps the -confirm-above flag (0: confirm every refund) to server.Config.ConfirmAbove
+// (where 0 means the default and a negative value every refund).
+func confirmSetting(flagValue int64) int64 {
+	if flagValue == 0 {
+		return -1
+	}
+	return flagValue
 }
 
 func versionString() string {

@@ -59,8 +59,11 @@ type Claims struct {
 	Devices   []string `json:"dev"`
 	MaxAmount int64    `json:"max"`
 	Currency  string   `json:"cur"`
-	IssuedAt  int64    `json:"iat"` // Unix seconds
-	ExpiresAt int64    `json:"exp"` // Unix seconds
+	// ConfirmAbove, when set, is the amount (minor units) at or above which the page asks the cashier to
+	// confirm a refund (0: every refund); unset, the proxy's own setting applies.
+	ConfirmAbove *int64 `json:"cfa,omitempty"`
+	IssuedAt     int64  `json:"iat"` // Unix seconds
+	ExpiresAt    int64  `json:"exp"` // Unix seconds
 }
 
 // Expiry returns ExpiresAt as a time.
@@ -125,6 +128,9 @@ func (c *Claims) Check() error {
 	}
 	if !payroc.ValidCurrency(c.Currency) {
 		return fmt.Errorf("currency: %q is not a currency Payroc accepts", c.Currency)
+	}
+	if c.ConfirmAbove != nil && (*c.ConfirmAbove < 0 || *c.ConfirmAbove > payroc.MaxAmount) {
+		return fmt.Errorf("confirmAbove: must be between 0 and %d minor units", int64(payroc.MaxAmount))
 	}
 	if c.ExpiresAt <= c.IssuedAt {
 		return errors.New("expiresAt: must be after issuedAt")
@@ -245,6 +251,8 @@ type Spec struct {
 	MaxAmount int64         // minor units
 	Currency  string        // "" means USD
 	TTL       time.Duration // 0 means DefaultTTL; at most MaxTTL
+	// ConfirmAbove, when not nil, is the token's own confirmation threshold (see Claims.ConfirmAbove).
+	ConfirmAbove *int64
 }
 
 // Issue signs a new token for spec and returns it with its claims.
@@ -264,7 +272,7 @@ func (k *Keyring) Issue(spec Spec) (string, *Claims, error) {
 	now := k.now()
 	c := &Claims{
 		ID: NewID(), Lane: spec.Lane, Devices: append([]string(nil), spec.Devices...),
-		MaxAmount: spec.MaxAmount, Currency: spec.Currency,
+		MaxAmount: spec.MaxAmount, Currency: spec.Currency, ConfirmAbove: spec.ConfirmAbove,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(spec.TTL).Unix(),
 	}
 	if err := c.Check(); err != nil {

@@ -43,6 +43,12 @@ type Config struct {
 	AllowOrigins []string
 	// Rate is the requests per second allowed per lane token, with a burst of 3×Rate (0: 20; <0: no limit).
 	Rate float64
+	// ConfirmAbove is the amount in minor units at or above which the page asks the cashier to confirm a
+	// refund, for tokens without their own confirmAbove claim (0: DefaultConfirmAbove; negative: confirm
+	// every refund, served as 0).
+	ConfirmAbove int64
+	// MerchantName and MerchantAddress are printed on the page's receipts (served in GET /lane).
+	MerchantName, MerchantAddress string
 	// MaxPollsPerLane caps the status long-polls one lane holds open at once (0: 64; <0: no cap). A till
 	// watches one or two refunds; without a cap one token could hold Rate×60 s of upstream connections.
 	MaxPollsPerLane int
@@ -229,6 +235,15 @@ func (c *Config) checkDevices() error {
 func (c *Config) checkPolicy() error {
 	if c.MaxAmount < 0 || c.MaxAmount > payroc.MaxAmount {
 		return fieldErr("MaxAmount", "%d: must be between 0 (no cap) and %d minor units", c.MaxAmount, int64(payroc.MaxAmount))
+	}
+	if c.ConfirmAbove > payroc.MaxAmount {
+		return fieldErr("ConfirmAbove", "%d: must be at most %d minor units", c.ConfirmAbove, int64(payroc.MaxAmount))
+	}
+	if len(c.MerchantName) > 200 {
+		return fieldErr("MerchantName", "over 200 bytes: too long for a receipt")
+	}
+	if len(c.MerchantAddress) > 500 {
+		return fieldErr("MerchantAddress", "over 500 bytes: too long for a receipt")
 	}
 	for _, o := range c.AllowOrigins {
 		if err := checkURL("AllowOrigins", o, checkOrigin); err != nil {

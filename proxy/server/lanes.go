@@ -27,6 +27,32 @@ type LaneInfo struct {
 	MaxAmount int64        `json:"maxAmount"`
 	Currency  string       `json:"currency"`
 	ExpiresAt string       `json:"expiresAt"`
+	// ConfirmAbove is the amount (minor units) at or above which the page asks for a confirmation; 0: always.
+	ConfirmAbove int64        `json:"confirmAbove"`
+	Merchant     LaneMerchant `json:"merchant"`
+}
+
+// LaneMerchant is what the page's receipts print about the merchant.
+type LaneMerchant struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+}
+
+// DefaultConfirmAbove is Config.ConfirmAbove's default: refunds of 100.00 (in a two-decimal currency) and more
+// need a second, deliberate press.
+const DefaultConfirmAbove = 10000
+
+// confirmAbove is the threshold for a token: its own claim, else the proxy's setting.
+func (s *Server) confirmAbove(c *lane.Claims) int64 {
+	switch {
+	case c.ConfirmAbove != nil:
+		return *c.ConfirmAbove
+	case s.cfg.ConfirmAbove < 0:
+		return 0
+	case s.cfg.ConfirmAbove == 0:
+		return DefaultConfirmAbove
+	}
+	return s.cfg.ConfirmAbove
 }
 
 // TokenResponse is the answer of GET /dev/token and POST /admin/lane-tokens.
@@ -44,6 +70,8 @@ type TokenRequest struct {
 	Currency  string   `json:"currency,omitempty"`
 	TTL       string   `json:"ttl,omitempty"`
 	Lane      string   `json:"lane,omitempty"`
+	// ConfirmAbove, when set, overrides the proxy's -confirm-above for this token (0: confirm every refund).
+	ConfirmAbove *int64 `json:"confirmAbove,omitempty"`
 }
 
 // Dev tokens: every simulated device, 1,000.00 USD, a shift long.
@@ -71,7 +99,8 @@ func (s *Server) serveLane(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := LaneInfo{Lane: c.Lane, Devices: []LaneDevice{}, MaxAmount: c.MaxAmount, Currency: c.Currency,
-		ExpiresAt: c.Expiry().Format(time.RFC3339)}
+		ExpiresAt: c.Expiry().Format(time.RFC3339), ConfirmAbove: s.confirmAbove(c),
+		Merchant: LaneMerchant{Name: s.cfg.MerchantName, Address: s.cfg.MerchantAddress}}
 	if s.cfg.MaxAmount > 0 {
 		info.MaxAmount = min(info.MaxAmount, s.cfg.MaxAmount)
 	}
@@ -118,7 +147,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	var req TokenRequest
 	if err := dec.Decode(&req); err != nil || dec.More() {
-		writeProblem(w, badRequest("The body must be {\"devices\":[…],\"maxAmount\":N,\"currency\":\"USD\",\"ttl\":\"12h\",\"lane\":\"front-1\"}",
+		writeProblem(w, badRequest("The body must be {\"devices\":[…],\"maxAmount\":N,\"currency\":\"USD\",\"ttl\":\"12h\",\"lane\":\"front-1\",\"confirmAbove\":N}",
 			payroc.FieldError{Parameter: "body", Message: "is not a valid token request"}))
 		return
 	}
@@ -142,7 +171,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, badRequest("The token request is invalid", fields...))
 		return
 	}
-	s.issue(w, r, "admin", lane.Spec{Lane: req.Lane, Devices: req.Devices, MaxAmount: req.MaxAmount, Currency: req.Currency, TTL: ttl})
+	s.issue(w, r, "admin", lane.Spec{Lane: req.Lane, Devices: req.Devices, MaxAmount: req.MaxAmount, Currency: req.Currency, TTL: ttl,
+		ConfirmAbove: req.ConfirmAbove})
 }
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, via string, spec lane.Spec) {
