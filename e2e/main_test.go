@@ -10,11 +10,18 @@ import (
 
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/server"
 )
 
 // extraDevices is how many simulated devices beyond the two documented ones the suite uses: every test takes
 // devices of its own, so parallel tests never meet a device another test keeps busy.
 const extraDevices = 900
+
+// What the suite's proxies print on receipts (-merchant-name, -merchant-address).
+const (
+	merchantName    = "Corner Hardware"
+	merchantAddress = "100 Main Street, Springfield"
+)
 
 // env is what TestMain starts once for the package. When setup failed, err says why and every test fails
 // with it (Chromium missing is a failure, never a skip).
@@ -62,6 +69,9 @@ func setup() error {
 			// A key of this run only: finding it anywhere in the browser is a leak, never a coincidence.
 			APIKey:       "e2e-api-key-" + fmt.Sprint(time.Now().UnixNano()),
 			ExtraDevices: extraDevices,
+		},
+		Proxy: func(c *server.Config) {
+			c.MerchantName, c.MerchantAddress = merchantName, merchantAddress
 		},
 	})
 	if err != nil {

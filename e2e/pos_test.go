@@ -44,12 +44,14 @@ type laneSpec struct {
 	currency  string
 	ttl       string
 	lane      string
+	// confirmAbove, when set, is the token's own confirmation threshold (the proxy's default is 10000).
+	confirmAbove *int64
 }
 
 var laneName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 func (s laneSpec) request(t *testing.T) server.TokenRequest {
-	req := server.TokenRequest{MaxAmount: s.maxAmount, Currency: s.currency, TTL: s.ttl, Lane: s.lane}
+	req := server.TokenRequest{MaxAmount: s.maxAmount, Currency: s.currency, TTL: s.ttl, Lane: s.lane, ConfirmAbove: s.confirmAbove}
 	for _, d := range s.devices {
 		req.Devices = append(req.Devices, d.SerialNumber)
 	}

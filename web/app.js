@@ -94,6 +94,8 @@ function renderBanner(state) {
   el.resume.hidden = !actions || state.forgetConfirm;
   el.forget.hidden = !actions || !state.forgettable;
   el.forget.textContent = t(state.forgetConfirm ? 'banner.forgetConfirm' : 'banner.forget');
+  if (state.forgetConfirm) el.forget.dataset.armedAt = String(state.forgetAt);
+  else delete el.forget.dataset.armedAt;
 }
 
 // Static sentences of index.html (data-i18n), written again when the language changes.
@@ -263,12 +265,14 @@ async function runRefund(key, request, { recovered = false, known = null }) {
 async function drive(key, request, recovered, known) {
   const id = known?.refundInstructionId ?? null;
   const status = known?.status ?? null;
-  const phase = id && status === 'inProgress' ? 'inProgress' : recovered ? 'recovering' : 'sending';
   if (known && !(await stillPending(key))) return; // another tab finished it meanwhile
-  store.go(phase, {
+  store.go(recovered ? 'recovering' : 'sending', {
     refund: { key, request, id, status, startedAt: Date.now(), recovered, owner: 'self', cancelTooLate: false, cancelTrouble: null },
     outcome: null, error: null, fieldErrors: {}, pendingOffer: null, forgettable: false, forgetConfirm: false,
   });
+  // A recovered refund whose instruction is known to be waiting for the card shows so at once (with Cancel):
+  // the first long-poll may take a minute to answer while nothing changes.
+  if (recovered && id && status === 'inProgress') store.go('inProgress');
   announce();
   if (!recovered) progress.el.title.focus();
   const onStatus = (inst) => statusSeen(key, inst);

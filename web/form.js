@@ -84,7 +84,6 @@ export function readForm(state) {
   const currency = lane?.currency ?? 'USD';
   const opt = el.device.selectedOptions[0];
   if (!opt) errors.device = { key: (lane?.devices?.length ?? 0) === 0 ? 'field.deviceNone' : 'field.device' };
-  else if (state.lockedSerials.includes(opt.value)) errors.device = { key: 'field.deviceBusy' };
   const amount = parseAmount(el.amount.value, currency);
   if (amount.error) errors.amount = { key: `amount.${amount.error}`, params: amount.params };
   else if (amount.ambiguous) {
@@ -168,6 +167,7 @@ export function render(state) {
 
   const confirming = state.phase === 'confirming';
   el.confirm.hidden = !confirming;
+  if (confirming) el.confirm.dataset.openedAt = String(state.confirmOpenedAt);
   if (confirming && state.refund) {
     const r = state.refund.request;
     const amount = money(r.order.amount, r.order.currency);

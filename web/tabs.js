@@ -7,6 +7,15 @@
 const CHANNEL = 'payroc-pos';
 const lockName = (key) => `payroc-refund:${key}`;
 
+// A page left for another (or closed) may be kept frozen in the back/forward cache, still holding its
+// locks: it lets go of them when it is hidden, and reloads if it is ever shown again, since another tab may
+// have taken its refund over meanwhile (the reload takes up whatever is still unfinished).
+let pageHidden;
+const hidden = new Promise((resolve) => { pageHidden = resolve; });
+addEventListener('pagehide', () => pageHidden());
+addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
+const untilHidden = (p) => Promise.race([p, hidden]);
+
 export class Tabs {
   /** @param {(message: object) => void} onMessage called with every other tab's message */
   constructor(onMessage) {
@@ -24,7 +33,7 @@ export class Tabs {
   /** Runs fn holding the refund's lock (waiting for it if another tab holds it), and returns its result. */
   hold(key, fn) {
     if (!this.locks) return fn();
-    return this.locks.request(lockName(key), () => fn());
+    return this.locks.request(lockName(key), () => untilHidden(fn()));
   }
 
   /** Runs fn holding the lock only if it is free now: resolves true when fn ran (after it ends), else false. */
@@ -37,7 +46,7 @@ export class Tabs {
     return this.locks.request(lockName(key), { ifAvailable: true }, async (lock) => {
       onGranted?.(!!lock);
       if (!lock) return false;
-      await fn();
+      await untilHidden(fn());
       return true;
     });
   }
@@ -46,6 +55,6 @@ export class Tabs {
   takeOverWhenFree(key, fn) {
     if (!this.locks || this.waiting.has(key)) return;
     this.waiting.add(key);
-    this.locks.request(lockName(key), () => fn()).finally(() => this.waiting.delete(key));
+    this.locks.request(lockName(key), () => untilHidden(fn())).finally(() => this.waiting.delete(key));
   }
 }
