@@ -1,9 +1,11 @@
 package e2e
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
+	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc/sim"
 )
 
@@ -30,54 +32,39 @@ func TestBadInputIsRefusedBeforeThePaymentService(t *testing.T) {
 			p := p.sub(t)
 			p.refund(tc.amount)
 			p.WaitText("amount-error", tc.message)
-			if got := p.Attr("amount", "aria-invalid"); got != "true" {
-				t.Errorf("amount aria-invalid = %q, want true", got)
-			}
-			if st := p.status(); st != "idle" {
-				t.Errorf("status after refused input = %q (%q), want idle", st, p.Text("status"))
-			}
-			if !p.Enabled("refund-button") {
-				t.Error("Refund is disabled after refused input")
-			}
-			if focused := p.activeTestID(); focused != "amount" {
-				t.Errorf("focus after refused input is on %q, want the amount field", focused)
-			}
+			assert.Equal(t, "true", p.Attr("amount", "aria-invalid"))
+			assert.Equal(t, "idle", p.status(), "status after refused input (%q)", p.Text("status"))
+			assert.True(t, p.Enabled("refund-button"), "Refund stays enabled after refused input")
+			assert.Equal(t, "amount", p.activeTestID(), "the focus goes to the amount field")
 		})
 	}
 	for _, x := range net.Find("") {
-		if strings.Contains(x.URL, "/v1/") {
-			t.Errorf("the page sent %s %s for input it should have refused", x.Method, x.URL)
-		}
+		assert.NotContains(t, x.URL, "/v1/", "the page sent %s %s for input it should have refused", x.Method, x.URL)
 	}
 
-	// Another currency than the lane's: the page only offers the lane's, so a tampered (or stale) form sends
-	// it; the proxy refuses it as out of scope before Payroc, and the page says so plainly.
+	// Another currency than the lane token's (a stale /lane, here rewritten on its way to the page): the proxy
+	// refuses it as out of scope before Payroc, and the page says so plainly.
 	t.Run("AnotherCurrency", func(t *testing.T) {
-		p := p.sub(t)
-		p.exec(`(() => { const s = document.querySelector('[data-testid="currency"]');
-			const o = document.createElement('option'); o.value = o.textContent = 'EUR'; s.append(o); })()`)
-		p.Select("currency", "EUR")
+		p := openPOS(t, beforeLoad(func(tab *harness.Tab) {
+			tab.OnNewDocument(`(() => { const f = globalThis.fetch;
+				globalThis.fetch = function (input, init) {
+					const p = f.apply(this, arguments);
+					if (!String(input).endsWith('/lane')) return p;
+					return p.then(async (res) => { const lane = await res.json(); lane.currency = 'EUR';
+						return new Response(JSON.stringify(lane), { status: res.status, headers: res.headers }); });
+				}; })();`)
+		}))
+		assert.Equal(t, "EUR", p.Text("currency"))
 		p.refund("10.00")
 		p.waitStatus("error")
-		if code := p.Attr("error", "data-code"); code != "out-of-scope" {
-			t.Errorf("error code = %q, want out-of-scope", code)
-		}
-		if msg := p.Text("error-message"); !strings.Contains(msg, "currency") {
-			t.Errorf("error message = %q, want it to name the currency among the limits", msg)
-		}
-		if p.Text("error-action") == "" {
-			t.Error("no next step shown for out-of-scope")
-		}
-		if p.Visible("resume-banner") || len(p.pending()) != 0 {
-			t.Errorf("a refused submit left an unfinished refund behind: %+v", p.pending())
-		}
+		assert.Equal(t, "out-of-scope", p.Attr("error", "data-code"))
+		assert.Contains(t, p.Text("error-message"), "currency", "the message names the currency among the limits")
+		assert.NotEmpty(t, p.Text("error-action"), "a next step for out-of-scope")
+		assert.False(t, p.Visible("resume-banner"))
+		assert.Empty(t, p.pending(), "a refused submit leaves nothing unfinished")
 	})
 
 	after := env.stack.Sim.Stats()
-	if d := after.Requests[sim.RouteSubmit] - before.Requests[sim.RouteSubmit]; d != 0 {
-		t.Errorf("the simulator received %d submits for refused input, want 0", d)
-	}
-	if d := after.InstructionsCreated - before.InstructionsCreated; d != 0 {
-		t.Errorf("the simulator created %d instructions for refused input, want 0", d)
-	}
+	assert.Zero(t, after.Requests[sim.RouteSubmit]-before.Requests[sim.RouteSubmit], "submits that reached the simulator")
+	assert.Zero(t, after.InstructionsCreated-before.InstructionsCreated, "instructions created for refused input")
 }

@@ -1,86 +1,15 @@
 package e2e
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 )
-
-// Scenario 3: a reload in the middle of a refund. The page offers to resume it, finishes it, and the
-// simulator made exactly one refund for its Idempotency-Key, also when the proxy restarted (lost its memory)
-// in between.
-func TestReloadMidRefundResumesWithOneRefund(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		restart bool
-	}{
-		{"SameProxy", false},
-		{"AfterProxyRestart", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			setupOrFail(t)
-			proxy := env.stack.Proxy
-			if tc.restart {
-				// A proxy of this test's own, so its restart disturbs no other test.
-				var err error
-				if proxy, err = env.stack.StartProxy("127.0.0.1:0"); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(proxy.Stop)
-			}
-			p := openPOS(t, onProxy(proxy))
-			p.refund("20.03") // ending 03: no card until the test finishes it on the device
-			p.waitStatus("inProgress")
-			id, key := p.waitInstruction()
-
-			if tc.restart {
-				if err := proxy.Restart(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			p.Reload()
-			p.WaitReady()
-			p.WaitVisible("resume-banner")
-			text := p.Text("resume-text")
-			if !strings.Contains(text, "20.03") || !strings.Contains(text, p.device.SerialNumber) {
-				t.Errorf("resume banner = %q, want the amount and the card reader", text)
-			}
-			if !p.Enabled("resume-button") {
-				t.Fatal("Resume refund is not enabled")
-			}
-			p.Click("resume-button")
-			p.waitStatus("inProgress")
-			p.WaitHidden("resume-banner")
-
-			// The cardholder taps now.
-			if err := env.stack.Sim.Finish(id, payroc.StatusCompleted); err != nil {
-				t.Fatalf("finishing the instruction on the device: %v", err)
-			}
-			p.waitStatus("approved")
-			r := p.receipt()
-			if r.Outcome != "approved" || !refundIDPattern.MatchString(r.RefundID) {
-				t.Errorf("receipt = %+v, want approved with a refund id", r)
-			}
-			if n := instructionsOf(key); n != 1 {
-				t.Errorf("simulator instructions for key %s = %d, want 1", key, n)
-			}
-			if n := refundsOf(key); n != 1 {
-				t.Errorf("simulator refunds for key %s = %d, want 1", key, n)
-			}
-			if left := p.pending(); len(left) != 0 {
-				t.Errorf("pending() after the resumed refund finished = %+v, want none", left)
-			}
-			if p.Visible("resume-banner") {
-				t.Error("the resume banner is still shown")
-			}
-		})
-	}
-}
 
 // Scenario 4: the simulator processes the submit but the connection drops before its answer reaches the
 // proxy. The page retries with the same key (or offers to resume); still exactly one refund.
@@ -89,9 +18,7 @@ func TestSubmitAnswerLostStillOneRefund(t *testing.T) {
 	p := openPOS(t)
 	net := p.RecordNetwork()
 	before := env.stack.Sim.Stats()
-	if err := env.stack.Sim.DropNext(1, sim.RouteSubmit); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.stack.Sim.DropNext(1, sim.RouteSubmit))
 	p.refund("30.00")
 	if st := p.waitStatus("approved", "error"); st == "error" {
 		// The page could not tell whether the refund reached the device: it must offer to resume, and
@@ -102,60 +29,54 @@ func TestSubmitAnswerLostStillOneRefund(t *testing.T) {
 		p.waitStatus("approved")
 	}
 	after := env.stack.Sim.Stats()
-	if after.PendingDrops != 0 {
-		t.Fatalf("the drop was not used (%d pending): the test proved nothing", after.PendingDrops)
-	}
-	if got := after.Requests[sim.RouteSubmit] - before.Requests[sim.RouteSubmit]; got < 2 {
-		t.Errorf("the simulator saw %d submits, want the lost one and its replay", got)
-	}
+	require.Zero(t, after.PendingDrops, "the drop was not used: the test proved nothing")
+	assert.GreaterOrEqual(t, after.Requests[sim.RouteSubmit]-before.Requests[sim.RouteSubmit], 2, "the lost submit and its replay")
 	keys := map[string]bool{}
-	for _, x := range net.Find("") {
-		if x.Method == "POST" && strings.Contains(x.URL, "/refund-instructions") {
-			keys[header(x.RequestHeaders, "Idempotency-Key")] = true
-		}
+	for _, k := range submits(net) {
+		keys[k] = true
 	}
-	if len(keys) != 1 {
-		t.Fatalf("the page sent submits with %d different keys %v, want one key reused", len(keys), keys)
-	}
+	require.Len(t, keys, 1, "one key reused for every submit")
 	for key := range keys {
-		if n := instructionsOf(key); n != 1 {
-			t.Errorf("simulator instructions for key %s = %d, want 1", key, n)
-		}
-		if n := refundsOf(key); n != 1 {
-			t.Errorf("simulator refunds for key %s = %d, want 1", key, n)
-		}
+		assert.Equal(t, 1, instructionsOf(key))
+		assert.Equal(t, 1, refundsOf(key))
 	}
-	if got := after.RefundsCreated - before.RefundsCreated; got != 1 {
-		t.Errorf("the simulator made %d refunds during the test, want 1", got)
-	}
-	if r := p.receipt(); r.Outcome != "approved" {
-		t.Errorf("receipt outcome = %q, want approved", r.Outcome)
-	}
+	assert.Equal(t, 1, after.RefundsCreated-before.RefundsCreated, "refunds made during the test")
+	assert.Equal(t, "approved", p.receipt().Outcome)
 }
 
-// An unfinished refund offered after a reload stays offered after the cashier makes another refund first:
-// the banner goes while that refund runs and comes back when it is done.
-func TestResumeBannerComesBackAfterAnotherRefund(t *testing.T) {
+// Two unfinished refunds of this browser (submitted, no answer seen, as a reload leaves them): on load the
+// latest is taken up by itself; the other is offered in the banner once that one is done, and resuming it
+// finishes it under its own key. One refund each.
+func TestSecondUnfinishedRefundIsOfferedAfterTheFirst(t *testing.T) {
 	t.Parallel()
-	p := openPOS(t)
-	key := newUUID()
-	// An unfinished refund as a reload leaves it (submitted, no answer seen), on another order.
-	p.exec(`localStorage.setItem('payroc.pending.` + key + `', JSON.stringify({ idempotencyKey: '` + key + `',
-		request: { serialNumber: '` + p.device.SerialNumber + `', processingTerminalId: '` + p.device.ProcessingTerminalID + `',
-			order: { orderId: 'ORDER-1001', description: 'Refund for order ORDER-1001', amount: 1777, currency: 'USD' } },
-		updatedAt: new Date().toISOString() }))`)
+	setupOrFail(t)
+	dev, dev2 := newDevice(t), newDevice(t)
+	p := openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
+	older, newer := newUUID(), newUUID()
+	record := func(key string, d sim.Device, order string, amount int, at string) string {
+		return `localStorage.setItem('payroc.pending.` + key + `', JSON.stringify({ idempotencyKey: '` + key + `',
+			request: { serialNumber: '` + d.SerialNumber + `', processingTerminalId: '` + d.ProcessingTerminalID + `',
+				order: { orderId: '` + order + `', description: 'Refund for order ` + order + `', amount: ` + itoa(amount) + `, currency: 'USD' } },
+			updatedAt: '` + at + `' }));`
+	}
+	p.exec(record(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") + record(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
 	p.Reload()
 	p.WaitReady()
-	p.WaitVisible("resume-banner")
-	p.refund("5.00")
 	p.waitStatus("approved")
+	assert.Contains(t, p.receipt().Amount, "18.88", "the latest unfinished refund is taken up first")
 	p.WaitVisible("resume-banner")
-	if text := p.Text("resume-text"); !strings.Contains(text, "17.77") || !strings.Contains(text, "ORDER-1001") {
-		t.Errorf("resume banner = %q, want the unfinished 17.77 refund of ORDER-1001", text)
+	p.WaitText("resume-text", "17.77")
+	assert.Contains(t, p.Text("resume-text"), "ORDER-1001")
+	p.Click("resume-button")
+	p.WaitFor("the resumed 17.77 refund to be approved", `document.querySelector('[data-testid="status"]').dataset.status === "approved" &&
+		document.querySelector('[data-testid="progress-amount"]').textContent === "$17.77"`)
+	assert.Contains(t, p.receipt().Amount, "17.77")
+	for _, key := range []string{older, newer} {
+		assert.Equal(t, 1, instructionsOf(key), "instructions for %s", key)
+		assert.Equal(t, 1, refundsOf(key), "refunds for %s", key)
 	}
-	if !p.Enabled("resume-button") {
-		t.Error("Resume refund is not enabled after the other refund finished")
-	}
+	assert.Empty(t, p.pending())
+	p.WaitHidden("resume-banner")
 }
 
 // A proxy restarted (a deploy) while a refund waits for the card forgets the instruction. The page goes on
@@ -165,38 +86,25 @@ func TestProxyRestartDuringARefundDoesNotStopIt(t *testing.T) {
 	t.Parallel()
 	setupOrFail(t)
 	proxy, err := env.stack.StartProxy("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(proxy.Stop)
 	p := openPOS(t, onProxy(proxy))
 	p.refund("22.03") // ending 03: no card until the test finishes it on the device
 	p.waitStatus("inProgress")
 	id, key := p.waitInstruction()
-	if err := proxy.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.stack.Sim.Finish(id, payroc.StatusCompleted); err != nil {
-		t.Fatalf("finishing the instruction on the device: %v", err)
-	}
-	if st := p.waitStatus("approved", "error"); st != "approved" {
-		t.Fatalf("after the proxy restarted the refund ended %q (%s: %q), want approved", st, p.Attr("error", "data-code"), p.Text("error-message"))
-	}
-	if n := instructionsOf(key); n != 1 {
-		t.Errorf("simulator instructions for key %s = %d, want 1", key, n)
-	}
-	if n := refundsOf(key); n != 1 {
-		t.Errorf("simulator refunds for key %s = %d, want 1", key, n)
-	}
-	if left := p.pending(); len(left) != 0 {
-		t.Errorf("pending() after the refund finished = %+v, want none", left)
-	}
+	require.NoError(t, proxy.Restart())
+	require.NoError(t, env.stack.Sim.Finish(id, payroc.StatusCompleted))
+	st := p.waitStatus("approved", "error")
+	require.Equal(t, "approved", st, "after the proxy restarted the refund ended %q (%s: %q)", st, p.Attr("error", "data-code"), p.Text("error-message"))
+	assert.Equal(t, 1, instructionsOf(key))
+	assert.Equal(t, 1, refundsOf(key))
+	assert.Empty(t, p.pending())
 }
 
 // A submit whose answer never came (every attempt reached the simulator, every answer was lost on its way
-// back to the page) leaves the refund unfinished. Pressing Refund again for the same order finishes that
-// refund under its own key instead of starting a second one (which could refund the card twice); a
-// different amount for the order waits until the unfinished refund is settled.
+// back to the page) leaves the refund unfinished, its reader locked. Pressing Refund again for the same order
+// finishes that refund under its own key instead of starting a second one (which could refund the card
+// twice); a different amount for the order waits until the unfinished refund is settled.
 func TestRefundPressedAgainAfterALostAnswerFinishesTheSameRefund(t *testing.T) {
 	t.Parallel()
 	p := openPOS(t, beforeLoad(func(tab *harness.Tab) {
@@ -214,48 +122,28 @@ func TestRefundPressedAgainAfterALostAnswerFinishesTheSameRefund(t *testing.T) {
 	}))
 	net := p.RecordNetwork()
 	p.refund("30.00")
-	if st := p.waitStatus("approved", "error"); st != "error" {
-		t.Fatalf("status %q: the lost answers did not leave the refund unfinished, the test proves nothing", st)
-	}
+	require.Equal(t, "error", p.waitStatus("approved", "error"), "the lost answers did not leave the refund unfinished: the test proves nothing")
 	p.WaitVisible("resume-banner")
-	submits := func() (keys map[string]int, n int) {
-		keys = map[string]int{}
-		for _, x := range net.Find("") {
-			if x.Method == "POST" && strings.Contains(x.URL, "/refund-instructions") {
-				keys[header(x.RequestHeaders, "Idempotency-Key")]++
-				n++
-			}
-		}
-		return keys, n
-	}
-	_, sent := submits()
+	assert.Contains(t, p.Text("error-action"), "Do not start a new one", "never advise a second refund while one may be running")
+	sent := len(submits(net))
 
 	// Another amount for the same order is held back.
 	p.refund("31.00")
 	p.WaitFor("the page to refuse a second refund of the order", `document.querySelector('[data-testid="error"]').dataset.code === "unfinished-refund"`)
-	if _, n := submits(); n != sent {
-		t.Errorf("a different refund of the unfinished order was sent (%d submits, want %d)", n, sent)
-	}
-	if !p.Visible("resume-banner") {
-		t.Error("the unfinished refund is not offered")
-	}
+	assert.Len(t, submits(net), sent, "a different refund of the unfinished order was sent")
+	assert.True(t, p.Visible("resume-banner"), "the unfinished refund is offered")
 
 	// The same refund again: it is finished under its key.
 	p.refund("30.00")
 	p.waitStatus("approved")
-	keys, _ := submits()
-	if len(keys) != 1 {
-		t.Fatalf("submits went out under %d keys %v, want one", len(keys), keys)
+	keys := map[string]bool{}
+	for _, k := range submits(net) {
+		keys[k] = true
 	}
+	require.Len(t, keys, 1, "submits went out under one key")
 	for key := range keys {
-		if n := instructionsOf(key); n != 1 {
-			t.Errorf("simulator instructions for key %s = %d, want 1", key, n)
-		}
-		if n := refundsOf(key); n != 1 {
-			t.Errorf("simulator refunds for key %s = %d, want 1", key, n)
-		}
+		assert.Equal(t, 1, instructionsOf(key))
+		assert.Equal(t, 1, refundsOf(key))
 	}
-	if left := p.pending(); len(left) != 0 {
-		t.Errorf("pending() after the refund finished = %+v, want none", left)
-	}
+	assert.Empty(t, p.pending())
 }

@@ -154,3 +154,5 @@ func (p *pos) disabled(id string) bool {
 	p.t.Helper()
 	return harness.Eval[bool](p.Tab, `document.querySelector('[data-testid="`+id+`"]').matches(':disabled')`)
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -74,7 +74,7 @@ function renderBanner(state) {
   let actions = false;
   if (phase === 'watching' && refund) {
     text = t('banner.otherTab', describe(refund.request));
-  } else if (refund?.recovered && (RUNNING.has(phase) || phase === 'done')) {
+  } else if (refund?.recovered && RUNNING.has(phase)) {
     text = t('banner.recovered', describe(refund.request));
   } else if (pendingOffer && !RUNNING.has(phase) && phase !== 'confirming') {
     actions = true;
