@@ -106,6 +106,7 @@ type posConfig struct {
 	before  func(*harness.Tab) // runs on the fresh tab before the page loads
 	noWait  bool               // do not wait for data-ready=true
 	label   string             // names the tab in logs and artifacts
+	query   string             // the page address's query, e.g. "lang=fr"
 }
 
 func onProxy(p *harness.Proxy) posOption        { return func(c *posConfig) { c.proxy = p } }
@@ -115,6 +116,7 @@ func beforeLoad(f func(*harness.Tab)) posOption { return func(c *posConfig) { c.
 func sameBrowser(other *pos) posOption          { return func(c *posConfig) { c.sibling = other } }
 func dontWaitReady() posOption                  { return func(c *posConfig) { c.noWait = true } }
 func labelled(name string) posOption            { return func(c *posConfig) { c.label = name } }
+func withQuery(q string) posOption              { return func(c *posConfig) { c.query = q } }
 
 // openPOS opens the POS page in a fresh tab, signed in (#token=) for a device of the test's own.
 func openPOS(t *testing.T, opts ...posOption) *pos {
@@ -146,7 +148,11 @@ func openPOS(t *testing.T, opts ...posOption) *pos {
 		c.before(tab)
 	}
 	p := &pos{Tab: tab, t: t, proxy: c.proxy, device: dev, token: tok, spec: c.spec}
-	tab.Navigate(c.proxy.URL + "/#token=" + tok.Token)
+	address := c.proxy.URL + "/"
+	if c.query != "" {
+		address += "?" + c.query
+	}
+	tab.Navigate(address + "#token=" + tok.Token)
 	if !c.noWait {
 		tab.WaitReady()
 	}

@@ -127,9 +127,16 @@ func (p *pos) audit(state string) {
 	if !harness.Eval[bool](p.Tab, `typeof globalThis.axe === "object"`) {
 		harness.Eval[chromedp.Void](p.Tab, src)
 	}
-	raw := harness.Eval[string](p.Tab, `axe.run(document, { resultTypes: ['violations'] }).then((r) => JSON.stringify(r.violations))`)
-	var violations []axeViolation
-	require.NoError(p.t, json.Unmarshal([]byte(raw), &violations))
+	raw := harness.Eval[string](p.Tab, `axe.run(document, { resultTypes: ['violations'] })
+		.then((r) => JSON.stringify({ violations: r.violations, passes: r.passes.length }))`)
+	var result struct {
+		Violations []axeViolation `json:"violations"`
+		Passes     int            `json:"passes"`
+	}
+	require.NoError(p.t, json.Unmarshal([]byte(raw), &result))
+	require.Greater(p.t, result.Passes, 10, "axe-core checked almost nothing in the %s state: the audit proves nothing", state)
+	p.t.Logf("axe-core, %s state: %d rules passed, %d violated", state, result.Passes, len(result.Violations))
+	violations := result.Violations
 	var b strings.Builder
 	for _, v := range violations {
 		fmt.Fprintf(&b, "\n  %s (%s): %s", v.ID, v.Impact, v.Help)
