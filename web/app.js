@@ -273,8 +273,13 @@ async function drive(key, request, recovered, known) {
   // A recovered refund whose instruction is known to be waiting for the card shows so at once (with Cancel):
   // the first long-poll may take a minute to answer while nothing changes.
   if (recovered && id && status === 'inProgress') store.go('inProgress');
+  if (recovered) {
+    // What is taken up shows in the (locked) form too, so that a failed or canceled one can be sent again.
+    form.show(request);
+    store.set({ amount: { text: form.el.amount.value, parsed: form.parseTyped(store.state) } });
+  }
   announce();
-  if (!recovered) progress.el.title.focus();
+  if (!recovered) progress.el.title.focus({ preventScroll: true });
   const onStatus = (inst) => statusSeen(key, inst);
   try {
     const result = recovered
@@ -561,6 +566,7 @@ function wire() {
   form.el.suggestB.addEventListener('click', () => pickSuggestion(1));
   form.el.confirmButton.addEventListener('click', confirmRefund);
   form.el.confirmBack.addEventListener('click', backFromConfirm);
+  form.el.confirm.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); }); // Escape
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') backFromConfirm(); });
   form.el.newOrderId.addEventListener('click', () => form.setOrderId(form.newOrderId()));
   form.el.description.addEventListener('input', form.descriptionTyped);

@@ -1,7 +1,7 @@
 // form.js — the refund form: card reader, amount (with its live preview, suggestions for ambiguous input and
 // the confirmation step), order, description, operator. render(state) draws it; readForm checks it and
 // builds the request.
-import { currencyDigits, formatMinor, parseAmount } from './amount.js';
+import { currencyDigits, formatMinor, minorToDecimal, parseAmount } from './amount.js';
 import { locale, t } from './strings.js';
 import { RUNNING } from './state.js';
 
@@ -165,8 +165,10 @@ export function render(state) {
   el.refund.textContent = running ? t('form.running')
     : parsed?.minor != null ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
 
+  // The confirmation is a modal dialog: in view on any screen, the form behind it inert.
   const confirming = state.phase === 'confirming';
-  el.confirm.hidden = !confirming;
+  if (confirming && !el.confirm.open) el.confirm.showModal();
+  if (!confirming && el.confirm.open) el.confirm.close();
   if (confirming) el.confirm.dataset.openedAt = String(state.confirmOpenedAt);
   if (confirming && state.refund) {
     const r = state.refund.request;
@@ -175,6 +177,16 @@ export function render(state) {
     el.confirmText.textContent = t('confirm.text', { device: deviceLabel(r.serialNumber), orderId: r.order.orderId });
     el.confirmButton.textContent = t('confirm.button', { amount });
   }
+}
+
+/** Shows a refund's details in the (locked) form, as when it is taken up after a reload. */
+export function show(request) {
+  const o = request?.order ?? {};
+  if ([...el.device.options].some((x) => x.value === request?.serialNumber)) el.device.value = request.serialNumber;
+  el.amount.value = o.amount != null ? minorToDecimal(o.amount, o.currency) : '';
+  el.orderId.value = o.orderId ?? '';
+  el.description.value = o.description ?? '';
+  el.operator.value = request?.operator ?? '';
 }
 
 /** Re-writes the default description in the current language (when the cashier did not write one). */

@@ -318,7 +318,7 @@ const fr = {
   'receipt.aid': 'AID',
   'receipt.approval': 'Code d’autorisation',
   'receipt.response': 'Réponse',
-  'receipt.refundId': 'No de remboursement',
+  'receipt.refundId': 'N° de remboursement',
   'receipt.datetime': 'Date et heure',
   'receipt.order': 'Commande',
   'receipt.operator': 'Opérateur',
