@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
@@ -108,30 +111,16 @@ func TestAPIResolutionShapes(t *testing.T) {
 			const result = await payroc.refund(req(5123), { idempotencyKey: `+harness.JSON(key)+`, onStatus: (i) => statuses.push(i.status) });
 			return { result, statuses, key: result.instruction.idempotencyKey };`)
 		r := got.Result
-		if r.Outcome != "approved" || r.Instruction.Status != "completed" {
-			t.Fatalf("outcome %q / status %q, want approved / completed", r.Outcome, r.Instruction.Status)
-		}
-		if r.Refund == nil || !refundIDPattern.MatchString(r.Refund.RefundID) || r.Instruction.RefundID != r.Refund.RefundID {
-			t.Errorf("instruction.refundId %q and refund %+v, want the same 10-character id", r.Instruction.RefundID, r.Refund)
-		}
-		if got.Key != key {
-			t.Errorf("instruction.idempotencyKey = %q, want the key given %q", got.Key, key)
-		}
+		require.False(t, r.Outcome != "approved" || r.Instruction.Status != "completed", "outcome %q / status %q, want approved / completed", r.Outcome, r.Instruction.Status)
+		assert.False(t, r.Refund == nil || !refundIDPattern.MatchString(r.Refund.RefundID) || r.Instruction.RefundID != r.Refund.RefundID, "instruction.refundId %q and refund %+v, want the same 10-character id", r.Instruction.RefundID, r.Refund)
+		assert.EqualValues(t, key, got.Key, "instruction.idempotencyKey = %q, want the key given %q", got.Key, key)
 		if r.Refund != nil {
 			tr := r.Refund.TransactionResult
-			if tr.ResponseCode != "A" || tr.AuthorizedAmount == nil || *tr.AuthorizedAmount != -5123 || r.Refund.Order.Amount != 5123 {
-				t.Errorf("refund transactionResult %+v, order amount %d: want A, -5123, 5123", tr, r.Refund.Order.Amount)
-			}
+			assert.False(t, tr.ResponseCode != "A" || tr.AuthorizedAmount == nil || *tr.AuthorizedAmount != -5123 || r.Refund.Order.Amount != 5123, "refund transactionResult %+v, order amount %d: want A, -5123, 5123", tr, r.Refund.Order.Amount)
 		}
-		if r.Instruction.Link == nil || !strings.HasPrefix(r.Instruction.Link.Href, p.proxy.URL+"/v1/refunds/") {
-			t.Errorf("instruction.link = %+v, want the refund link rewritten to the proxy's origin", r.Instruction.Link)
-		}
-		if strings.Join(got.Statuses, ",") != "inProgress,completed" {
-			t.Errorf("onStatus saw %v, want [inProgress completed] (each status once, in order)", got.Statuses)
-		}
-		if n := refundsOf(key); n != 1 {
-			t.Errorf("simulator refunds for the key = %d, want 1", n)
-		}
+		assert.False(t, r.Instruction.Link == nil || !strings.HasPrefix(r.Instruction.Link.Href, p.proxy.URL+"/v1/refunds/"), "instruction.link = %+v, want the refund link rewritten to the proxy's origin", r.Instruction.Link)
+		assert.Equal(t, "inProgress,completed", strings.Join(got.Statuses, ","), "onStatus saw %v, want [inProgress completed] (each status once, in order)", got.Statuses)
+		assert.Equal(t, 1, refundsOf(key), "simulator refunds for the key")
 	})
 
 	t.Run("RefundDeclinedFailedCanceled", func(t *testing.T) {
@@ -151,18 +140,16 @@ func TestAPIResolutionShapes(t *testing.T) {
 			const cancel = await payroc.cancel(submitted.refundInstructionId);
 			const watch = await payroc.watch(submitted.refundInstructionId);
 			return { declined, failed, submitted, cancel, watch };`)
-		if d := got.Declined; d.Outcome != "declined" || d.Instruction.Status != "completed" || d.Refund == nil || d.Refund.TransactionResult.ResponseCode != "D" {
-			t.Errorf("declined = %+v, want outcome declined, completed, a refund with responseCode D", d)
-		}
-		if f := got.Failed; f.Outcome != "failed" || f.Instruction.Status != "failure" || f.Refund != nil || f.Instruction.ErrorMessage == "" {
-			t.Errorf("failed = %+v, want outcome failed, status failure, refund null and an errorMessage", f)
-		}
-		if s := got.Sub; s.Status != "inProgress" || s.RefundInstructionID == "" || !uuidV4.MatchString(s.IdempotencyKey) {
-			t.Errorf("submit = %+v, want inProgress with an id and a generated UUID v4 key", s)
-		}
-		if got.Cancel.Status != "canceled" || got.Watch.Status != "canceled" {
-			t.Errorf("cancel = %q, watch after it = %q, want canceled twice (a cancel is an outcome, not an error)", got.Cancel.Status, got.Watch.Status)
-		}
+		d := got.Declined
+		assert.True(t, d.Outcome == "declined" && d.Instruction.Status == "completed" && d.Refund != nil && d.Refund.TransactionResult.ResponseCode == "D",
+			"declined = %+v, want outcome declined, completed, a refund with responseCode D", d)
+		f := got.Failed
+		assert.True(t, f.Outcome == "failed" && f.Instruction.Status == "failure" && f.Refund == nil && f.Instruction.ErrorMessage != "",
+			"failed = %+v, want outcome failed, status failure, refund null and an errorMessage", f)
+		s := got.Sub
+		assert.True(t, s.Status == "inProgress" && s.RefundInstructionID != "" && uuidV4.MatchString(s.IdempotencyKey),
+			"submit = %+v, want inProgress with an id and a generated UUID v4 key", s)
+		assert.False(t, got.Cancel.Status != "canceled" || got.Watch.Status != "canceled", "cancel = %q, watch after it = %q, want canceled twice (a cancel is an outcome, not an error)", got.Cancel.Status, got.Watch.Status)
 	})
 
 	t.Run("CancelLostTheRace", func(t *testing.T) {
@@ -177,12 +164,8 @@ func TestAPIResolutionShapes(t *testing.T) {
 			const cancel = await payroc.cancel(s.refundInstructionId);
 			const refund = await payroc.getRefund(cancel.refundId);
 			return { cancel, refund };`)
-		if got.Cancel.Status != "completed" || !refundIDPattern.MatchString(got.Cancel.RefundID) {
-			t.Errorf("cancel that lost the race = %+v, want completed with a refundId", got.Cancel)
-		}
-		if got.Refund.RefundID != got.Cancel.RefundID || got.Refund.TransactionResult.ResponseCode != "A" {
-			t.Errorf("getRefund = %+v, want the approved refund %s", got.Refund, got.Cancel.RefundID)
-		}
+		assert.False(t, got.Cancel.Status != "completed" || !refundIDPattern.MatchString(got.Cancel.RefundID), "cancel that lost the race = %+v, want completed with a refundId", got.Cancel)
+		assert.False(t, got.Refund.RefundID != got.Cancel.RefundID || got.Refund.TransactionResult.ResponseCode != "A", "getRefund = %+v, want the approved refund %s", got.Refund, got.Cancel.RefundID)
 	})
 }
 
@@ -222,47 +205,30 @@ func TestAPIPayrocErrorFields(t *testing.T) {
 			p := p.sub(t)
 			before := len(net.Find("/v1/")) + len(net.Find("/refund-instructions"))
 			e := api[*jsError](p, `try { await `+tc.call+`; return null; } catch (e) { return err(e); }`)
-			if e == nil {
-				t.Fatalf("%s resolved, want a rejection with %s", tc.call, tc.code)
-			}
-			if !e.IsError || !e.IsPayrocError || e.Name != "PayrocError" {
-				t.Errorf("rejection is Error %v, PayrocError %v, name %q: want a real Error named PayrocError", e.IsError, e.IsPayrocError, e.Name)
-			}
-			if e.code() != tc.code || e.status() != tc.status {
-				t.Errorf("code %q status %d, want %q %d (message %q)", e.code(), e.status(), tc.code, tc.status, e.Message)
-			}
-			if e.Retryable == nil || *e.Retryable {
-				t.Errorf("retryable = %v, want false", e.Retryable)
-			}
-			if e.Message == "" {
-				t.Error("empty message")
-			}
+			require.NotNil(t, e, "%s resolved, want a rejection with %s", tc.call, tc.code)
+			assert.True(t, e.IsError && e.IsPayrocError && e.Name == "PayrocError", "rejection is Error %v, PayrocError %v, name %q: want a real Error named PayrocError", e.IsError, e.IsPayrocError, e.Name)
+			assert.False(t, e.code() != tc.code || e.status() != tc.status, "code %q status %d, want %q %d (message %q)", e.code(), e.status(), tc.code, tc.status, e.Message)
+			assert.False(t, e.Retryable == nil || *e.Retryable, "retryable = %v, want false", e.Retryable)
+			assert.NotEmpty(t, e.Message, "the rejection's message")
 			var prob struct {
 				Type   string              `json:"type"`
 				Status int                 `json:"status"`
 				Errors []payroc.FieldError `json:"errors"`
 			}
 			if len(e.Problem) > 0 && string(e.Problem) != "null" {
-				if err := json.Unmarshal(e.Problem, &prob); err != nil {
-					t.Errorf("problem %s: %v", e.Problem, err)
-				}
+				assert.NoError(t, json.Unmarshal(e.Problem, &prob), "problem %s", e.Problem)
 			}
-			if tc.problemType && (!strings.HasSuffix(prob.Type, "#"+tc.code) || prob.Status != tc.status) {
-				t.Errorf("problem = %s, want type …#%s and status %d", e.Problem, tc.code, tc.status)
-			}
+			assert.False(t, tc.problemType && (!strings.HasSuffix(prob.Type, "#"+tc.code) || prob.Status != tc.status), "problem = %s, want type …#%s and status %d", e.Problem, tc.code, tc.status)
 			if tc.param != "" {
 				var names []string
 				for _, f := range prob.Errors {
 					names = append(names, f.Parameter)
 				}
-				if !strings.Contains(strings.Join(names, ","), tc.param) {
-					t.Errorf("problem.errors names %v, want %s (problem %s)", names, tc.param, e.Problem)
-				}
+				assert.Contains(t, strings.Join(names, ","), tc.param, "problem.errors names %v, want %s (problem %s)", names, tc.param, e.Problem)
 			}
 			if tc.sentNothing {
-				if after := len(net.Find("/v1/")) + len(net.Find("/refund-instructions")); after != before {
-					t.Errorf("a request left the browser for a call the module should refuse locally")
-				}
+				assert.Equal(t, before, len(net.Find("/v1/"))+len(net.Find("/refund-instructions")),
+					"a request left the browser for a call the module should refuse locally")
 			}
 		})
 	}
@@ -301,18 +267,10 @@ func TestAPIAbortSignalDuringWatch(t *testing.T) {
 		let e3 = null;
 		try { await payroc.watch(s.refundInstructionId, { signal: AbortSignal.abort() }); } catch (e) { e3 = err(e); }
 		return { id: s.refundInstructionId, seen, err: e1, custom: e2, early: e3, took, pending: await payroc.pending() };`)
-	if got.Err == nil || got.Err.Name != "AbortError" || !got.Err.IsDOMException {
-		t.Errorf("aborted watch rejected with %+v, want a DOMException named AbortError", got.Err)
-	}
-	if len(got.Seen) == 0 || got.Seen[0] != "inProgress" {
-		t.Errorf("onStatus before the abort saw %v, want inProgress first", got.Seen)
-	}
-	if got.Custom == nil || got.Custom.Message != "cashier left" {
-		t.Errorf("abort with a reason rejected with %+v, want that reason", got.Custom)
-	}
-	if got.Early == nil || got.Early.Name != "AbortError" {
-		t.Errorf("an already-aborted signal rejected with %+v, want AbortError", got.Early)
-	}
+	assert.False(t, got.Err == nil || got.Err.Name != "AbortError" || !got.Err.IsDOMException, "aborted watch rejected with %+v, want a DOMException named AbortError", got.Err)
+	assert.False(t, len(got.Seen) == 0 || got.Seen[0] != "inProgress", "onStatus before the abort saw %v, want inProgress first", got.Seen)
+	assert.False(t, got.Custom == nil || got.Custom.Message != "cashier left", "abort with a reason rejected with %+v, want that reason", got.Custom)
+	assert.False(t, got.Early == nil || got.Early.Name != "AbortError", "an already-aborted signal rejected with %+v, want AbortError", got.Early)
 	// The abort stopped the open long-poll (Chromium reports it canceled) instead of letting it run out.
 	var aborted int
 	for _, x := range net.Find("/refund-instructions/" + got.ID) {
@@ -320,9 +278,7 @@ func TestAPIAbortSignalDuringWatch(t *testing.T) {
 			aborted++
 		}
 	}
-	if aborted == 0 {
-		t.Errorf("no status GET of %s was aborted in the browser: the abort did not stop the request", got.ID)
-	}
+	assert.NotZero(t, aborted, "no status GET of %s was aborted in the browser: the abort did not stop the request", got.ID)
 	// The abort never cancels on the device: the instruction is still running, and still pending here.
 	found := false
 	for _, r := range got.Pending {
@@ -330,16 +286,10 @@ func TestAPIAbortSignalDuringWatch(t *testing.T) {
 			found = true
 		}
 	}
-	if !found {
-		t.Errorf("pending() after the abort = %+v, want the instruction %s still there", got.Pending, got.ID)
-	}
-	if st := env.stack.Sim.Stats(); st.InProgress == 0 {
-		t.Error("no instruction in progress on the simulator after the abort")
-	}
+	assert.True(t, found, "pending() after the abort = %+v, want the instruction %s still there", got.Pending, got.ID)
+	assert.NotZero(t, env.stack.Sim.Stats().InProgress, "no instruction in progress on the simulator after the abort")
 	status := api[string](p, `return (await payroc.cancel(`+harness.JSON(got.ID)+`)).status;`)
-	if status != "canceled" {
-		t.Errorf("cancel after the aborted watch = %q, want canceled (the abort left it running)", status)
-	}
+	assert.EqualValues(t, "canceled", status, "cancel after the aborted watch = %q, want canceled (the abort left it running)", status)
 }
 
 func TestAPIPendingAndResume(t *testing.T) {
@@ -358,19 +308,13 @@ func TestAPIPendingAndResume(t *testing.T) {
 			rec = &s.Pending[i]
 		}
 	}
-	if rec == nil {
-		t.Fatalf("pending() after submit = %+v, want the key %s", s.Pending, s.Key)
-	}
-	if rec.RefundInstructionID != s.ID || rec.Status != "inProgress" || rec.Request.Order.Amount != 7003 || rec.Request.SerialNumber != p.device.SerialNumber {
-		t.Errorf("pending record = %+v, want id %s, inProgress, 7003 on %s", *rec, s.ID, p.device.SerialNumber)
-	}
+	require.NotNil(t, rec, "pending() after submit = %+v, want the key %s", s.Pending, s.Key)
+	assert.False(t, rec.RefundInstructionID != s.ID || rec.Status != "inProgress" || rec.Request.Order.Amount != 7003 || rec.Request.SerialNumber != p.device.SerialNumber, "pending record = %+v, want id %s, inProgress, 7003 on %s", *rec, s.ID, p.device.SerialNumber)
 
 	// A reload loses every promise; the record stays and resume finishes the refund.
 	p.Reload()
 	p.WaitReady()
-	if err := env.stack.Sim.Finish(s.ID, payroc.StatusCompleted); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.stack.Sim.Finish(s.ID, payroc.StatusCompleted))
 	type res struct {
 		Result   jsResult        `json:"result"`
 		Statuses []string        `json:"statuses"`
@@ -379,23 +323,13 @@ func TestAPIPendingAndResume(t *testing.T) {
 	r := api[res](p, `const statuses = [];
 		const result = await payroc.resume(`+harness.JSON(s.Key)+`, { onStatus: (i) => statuses.push(i.status) });
 		return { result, statuses, pending: await payroc.pending() };`)
-	if r.Result.Outcome != "approved" || r.Result.Refund == nil || r.Result.Instruction.RefundInstructionID != s.ID {
-		t.Errorf("resume = %+v, want approved with the refund of instruction %s", r.Result, s.ID)
-	}
-	if len(r.Statuses) == 0 || r.Statuses[len(r.Statuses)-1] != "completed" {
-		t.Errorf("resume's onStatus saw %v, want it to end with completed", r.Statuses)
-	}
+	assert.False(t, r.Result.Outcome != "approved" || r.Result.Refund == nil || r.Result.Instruction.RefundInstructionID != s.ID, "resume = %+v, want approved with the refund of instruction %s", r.Result, s.ID)
+	assert.False(t, len(r.Statuses) == 0 || r.Statuses[len(r.Statuses)-1] != "completed", "resume's onStatus saw %v, want it to end with completed", r.Statuses)
 	for _, x := range r.Pending {
-		if x.IdempotencyKey == s.Key {
-			t.Errorf("pending() after resume still lists %s", s.Key)
-		}
+		assert.NotEqual(t, s.Key, x.IdempotencyKey, "pending() after resume still lists %s", s.Key)
 	}
-	if n := instructionsOf(s.Key); n != 1 {
-		t.Errorf("simulator instructions for the key = %d, want 1 (resume watched, it did not resubmit)", n)
-	}
-	if n := refundsOf(s.Key); n != 1 {
-		t.Errorf("simulator refunds for the key = %d, want 1", n)
-	}
+	assert.Equal(t, 1, instructionsOf(s.Key), "simulator instructions for the key (resume watched, it did not resubmit)")
+	assert.Equal(t, 1, refundsOf(s.Key), "simulator refunds for the key")
 }
 
 // An expired lane token is renewed through getToken and the call goes on; the renewed token (same lane)
@@ -422,33 +356,21 @@ func TestAPIExpiredLaneTokenRenewedThroughGetToken(t *testing.T) {
 	id := api[string](p, `return (await payroc.submit(req(8003))).refundInstructionId;`)
 	// Wait out the token (its expiry has one-second resolution).
 	exp, err := time.Parse(time.RFC3339, p.token.ExpiresAt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.WaitForWithin("the lane token to expire", fmt.Sprintf("Date.now() > %d", exp.Add(time.Second).UnixMilli()), time.Until(exp)+10*time.Second)
-	if err := env.stack.Sim.Finish(id, payroc.StatusCompleted); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, env.stack.Sim.Finish(id, payroc.StatusCompleted))
 	status := api[string](p, `return (await payroc.watch(`+harness.JSON(id)+`)).status;`)
-	if status != "completed" {
-		t.Errorf("watch with an expired token = %q, want completed after the renewal", status)
-	}
-	if n := renewals.Load(); n < 1 {
-		t.Errorf("getToken was called %d times, want at least once", n)
-	}
+	assert.EqualValues(t, "completed", status, "watch with an expired token = %q, want completed after the renewal", status)
+	assert.GreaterOrEqual(t, renewals.Load(), int32(1), "getToken calls")
 	var expired bool
 	for _, x := range net.Find("") {
 		if strings.Contains(x.URL, "/v1/") && x.Status == 401 && strings.Contains(string(x.Body), "lane-token-expired") {
 			expired = true
 		}
 	}
-	if !expired {
-		t.Error("the proxy never answered lane-token-expired: the test did not exercise the renewal")
-	}
+	assert.True(t, expired, "the proxy never answered lane-token-expired: the test did not exercise the renewal")
 	// And a new refund runs on the renewed token.
-	if out := api[string](p, `return (await payroc.refund(req(8000))).outcome;`); out != "approved" {
-		t.Errorf("refund after the renewal = %q, want approved", out)
-	}
+	assert.Equal(t, "approved", api[string](p, `return (await payroc.refund(req(8000))).outcome;`), "refund after the renewal")
 }
 
 // newUUID returns a random UUID v4 (an Idempotency-Key a caller chooses).
@@ -485,16 +407,10 @@ func TestAPILoadWithoutATokenUsesDevTokenAndLoadsOnce(t *testing.T) {
 			order: { orderId: 'ORDER-1001', description: 'Refund for order ORDER-1001', amount: 1000, currency: 'USD' } });
 		return { badOption, same: a === b && b === c, outcome: r.outcome, boot: '__payrocBoot' in globalThis };
 	})()`)
-	if e := got.BadOption; e == nil || !e.IsPayrocError || e.code() != "invalid-request" || !strings.Contains(e.Message, "getToken") {
-		t.Errorf("load({getToken: 'not a function'}) = %+v, want a PayrocError invalid-request naming getToken", got.BadOption)
-	}
-	if !got.Same {
-		t.Error("load() resolved with different instances")
-	}
-	if got.Outcome != "approved" {
-		t.Errorf("refund with the /dev/token lane token = %q, want approved", got.Outcome)
-	}
-	if got.Boot {
-		t.Error("the start-up object (with the lane token) is left on globalThis")
-	}
+	e := got.BadOption
+	assert.True(t, e != nil && e.IsPayrocError && e.code() == "invalid-request" && strings.Contains(e.Message, "getToken"),
+		"load({getToken: 'not a function'}) = %+v, want a PayrocError invalid-request naming getToken", got.BadOption)
+	assert.True(t, got.Same, "load() resolved with different instances")
+	assert.EqualValues(t, "approved", got.Outcome, "refund with the /dev/token lane token = %q, want approved", got.Outcome)
+	assert.False(t, got.Boot, "the start-up object (with the lane token) is left on globalThis")
 }

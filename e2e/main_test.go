@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/stretchr/testify/require"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,7 +95,5 @@ func mustWd() string {
 // setupOrFail fails the test when TestMain could not build the wasm, start the stack or start Chromium.
 func setupOrFail(t *testing.T) {
 	t.Helper()
-	if env.err != nil {
-		t.Fatalf("end-to-end setup failed: %v", env.err)
-	}
+	require.NoError(t, env.err, "end-to-end setup failed")
 }

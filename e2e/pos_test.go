@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/stretchr/testify/require"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -23,16 +24,14 @@ var deviceSeq atomic.Int32
 func newDevice(t *testing.T) sim.Device {
 	t.Helper()
 	n := deviceSeq.Add(1)
-	if n > extraDevices {
-		t.Fatalf("the suite needs more than %d simulated devices: raise extraDevices", extraDevices)
-	}
+	require.False(t, n > extraDevices, "the suite needs more than %d simulated devices: raise extraDevices", extraDevices)
 	serial := fmt.Sprintf("185002%04d", n)
 	for _, d := range env.stack.Sim.Devices() {
 		if d.SerialNumber == serial {
 			return d
 		}
 	}
-	t.Fatalf("the simulator has no device %s", serial)
+	require.FailNow(t, "the simulator has no device "+serial)
 	return sim.Device{}
 }
 
@@ -80,9 +79,7 @@ func mintToken(t *testing.T, proxy *harness.Proxy, spec laneSpec) server.TokenRe
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	tok, err := proxy.LaneToken(ctx, spec.request(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok
 }
 

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/e2e/harness"
 )
 
@@ -39,9 +42,7 @@ func TestSecretsNeverReachTheBrowser(t *testing.T) {
 
 	secrets := map[string]string{"the Payroc API key": env.stack.APIKey()}
 	bearers := env.stack.Bearers()
-	if len(bearers) == 0 {
-		t.Fatal("the simulator issued no bearer token: the check below would prove nothing")
-	}
+	require.NotEmpty(t, bearers, "the simulator issued no bearer token: the check below would prove nothing")
 	for i, b := range bearers {
 		secrets[fmt.Sprintf("Payroc bearer #%d", i+1)] = b
 	}
@@ -50,8 +51,8 @@ func TestSecretsNeverReachTheBrowser(t *testing.T) {
 	check := func(where, text string) {
 		t.Helper()
 		for name, s := range secrets {
-			if s != "" && strings.Contains(text, s) {
-				t.Errorf("%s contains %s", where, name)
+			if s != "" {
+				assert.NotContains(t, text, s, "%s contains %s", where, name)
 			}
 		}
 	}
@@ -81,10 +82,9 @@ func TestSecretsNeverReachTheBrowser(t *testing.T) {
 	}
 	// The recorder must have seen what it checks: the wasm's bytes, the API's answers, and the request
 	// headers (where the page's own credential, the lane token, does belong).
-	if !sawWasm || !sawAPI || !sawLaneToken {
-		t.Errorf("recorded %d exchanges but not the wasm (%v), API answers with bodies (%v) and the lane token header (%v): the check is incomplete",
-			len(exchanges), sawWasm, sawAPI, sawLaneToken)
-	}
+	assert.True(t, sawWasm && sawAPI && sawLaneToken,
+		"recorded %d exchanges but not the wasm (%v), API answers with bodies (%v) and the lane token header (%v): the check is incomplete",
+		len(exchanges), sawWasm, sawAPI, sawLaneToken)
 	check("the DOM", p.HTML())
 	for k, v := range p.LocalStorage() {
 		check("localStorage["+k+"]", k+v)

@@ -1,8 +1,9 @@
 package e2e
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/posrefund/cloud/e2e/harness"
 )
@@ -16,9 +17,7 @@ func TestStorageUnavailableIsToldAndRefundsStillWork(t *testing.T) {
 		tab.OnNewDocument(`Storage.prototype.setItem = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };`)
 	}))
 	p.WaitVisible("storage-warning")
-	if msg := p.Text("storage-warning"); !strings.Contains(msg, "do not reload") {
-		t.Errorf("storage warning = %q, want it to say not to reload during a refund", msg)
-	}
+	assert.Contains(t, p.Text("storage-warning"), "do not reload", "the warning says not to reload during a refund")
 	p.refund("11.00")
 	p.waitStatus("approved")
 }
@@ -35,27 +34,17 @@ func TestStorageFullAtSubmitSendsNothingAndSaysWhy(t *testing.T) {
 				return set.call(this, k, v); }; })();`)
 	}))
 	net := p.RecordNetwork()
-	if p.Visible("storage-warning") {
-		t.Error("storage warning shown although the page could store data at start")
-	}
+	assert.False(t, p.Visible("storage-warning"), "storage warning shown although the page could store data at start")
 	p.refund("12.00")
 	p.waitStatus("error")
+	assert.Equal(t, "storage-unavailable", p.Attr("error", "data-code"))
 	msg := p.Text("error-message")
-	if !strings.Contains(msg, "storage is full") || !strings.Contains(msg, "not sent") {
-		t.Errorf("error message = %q, want it to say the browser's storage is full and the refund was not sent", msg)
-	}
-	if p.Text("error-action") == "" {
-		t.Error("no next step shown")
-	}
-	if code := p.Attr("error", "data-code"); code != "storage-unavailable" {
-		t.Errorf("error data-code = %q, want storage-unavailable (the module's code, not its message)", code)
-	}
+	assert.Contains(t, msg, "storage is full", "the message says why")
+	assert.Contains(t, msg, "not sent", "the message says nothing was sent")
+	assert.NotEmpty(t, p.Text("error-action"), "a next step")
 	for _, x := range net.Find("") {
-		if strings.Contains(x.URL, "/v1/") {
-			t.Errorf("the page sent %s %s for a refund it could not record", x.Method, x.URL)
-		}
+		assert.NotContains(t, x.URL, "/v1/", "the page sent %s %s for a refund it could not record", x.Method, x.URL)
 	}
-	if p.Visible("resume-banner") || len(p.pending()) != 0 {
-		t.Errorf("a refund that was never sent is offered for resuming: %+v", p.pending())
-	}
+	assert.False(t, p.Visible("resume-banner"), "a refund that was never sent is offered for resuming")
+	assert.Empty(t, p.pending())
 }

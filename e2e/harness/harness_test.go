@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
 )
@@ -33,17 +36,13 @@ func TestIsGoFatal(t *testing.T) {
 		{"Empty", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := isGoFatal(tc.text); got != tc.want {
-				t.Errorf("isGoFatal(%q) = %v, want %v", tc.text, got, tc.want)
-			}
+			assert.Equal(t, tc.want, isGoFatal(tc.text), "isGoFatal(%q)", tc.text)
 		})
 	}
 }
 
 func TestSanitize(t *testing.T) {
-	if got := sanitize("TestA/sub case:1"); got != "TestA_sub_case_1" {
-		t.Errorf("sanitize = %q", got)
-	}
+	assert.Equal(t, "TestA_sub_case_1", sanitize("TestA/sub case:1"))
 }
 
 // The bearer recorder sees every token identity issues and every one presented to the API.
@@ -57,71 +56,47 @@ func TestSecretsSeenRecordsBearers(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/authorize", nil)
 	req.Header.Set("x-api-key", "test-key")
 	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var body struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
-		t.Fatalf("identity answered %s: %v", res.Status, err)
-	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&body), "identity answered %s", res.Status)
+	require.NotEmpty(t, body.AccessToken, "identity answered %s", res.Status)
 	res.Body.Close()
-	if got := seen.list(); len(got) != 1 || got[0] != body.AccessToken {
-		t.Fatalf("recorded %v, want the issued token", got)
-	}
+	require.Equal(t, []string{body.AccessToken}, seen.list(), "the issued token is recorded")
 
 	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/v1/refunds/ABCDEFGHIJ", nil)
 	req.Header.Set("Authorization", "Bearer presented-elsewhere")
-	if res, err = http.DefaultClient.Do(req); err != nil {
-		t.Fatal(err)
-	}
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
 	res.Body.Close()
-	if got := strings.Join(seen.list(), ","); !strings.Contains(got, "presented-elsewhere") {
-		t.Errorf("recorded %v, want the presented bearer too", got)
-	}
+	assert.Contains(t, strings.Join(seen.list(), ","), "presented-elsewhere", "the presented bearer is recorded too")
 }
 
 // A proxy restarted by the harness comes back on the same address with a fresh memory.
 func TestStackProxyRestartKeepsItsAddress(t *testing.T) {
 	stack, err := StartStack(StackConfig{WebDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer stack.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tok, err := stack.Proxy.LaneToken(ctx, server.TokenRequest{Devices: []string{"1850010868"}, MaxAmount: 100, Lane: "harness"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lane := func() int {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, stack.Proxy.URL+"/lane", nil)
 		req.Header.Set("Authorization", "Bearer "+tok.Token)
 		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		res.Body.Close()
 		return res.StatusCode
 	}
-	if got := lane(); got != http.StatusOK {
-		t.Fatalf("GET /lane = %d before the restart", got)
-	}
+	require.Equal(t, http.StatusOK, lane(), "GET /lane before the restart")
 	url := stack.Proxy.URL
-	if err := stack.Proxy.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	if stack.Proxy.URL != url {
-		t.Errorf("URL after restart = %s, want %s", stack.Proxy.URL, url)
-	}
+	require.NoError(t, stack.Proxy.Restart())
+	assert.Equal(t, url, stack.Proxy.URL, "URL after restart")
 	// The signing key is the stack's, so the token still works on the restarted proxy.
-	if got := lane(); got != http.StatusOK {
-		t.Errorf("GET /lane = %d after the restart, want 200", got)
-	}
-	if !strings.Contains(stack.Proxy.Logs(), "request") {
-		t.Error("the proxy's log is empty")
-	}
+	assert.Equal(t, http.StatusOK, lane(), "GET /lane after the restart")
+	assert.Contains(t, stack.Proxy.Logs(), "request", "the proxy's log is empty")
 }
 
 // fakeTB records what a Tab reports instead of failing the real test, to test the failure paths.
@@ -166,9 +141,7 @@ func TestTabReportsPageFailures(t *testing.T) {
 	defer srv.Close()
 	artifacts := t.TempDir()
 	b, err := StartBrowser(BrowserConfig{ArtifactsDir: artifacts})
-	if err != nil {
-		t.Fatalf("Chromium must be available for the harness tests: %v", err)
-	}
+	require.NoError(t, err, "Chromium must be available for the harness tests")
 	defer b.Close()
 
 	for _, tc := range []struct {
@@ -188,38 +161,27 @@ func TestTabReportsPageFailures(t *testing.T) {
 			}
 			net := tab.RecordNetwork()
 			tab.Navigate(srv.URL + "/")
-			if got := tab.Text("hello"); got != "Hello" {
-				t.Errorf("Text(hello) = %q", got)
-			}
-			if got := Eval[float64](tab, `fetch("/data").then(r => r.json()).then(j => j.answer)`); got != 42 {
-				t.Errorf("fetch answer = %v", got)
-			}
+			assert.Equal(t, "Hello", tab.Text("hello"))
+			assert.EqualValues(t, 42, Eval[float64](tab, `fetch("/data").then(r => r.json()).then(j => j.answer)`), "fetch answer")
 			Eval[struct{}](tab, `(`+tc.script+`, {})`)
 			deadline := time.Now().Add(5 * time.Second)
 			for len(tab.Console()) == 0 && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
-			if x := net.Find("/data"); len(x) != 1 || string(x[0].Body) != `{"answer":42}` || x[0].Status != 200 {
-				t.Errorf("recorded /data = %+v, want its body and status", x)
-			}
+			x := net.Find("/data")
+			assert.True(t, len(x) == 1 && string(x[0].Body) == `{"answer":42}` && x[0].Status == 200, "recorded /data = %+v, want its body and status", x)
 			ft.finish()
 			errs := ft.errors()
 			if tc.want == "" {
-				if errs != "" {
-					t.Errorf("the tab reported %q, want nothing", errs)
-				}
+				assert.Empty(t, errs, "the tab reported something")
 				return
 			}
-			if !strings.Contains(errs, tc.want) {
-				t.Errorf("the tab reported %q, want %q", errs, tc.want)
-			}
-			if !strings.Contains(errs, "artifacts: "+artifacts) {
-				t.Errorf("the failure does not name the artifacts folder: %q", errs)
-			}
+			assert.Contains(t, errs, tc.want, "what the tab reported")
+			assert.Contains(t, errs, "artifacts: "+artifacts, "the failure names the artifacts folder")
 			dir := filepath.Join(artifacts, sanitize(t.Name()))
 			for _, f := range []string{"tab-screenshot.png", "tab-console.log", "tab-dom.html"} {
-				if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
-					t.Errorf("artifact %s: %v", f, err)
+				if fi, err := os.Stat(filepath.Join(dir, f)); assert.NoError(t, err, "artifact %s", f) {
+					assert.NotZero(t, fi.Size(), "artifact %s is empty", f)
 				}
 			}
 		})
