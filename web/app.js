@@ -540,7 +540,8 @@ function storageWorks() {
 }
 
 function failLoad(err) {
-  const missing = err instanceof PayrocError && err.code === 'module-unavailable';
+  // The module's files are not on the server (404): a build for IT to make, not a fault to call support for.
+  const missing = err instanceof PayrocError && err.code === 'module-unavailable' && err.status === 404;
   store.go('unavailable', {
     loadError: missing ? { key: 'load.missing' } : { key: 'load.failed', params: { reason: err?.message ?? String(err) } },
   });
