@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -197,3 +200,45 @@ func TestAccessibilityAuditOfEveryState(t *testing.T) {
 func plain(s string) string {
 	return strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
 }
+
+// Every data-testid the README lists is on the page (the hooks outside checks rely on), and the DESIGN's
+// fixed ones are among them.
+func TestEveryDocumentedHookIsOnThePage(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join(env.root, "README.md"))
+	require.NoError(t, err)
+	var hooks []string
+	inTable := false
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| area | `data-testid` |") {
+			inTable = true
+			continue
+		}
+		if inTable && !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if !inTable || len(cells) < 3 || strings.Contains(line, "---") {
+			continue
+		}
+		cell := cells[2]
+		for parens := regexp.MustCompile(`\([^()]*\)`); parens.MatchString(cell); {
+			cell = parens.ReplaceAllString(cell, "") // attribute values and notes, not hooks
+		}
+		for _, m := range hookName.FindAllStringSubmatch(cell, -1) {
+			hooks = append(hooks, m[1])
+		}
+	}
+	require.Greater(t, len(hooks), 50, "the README's hooks table (found %v)", hooks)
+	for _, fixed := range []string{"device", "amount", "amount-preview", "refund-button", "confirm", "confirm-amount",
+		"confirm-button", "confirm-back", "status", "cancel-button", "connection", "elapsed", "error", "resume-banner",
+		"receipt", "receipt-card", "receipt-merchant", "lang-switch"} {
+		assert.Contains(t, hooks, fixed, "the README lists DESIGN's hook %q", fixed)
+	}
+	p := openPOS(t)
+	missing := harness.Eval[[]string](p.Tab, `(`+harness.JSON(hooks)+`).filter((id) => !document.querySelector('[data-testid="' + id + '"]'))`)
+	assert.Empty(t, missing, "hooks the README lists but the page lacks")
+}
+
+// hookName matches a hook in the README's table: a backticked lower-case name.
+var hookName = regexp.MustCompile("`([a-z0-9]+(?:-[a-z0-9]+)*)`")
