@@ -297,9 +297,6 @@ func (p *pos) sub(t *testing.T) *pos {
 	return &c
 }
 
-// chromedpTestID is the selector of a data-testid for chromedp actions.
-func chromedpTestID(id string) chromedp.CSS { return harness.TestID(id) }
-
 // recordTrail starts recording every change of the status and the timeline as "status|sent,card,result"
 // (e.g. "inProgress|done,active,todo"), so a test can check the order the cashier saw them in.
 func (p *pos) recordTrail() {
