@@ -249,8 +249,9 @@ function backFromConfirm() {
   form.el.amount.focus();
 }
 
+// newKey is a refund's idempotency key, from the module (UUID v4): one key per refund, kept for its retries.
 function newKey() {
-  return typeof payroc.newIdempotencyKey === 'function' ? payroc.newIdempotencyKey() : crypto.randomUUID();
+  return payroc.newIdempotencyKey();
 }
 
 // ---------------------------------------------------------------- running a refund
