@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/e2e/harness"
 )
 
@@ -19,34 +22,18 @@ func TestWasmArrivesBrotliCompressedAsApplicationWasm(t *testing.T) {
 	var net *harness.Recorder
 	p := openPOS(t, beforeLoad(func(tab *harness.Tab) { net = tab.RecordNetwork() }))
 	got := net.Find("/payroc.wasm")
-	if len(got) != 1 {
-		t.Fatalf("the page fetched payroc.wasm %d times, want once", len(got))
-	}
+	require.Len(t, got, 1, "the page fetches payroc.wasm once")
 	x := got[0]
-	if x.Status != 200 {
-		t.Errorf("payroc.wasm status %d, want 200", x.Status)
-	}
-	if ct := x.ResponseHeaders["content-type"]; ct != "application/wasm" {
-		t.Errorf("payroc.wasm Content-Type %q, want application/wasm (needed by instantiateStreaming)", ct)
-	}
-	if ce := x.ResponseHeaders["content-encoding"]; ce != "br" {
-		t.Errorf("payroc.wasm Content-Encoding %q, want br (request Accept-Encoding %q)", ce, header(x.RequestHeaders, "Accept-Encoding"))
-	}
-	if et := x.ResponseHeaders["etag"]; et == "" || strings.HasPrefix(et, "W/") {
-		t.Errorf("payroc.wasm ETag %q, want a strong one", et)
-	}
-	if cc := x.ResponseHeaders["cache-control"]; !strings.Contains(cc, "no-cache") {
-		t.Errorf("payroc.wasm Cache-Control %q, want no-cache", cc)
-	}
-	if len(x.Body) < 8 || string(x.Body[:4]) != "\x00asm" {
-		t.Errorf("payroc.wasm body does not start with the wasm magic number (%d bytes)", len(x.Body))
-	}
-	if !strings.Contains(x.ResponseHeaders["vary"], "Accept-Encoding") {
-		t.Errorf("payroc.wasm Vary %q, want Accept-Encoding", x.ResponseHeaders["vary"])
-	}
-	if p.Attr("status", "data-status") != "idle" {
-		t.Errorf("page status %q after loading, want idle", p.status())
-	}
+	assert.EqualValues(t, 200, x.Status, "payroc.wasm status")
+	assert.Equal(t, "application/wasm", x.ResponseHeaders["content-type"], "payroc.wasm Content-Type (needed by instantiateStreaming)")
+	assert.Equal(t, "br", x.ResponseHeaders["content-encoding"], "payroc.wasm Content-Encoding (request Accept-Encoding %q)", header(x.RequestHeaders, "Accept-Encoding"))
+	et := x.ResponseHeaders["etag"]
+	assert.NotEmpty(t, et, "payroc.wasm ETag")
+	assert.False(t, strings.HasPrefix(et, "W/"), "payroc.wasm ETag %q, want a strong one", et)
+	assert.Contains(t, x.ResponseHeaders["cache-control"], "no-cache", "payroc.wasm Cache-Control")
+	assert.False(t, len(x.Body) < 8 || string(x.Body[:4]) != "\x00asm", "payroc.wasm body does not start with the wasm magic number (%d bytes)", len(x.Body))
+	assert.Contains(t, x.ResponseHeaders["vary"], "Accept-Encoding", "payroc.wasm Vary")
+	assert.Equal(t, "idle", p.status(), "page status after loading")
 }
 
 // A normal refund leaves nothing on the console at error level: no exception, no failed request.
@@ -59,7 +46,7 @@ func TestNormalRefundLeavesNoConsoleErrors(t *testing.T) {
 	p.WaitFor("the form to be ready again", `document.querySelector('[data-testid="status"]').dataset.status === "idle"`)
 	if errs := p.ConsoleErrors(); len(errs) > 0 {
 		for _, e := range errs {
-			t.Errorf("console %s", e)
+			assert.Fail(t, "an error in the console", "%s", e)
 		}
 	}
 }
@@ -76,20 +63,15 @@ func TestGoProgramExitAtStartIsReported(t *testing.T) {
 	p.WaitFor("the page to give up loading (data-ready=error)", `document.documentElement.dataset.ready === "error"`)
 	p.WaitVisible("load-error")
 	msg := p.Text("load-error")
-	if !strings.Contains(msg, "stopped") || !strings.Contains(strings.ToLower(msg), "reload") {
-		t.Errorf("load error = %q, want it to say the module stopped and to reload", msg)
-	}
-	if p.Enabled("refund-button") {
-		t.Error("Refund is enabled although the module exited")
-	}
+	assert.Contains(t, msg, "stopped", "the load error says the module stopped")
+	assert.Contains(t, strings.ToLower(msg), "reload", "the load error says to reload")
+	assert.False(t, p.Enabled("refund-button"), "Refund is enabled although the module exited")
 	// load() itself, as a merchant's script calls it, rejects with module-exited. (payroc.js removes the
 	// handshake property after each start, so put the trap back for this second start.)
 	e := harness.Eval[*jsError](p.Tab, `Object.defineProperty(globalThis, '__payrocBoot', { configurable: true, get() { return undefined; }, set(v) {} }),
 		import('/payroc.js').then(m => m.load()).then(() => null,
 		(e) => ({ name: e.name, message: e.message, code: e.code, status: e.status, isError: e instanceof Error }))`)
-	if e == nil || e.code() != "module-exited" || e.Name != "PayrocError" || !e.IsError {
-		t.Errorf("load() after the Go program exited = %+v, want a PayrocError module-exited", e)
-	}
+	assert.False(t, e == nil || e.code() != "module-exited" || e.Name != "PayrocError" || !e.IsError, "load() after the Go program exited = %+v, want a PayrocError module-exited", e)
 }
 
 // captureGo makes the page keep a handle on the Go runtime object payroc.js creates (wasm_exec.js's Go
@@ -131,17 +113,14 @@ func TestGoProgramExitAfterStartRejectsCalls(t *testing.T) {
 		return { bytes, inFlight: await inflight, trigger, later, pending };`)
 	t.Logf("wasm memory grown to %.0f MB; the triggering call rejected with %s", got.Bytes/(1<<20), got.Trigger.code())
 	for name, e := range map[string]*jsError{"the watch in flight": got.InFlight, "a later getRefund": got.Later, "a later pending": got.Pending} {
-		if e == nil || e.code() != "module-exited" || !e.IsPayrocError {
-			t.Errorf("%s after the Go program died = %+v, want a PayrocError module-exited", name, e)
-		}
+		assert.False(t, e == nil || e.code() != "module-exited" || !e.IsPayrocError, "%s after the Go program died = %+v, want a PayrocError module-exited", name, e)
 	}
 	// The call whose own work killed the program rejects too, with the same code, not a hang.
-	if tr := got.Trigger; tr == nil || !tr.IsPayrocError || tr.code() != "module-exited" {
-		t.Errorf("the call during which the Go program died = %+v, want a PayrocError (module-exited)", got.Trigger)
+	if tr := got.Trigger; assert.NotNil(t, tr, "the call during which the Go program died resolved") {
+		assert.True(t, tr.IsPayrocError, "the call during which the Go program died = %+v, want a PayrocError", tr)
+		assert.Equal(t, "module-exited", tr.code(), "the call during which the Go program died")
 	}
-	if !strings.Contains(strings.Join(consoleTexts(p.Console()), "\n"), "fatal error: out of memory") {
-		t.Error("the Go program did not die of the memory starvation: the test proved nothing")
-	}
+	assert.Contains(t, strings.Join(consoleTexts(p.Console()), "\n"), "fatal error: out of memory", "the Go program did not die of the memory starvation: the test proved nothing")
 }
 
 func consoleTexts(lines []harness.ConsoleLine) []string {
@@ -169,25 +148,17 @@ func TestMissingModuleIsExplainedOnThePage(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			entries, err := os.ReadDir(filepath.Join(env.root, "web"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for _, e := range entries {
 				if e.IsDir() || strings.HasPrefix(e.Name(), ".") || slices.Contains(tc.missing, e.Name()) {
 					continue
 				}
 				b, err := os.ReadFile(filepath.Join(env.root, "web", e.Name()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
 			}
 			stack, err := harness.StartStack(harness.StackConfig{WebDir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			t.Cleanup(stack.Close)
 			tab := env.browser.NewTab(t)
 			tab.Navigate(stack.Proxy.URL + "/")
@@ -195,16 +166,10 @@ func TestMissingModuleIsExplainedOnThePage(t *testing.T) {
 			tab.WaitVisible("load-error")
 			msg := tab.Text("load-error")
 			for _, want := range []string{"Refunds cannot run", "not installed", "make wasm", "reload this page"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("load error = %q, want it to contain %q", msg, want)
-				}
+				assert.Contains(t, msg, want, "the load error")
 			}
-			if strings.Contains(msg, "call support") || strings.Contains(msg, "http") {
-				t.Errorf("load error = %q: a missing build is for IT, in words, without addresses", msg)
-			}
-			if tab.Enabled("refund-button") {
-				t.Error("Refund is enabled without the module")
-			}
+			assert.False(t, strings.Contains(msg, "call support") || strings.Contains(msg, "http"), "load error = %q: a missing build is for IT, in words, without addresses", msg)
+			assert.False(t, tab.Enabled("refund-button"), "Refund is enabled without the module")
 			// load() says which by its code and status, not its message.
 			type rejection struct {
 				Code   string `json:"code"`
@@ -212,9 +177,8 @@ func TestMissingModuleIsExplainedOnThePage(t *testing.T) {
 			}
 			got := harness.Eval[rejection](tab, `import('/payroc.js').then((m) => m.load({ token: 'x' })).then(
 				() => ({ code: 'resolved', status: -1 }), (e) => ({ code: e.code, status: e.status }))`)
-			if got.Code != "module-unavailable" || got.Status != 404 {
-				t.Errorf("load() without the module's files rejected with %+v, want module-unavailable 404", got)
-			}
+			assert.Equal(t, "module-unavailable", got.Code, "load() without the module's files")
+			assert.Equal(t, 404, got.Status, "load() without the module's files")
 		})
 	}
 }
