@@ -92,23 +92,9 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 var quietOnce sync.Once
 
-// withDefaults mirrors server's defaults for zero settings.
+// withDefaults is server's defaults plus the Redis call timeout.
 func withDefaults(s server.StoreSettings) server.StoreSettings {
-	if s.TTL <= 0 {
-		s.TTL = 24 * time.Hour
-	}
-	if s.BusyTimeout <= 0 {
-		s.BusyTimeout = 3 * time.Minute
-	}
-	if s.SendTimeout <= 0 {
-		s.SendTimeout = 30 * time.Second
-	}
-	if s.Rate == 0 {
-		s.Rate = 20
-	}
-	if s.Burst <= 0 {
-		s.Burst = max(int(3*s.Rate), 1)
-	}
+	s = s.WithDefaults()
 	if s.Timeout <= 0 {
 		s.Timeout = DefaultTimeout
 	}

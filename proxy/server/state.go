@@ -44,7 +44,7 @@ type holder struct {
 
 // NewMemoryStore builds the in-process store with set's rules (zero fields: the proxy's defaults).
 func NewMemoryStore(set StoreSettings) *MemoryStore {
-	set = set.withDefaults()
+	set = set.WithDefaults()
 	return &MemoryStore{
 		set:               set,
 		instructions:      newTTLMap[string, *memInstruction](set.TTL, set.MaxEntries),
@@ -56,8 +56,8 @@ func NewMemoryStore(set StoreSettings) *MemoryStore {
 	}
 }
 
-// withDefaults fills zero settings with the proxy's defaults.
-func (s StoreSettings) withDefaults() StoreSettings {
+// WithDefaults fills zero settings with the proxy's defaults; every backend uses it, so they cannot drift apart.
+func (s StoreSettings) WithDefaults() StoreSettings {
 	if s.TTL <= 0 {
 		s.TTL = 24 * time.Hour
 	}
