@@ -8,7 +8,8 @@
 //     browser context each) and warm reloads, as a ratio to a page that starts the minimal wasm.
 //   - P3 proxy cost: p50/p99 latency and throughput of submit + status GET at 16 and at 32 concurrent clients,
 //     through the proxy vs through a bare httputil.ReverseProxy in front of the same simulator, alternating
-//     rounds in the same run; and at 16 clients with the proxy's state on a local redis-server (-state redis).
+//     rounds in the same run; and at 16 clients with the proxy's state on a local redis-server (-state redis),
+//     with the Redis server's CPU time per submit + GET.
 //   - P4 long-polls: 10,000 concurrent watches held open through one proxy (in a child process, so its memory
 //     is its own), all answered when their devices finish; memory per held watch vs the bare ReverseProxy.
 //     PAYROC_BENCH_PROFILE=dir saves the front's heap and goroutine profiles at the peak.

@@ -15,6 +15,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,7 +144,7 @@ func (s *Store) Admit(ctx context.Context, tokenID string, now time.Time) (serve
 // Reserve implements server.Store.
 func (s *Store) Reserve(ctx context.Context, tokenID string, r server.Reservation, now time.Time) (server.Admission, server.ReserveResult, error) {
 	args := append(s.gate(tokenID), r.Serial, r.Key, strings.ToLower(r.Key), r.Lane, ms(s.set.BusyTimeout),
-		ms(s.set.SendTimeout), ms(s.set.TTL))
+		s.life(), ms(s.set.TTL))
 	v, err := s.run(ctx, reserveScript, now, args...)
 	if err != nil {
 		return server.Admission{}, server.Reserved, err
@@ -162,10 +163,10 @@ func (s *Store) Reserve(ctx context.Context, tokenID string, r server.Reservatio
 
 // Settle implements server.Store.
 func (s *Store) Settle(ctx context.Context, st server.Settlement, now time.Time) (server.Settled, error) {
-	args := []any{st.Serial, st.Key, flag(st.Reached), ms(s.set.BusyTimeout), ms(s.set.SendTimeout), ms(s.set.TTL)}
+	args := []any{st.Serial, st.Key, flag(st.Reached), s.life(), ms(s.set.TTL)}
 	if a := st.Accepted; a != nil {
 		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
-			flag(st.Status.Final()), st.RefundID, strings.ToLower(st.Key))
+			flag(st.Status.Final()), st.RefundID)
 	} else {
 		args = append(args, 0)
 	}
@@ -182,7 +183,7 @@ func (s *Store) Settle(ctx context.Context, st server.Settlement, now time.Time)
 
 // Lookup implements server.Store.
 func (s *Store) Lookup(ctx context.Context, tokenID, id, laneID string, now time.Time) (server.Admission, server.Instruction, bool, error) {
-	args := append(s.gate(tokenID), id, laneID, ms(s.set.BusyTimeout), ms(s.set.SendTimeout))
+	args := append(s.gate(tokenID), id, laneID, s.life())
 	v, err := s.run(ctx, lookupScript, now, args...)
 	if err != nil {
 		return server.Admission{}, server.Instruction{}, false, err
@@ -196,7 +197,7 @@ func (s *Store) Lookup(ctx context.Context, tokenID, id, laneID string, now time
 
 // Observe implements server.Store.
 func (s *Store) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (server.Instruction, bool, error) {
-	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, ms(s.set.TTL), ms(s.set.BusyTimeout), ms(s.set.SendTimeout))
+	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, ms(s.set.TTL), s.life())
 	if err != nil {
 		return server.Instruction{}, false, err
 	}
@@ -222,15 +223,23 @@ func (s *Store) Release(ctx context.Context, id string, now time.Time) error {
 	return err
 }
 
-// BusyDevices implements server.Store.
+// BusyDevices implements server.Store: it counts the held guards among StoreSettings.Devices (this proxy's
+// devices), a thousand per call (Lua unpacks at most about eight thousand values at once).
 func (s *Store) BusyDevices(ctx context.Context, now time.Time) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	n, err := busyScript.Run(ctx, s.rdb, nil, s.prefix, now.UnixMilli()).Int()
-	if err != nil {
-		return 0, unavailable(err)
+	total := 0
+	for chunk := range slices.Chunk(s.set.Devices, 1000) {
+		args := make([]any, 0, len(chunk)+2)
+		args = append(args, ms(s.set.BusyTimeout), s.life())
+		for _, serial := range chunk {
+			args = append(args, serial)
+		}
+		v, err := s.run(ctx, busyScript, now, args...)
+		if err != nil {
+			return 0, err
+		}
+		total += int(num(v, 0))
 	}
-	return n, nil
+	return total, nil
 }
 
 // Ping implements server.Store.
@@ -299,6 +308,9 @@ func str(v []any, i int) string {
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// life is how long a guard lives past its last touch: BusyTimeout + SendTimeout (ms).
+func (s *Store) life() int64 { return ms(s.set.BusyTimeout + s.set.SendTimeout) }
 
 func flag(b bool) int {
 	if b {

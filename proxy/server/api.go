@@ -299,8 +299,10 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 		}
 		return
 	}
+	// Only a final status changes the state: Lookup has already kept the device held for a watched refund,
+	// so a status still in progress costs no second state call (a round trip on a shared store).
 	if res.StatusCode == http.StatusOK {
-		if inst := parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id {
+		if inst := parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id && inst.Status.Final() {
 			if err := s.noteStatus(r.Context(), inst); err != nil {
 				// A final status the state has not taken would keep the device held and the refund unknown:
 				// the page asks again (a status GET changes nothing upstream) once the state is back.

@@ -112,6 +112,9 @@ func (s *Server) openState() error {
 	cfg := s.cfg
 	set := StoreSettings{TTL: cfg.StateTTL, BusyTimeout: cfg.BusyTimeout, SendTimeout: cfg.CallTimeout, Rate: cfg.Rate,
 		Burst: max(int(3*cfg.Rate), 1), MaxEntries: cfg.MaxEntries, Now: cfg.Now}
+	for _, d := range cfg.Devices {
+		set.Devices = append(set.Devices, d.Serial)
+	}
 	if cfg.OpenState == nil {
 		s.state = NewMemoryStore(set)
 	} else {

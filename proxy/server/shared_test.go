@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,4 +247,42 @@ func (h *harness) submitsUpstream() []upstreamRequest {
 		}
 	}
 	return out
+}
+
+// observing counts the Observe calls on the store it wraps.
+type observing struct {
+	server.Store
+	observed atomic.Int32
+}
+
+func (o *observing) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (server.Instruction, bool, error) {
+	o.observed.Add(1)
+	return o.Store.Observe(ctx, id, st, refundID, now)
+}
+
+// A status GET that is still in progress makes one state call (the lookup before it is forwarded): on Redis
+// each state call is a round trip, and a long-poll round that changed nothing has nothing to record. A final
+// status is recorded (it frees the device and files the refund).
+func TestStatusInProgressWritesNoState(t *testing.T) {
+	st := &observing{}
+	h := newHarness(t, func(_ *sim.Config, c *server.Config) {
+		c.OpenState = func(set server.StoreSettings) (server.Store, error) {
+			st.Store = server.NewMemoryStore(set)
+			return st, nil
+		}
+	})
+	front1 := h.token("front-1", 50000)
+	stuck, _ := h.mustSubmit(front1, "1850010868", 1003, "") // no card is presented: stays in progress
+	res, body := h.do("GET", "/v1/refund-instructions/"+stuck.RefundInstructionID, front1, nil, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	require.Equal(t, payroc.StatusInProgress, decodeInstruction(t, body).Status)
+	assert.Zero(t, st.observed.Load(), "an in-progress status is not recorded")
+
+	res, body = h.do("DELETE", "/v1/refund-instructions/"+stuck.RefundInstructionID, front1, nil, nil)
+	require.Equal(t, http.StatusNoContent, res.StatusCode, "cancel: %s", body)
+	done, _ := h.mustSubmit(front1, "1850010868", 1000, "")
+	h.waitFinal(front1, done.RefundInstructionID)
+	assert.EqualValues(t, 2, st.observed.Load(), "the cancel and the final status are recorded")
+	res, body, _ = h.submit(front1, "1850010868", 1000, "")
+	assert.Equal(t, http.StatusAccepted, res.StatusCode, "the final status freed the device: %s", body)
 }

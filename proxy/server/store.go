@@ -39,7 +39,8 @@ type Store interface {
 	// Release frees the device of instruction id without a known final status (a cancel answered 409 for an
 	// instruction that had already failed or been canceled).
 	Release(ctx context.Context, id string, now time.Time) error
-	// BusyDevices counts devices with a refund in flight (a gauge; approximate on a shared backend).
+	// BusyDevices counts devices with a refund in flight (a gauge): on a shared backend, among this proxy's
+	// own devices (StoreSettings.Devices).
 	BusyDevices(ctx context.Context, now time.Time) (int, error)
 	// Ping reports whether the store can be reached now (readiness).
 	Ping(ctx context.Context) error
@@ -64,6 +65,9 @@ type StoreSettings struct {
 	MaxEntries int
 	// Now is the memory store's clock for its revocation list (nil: time.Now); the other calls take theirs.
 	Now func() time.Time
+	// Devices are the serials this proxy drives: a shared backend's BusyDevices counts the held ones among
+	// them, so the gauge needs no index of its own that every submit would have to write.
+	Devices []string
 	// Timeout bounds each call of a networked store (0: its default, 500 ms for Redis): past it the proxy
 	// answers 503 state-unavailable rather than keep a cashier waiting.
 	Timeout time.Duration

@@ -22,7 +22,7 @@ type Open func(t *testing.T, set server.StoreSettings) (a, b server.Store)
 
 // settings are the suite's rules: short, round numbers the cases move the clock across.
 var settings = server.StoreSettings{TTL: time.Hour, BusyTimeout: time.Minute, SendTimeout: 30 * time.Second,
-	Rate: -1, MaxEntries: 1000}
+	Rate: -1, MaxEntries: 1000, Devices: []string{serial}}
 
 const (
 	serial = "1850010868"
@@ -230,6 +230,9 @@ func busyCount(t *testing.T, a, b server.Store, now time.Time) {
 	n, err = b.BusyDevices(ctx, now)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
+	n, err = b.BusyDevices(ctx, now.Add(61*time.Second))
+	require.NoError(t, err)
+	assert.Zero(t, n, "a guard past its busy timeout is not counted")
 	_, _, err = a.Observe(ctx, "inst-1", payroc.StatusCanceled, "", now)
 	require.NoError(t, err)
 	n, err = b.BusyDevices(ctx, now)
