@@ -102,7 +102,8 @@ func TestProxyHelpExplainsEveryFlag(t *testing.T) {
 	require.EqualValues(t, 0, code, "exit %d", code)
 	for _, f := range []string{"-addr", "-web", "-public-url", "-devices", "-max-amount", "-allow-origin", "-rate", "-simulate",
 		"-sim-addr", "-sim-delay", "-sim-hold", "-sim-timeout", "-sim-token-ttl", "-sim-devices", "-env", "-api-url",
-		"-identity-url", "-tls-cert", "-tls-key", "PAYROC_API_KEY", "PROXY_TOKEN_SECRET", "PROXY_ADMIN_KEY", "PAYROC_SIM_API_KEY", "proxy token"} {
+		"-identity-url", "-tls-cert", "-tls-key", "-state", "-state-prefix", "-state-timeout", "PAYROC_API_KEY", "PROXY_TOKEN_SECRET",
+		"PROXY_ADMIN_KEY", "PROXY_REDIS_URL", "PAYROC_SIM_API_KEY", "proxy token"} {
 		assert.Contains(t, errs, f, "-h does not mention %s", f)
 	}
 }
