@@ -87,6 +87,7 @@ func TestAPIOnBothBackends(t *testing.T) {
 		front1, front2 := h.token("front-1", 50000), h.token("front-2", 50000)
 
 		stuck, key := h.mustSubmit(front1, "1850010868", 1003, "") // no card is presented: stays in progress
+		assert.Equal(t, "1", h.busyGauge(), "the held device is counted")
 		res, body, _ := h.submit(front2, "1850010868", 1000, "")
 		problemOf(t, res, body, 409, "device-busy")
 		res, body, _ = h.submit(front1, "1850010868", 1003, key)
@@ -110,7 +111,21 @@ func TestAPIOnBothBackends(t *testing.T) {
 		res, body = h.do("GET", "/v1/refunds/"+refundID, front1, nil, nil)
 		problemOf(t, res, body, 404, "not-found")
 		assert.Len(t, h.submitsUpstream(), 3, "the refused submits never reached Payroc")
+		assert.Equal(t, "0", h.busyGauge(), "no device is held once every refund has ended")
 	})
+}
+
+// busyGauge is the proxy's payroc_proxy_busy_devices value ("" when /metrics lacks it).
+func (h *harness) busyGauge() string {
+	h.t.Helper()
+	res, body := h.do("GET", "/metrics", "", nil, nil)
+	require.Equal(h.t, http.StatusOK, res.StatusCode)
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "payroc_proxy_busy_devices "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // The rate limit and revocation hold the same on both backends.
