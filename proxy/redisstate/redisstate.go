@@ -166,7 +166,7 @@ func (s *Store) Settle(ctx context.Context, st server.Settlement, now time.Time)
 	args := []any{st.Serial, st.Key, flag(st.Reached), s.life(), ms(s.set.TTL)}
 	if a := st.Accepted; a != nil {
 		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
-			flag(st.Status.Final()), st.RefundID)
+			flag(st.Status.Final()), st.RefundID, strings.ToLower(st.Key))
 	} else {
 		args = append(args, 0)
 	}

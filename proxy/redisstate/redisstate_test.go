@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/internal/redistest"
+	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/redisstate"
 	"github.com/posrefund/cloud/proxy/server"
 	"github.com/posrefund/cloud/proxy/server/storetest"
@@ -84,4 +85,27 @@ func TestErrorsNameNoAddress(t *testing.T) {
 	_, _, err = redisstate.Open("redis://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1/notanumber", "", server.StoreSettings{})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b")
+}
+
+// An accepted Settle files the key under its lane again, as the memory store does: ownership lives as long as
+// the instruction, even when the entry Reserve wrote is gone (its TTL ran out first while replays kept the
+// instruction alive, or Redis lost it), so another lane's submit with the key is refused before it is sent.
+func TestSettleFilesKeyOwnership(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b, prefix := open(t, srv, server.StoreSettings{Rate: -1})
+	ctx := context.Background()
+	now := time.Now()
+	const serial, key = "1850010868", "0B7C3F6E-2D4A-4C1B-9E8F-1A2B3C4D5E6F"
+	_, res, err := a.Reserve(ctx, "", server.Reservation{Serial: serial, Key: key, Lane: "front-1"}, now)
+	require.NoError(t, err)
+	require.Equal(t, server.Reserved, res)
+	_, err = srv.Do("DEL", prefix+"key:"+strings.ToLower(key))
+	require.NoError(t, err)
+	_, err = a.Settle(ctx, server.Settlement{Serial: serial, Key: key, Reached: true, Status: payroc.StatusCompleted,
+		Accepted: &server.Instruction{ID: "inst-1", Serial: serial, Key: key, Lane: "front-1", Amount: 1250, Currency: "USD",
+			OrderID: "ORDER-1001", SubmittedAt: now}}, now)
+	require.NoError(t, err)
+	_, res, err = b.Reserve(ctx, "", server.Reservation{Serial: serial, Key: key, Lane: "front-2"}, now)
+	require.NoError(t, err)
+	assert.Equal(t, server.KeyElsewhere, res, "the key is front-1's again once its instruction is filed")
 }

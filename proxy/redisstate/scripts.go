@@ -100,7 +100,7 @@ return {0, 0, 0}
 
 // settleScript: ARGV 3 serial, 4 key, 5 reached (0/1), 6 busy + send timeout, 7 ttl, 8 accepted (0/1),
 // then when accepted 9 id, 10 lane, 11 token id, 12 amount, 13 currency, 14 order id, 15 submitted,
-// 16 final (0/1), 17 refund id. Returns {} (nothing accepted), {-1} (the id is another lane's) or the
+// 16 final (0/1), 17 refund id, 18 lower-case key. Returns {} (nothing accepted), {-1} (the id is another lane's) or the
 // record as observe returns it. It does what the memory store does in three steps (the submit's end,
 // filing the instruction, observing its status) with one write per key.
 var settleScript = redis.NewScript(head + `
@@ -129,6 +129,7 @@ else
   r = {ARGV[10], ARGV[3], ARGV[4], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], final}
 end
 redis.call('SET', P .. 'ins:' .. id, cmsgpack.pack(r), 'PX', ARGV[7])
+redis.call('SET', P .. 'key:' .. ARGV[18], ARGV[10], 'PX', ARGV[7])
 if mine then
   if final then
     redis.call('DEL', dk)

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 		{"settle: a submit that may have reached the device keeps it", settleReached},
 		{"instruction and refund belong to their lane", laneScope},
 		{"final status frees the device and is audited once", finalOnce},
+		{"a final answer to a submit files its refund; its replay is not audited again", settledFinal},
 		{"an instruction filed under another lane is refused", foreign},
 		{"busy timeout frees a silent device", busyTimeout},
 		{"a watched instruction keeps its device", lookupTouches},
@@ -179,6 +180,22 @@ func finalOnce(t *testing.T, a, b server.Store, now time.Time) {
 	assert.True(t, done.Audit)
 	assert.Equal(t, "front-2", done.Record.Lane)
 	assert.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now), "settled final: device free")
+}
+
+func settledFinal(t *testing.T, a, b server.Store, now time.Time) {
+	final := func(s server.Store) server.Settled {
+		require.Equal(t, server.Reserved, reserve(t, s, key1, "front-1", now))
+		return settle(t, s, server.Settlement{Serial: serial, Key: key1, Reached: true, Accepted: accepted("inst-1", key1, "front-1", now),
+			Status: payroc.StatusCompleted, RefundID: "ref-1"}, now)
+	}
+	require.True(t, final(a).Audit, "the first final answer is audited")
+	_, owner, err := b.RefundLane(ctx, "tok-front-1", "ref-1", now)
+	require.NoError(t, err)
+	assert.Equal(t, "front-1", owner, "the refund is filed under the lane")
+	done := final(b)
+	assert.False(t, done.Audit, "a replay answered with the same final instruction is not audited again")
+	assert.Equal(t, "ORDER-1001", done.Record.OrderID)
+	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now), "the device is free")
 }
 
 func foreign(t *testing.T, a, b server.Store, now time.Time) {
