@@ -23,7 +23,7 @@ import "github.com/redis/go-redis/v9"
 // of a call's keys with one MGET and writes each with one SET … PX, where a hash needs an HSET and a
 // PEXPIRE, and numbers stay binary instead of going through printf and strtod on every touch. Measured by
 // P3 (make bench), the Redis server's CPU per submit + status GET went from 233–261 µs (hashes and a set of
-// busy devices that every submit wrote) to 187–222 µs, and its memory per refund from 656 to 559 bytes.
+// busy devices that every submit wrote) to 206–213 µs, and its memory per refund from 656 to 559 bytes.
 //
 // Keys other scripts touch are built from P inside the scripts, so on a Redis Cluster every key must hash to
 // one slot: give a prefix with a hash tag, such as "{payroc}:".
