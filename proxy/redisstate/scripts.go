@@ -100,9 +100,9 @@ return {0, 0, 0}
 
 // settleScript: ARGV 3 serial, 4 key, 5 reached (0/1), 6 busy + send timeout, 7 ttl, 8 accepted (0/1),
 // then when accepted 9 id, 10 lane, 11 token id, 12 amount, 13 currency, 14 order id, 15 submitted,
-// 16 final (0/1), 17 refund id, 18 lower-case key. Returns {} (nothing accepted), {-1} (the id is another lane's) or the
-// record as observe returns it. It does what the memory store does in three steps (the submit's end,
-// filing the instruction, observing its status) with one write per key.
+// 16 final (0/1), 17 refund id, 18 lower-case key. Returns {} (nothing accepted), {-1} (the id is another
+// lane's) or the record as observe returns it. It does what the memory store does in three steps (the
+// submit's end, filing the instruction and its key, observing its status) with one write per key.
 var settleScript = redis.NewScript(head + `
 local dk, accepted = P .. 'dev:' .. ARGV[3], ARGV[8] == '1'
 local v
