@@ -3,6 +3,7 @@ package payroc
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -14,6 +15,33 @@ import (
 // MaxAmount is the largest amount accepted, in minor units: 2^53−1, the largest integer a JavaScript number
 // keeps exact, so an amount survives the trip through the browser unchanged.
 const MaxAmount = 1<<53 - 1
+
+// TypeWord names what a JSON value decoded into Go type t must be, for a FieldError's "must be …": "a string",
+// "an integer", "an object"… The module (payroc/pending) and the proxy (payroc/strict) decode with different
+// libraries and word their type errors with this one function, so a cashier reads the same message either way.
+func TypeWord(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "of another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Float64:
+		return "a number"
+	}
+	return "of another type"
+}
 
 // validator collects every field error instead of stopping at the first, so a cashier sees them all at once.
 type validator struct{ errs []FieldError }

@@ -2,6 +2,7 @@ package payroc
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,5 +136,29 @@ func TestCurrencies(t *testing.T) {
 	require.Len(t, Currencies, 171)
 	for _, c := range []string{"USD", "EUR", "JPY", "BHD", "ZWL"} {
 		assert.True(t, ValidCurrency(c), "ValidCurrency(%q) = false", c)
+	}
+}
+
+// Type errors are worded alike by the module and the proxy: one word per JSON kind, pointers seen through.
+func TestTypeWord(t *testing.T) {
+	var s *string
+	for _, tc := range []struct {
+		name string
+		t    reflect.Type
+		want string
+	}{
+		{"string", reflect.TypeFor[string](), "a string"},
+		{"amount", reflect.TypeFor[int64](), "an integer"},
+		{"flag", reflect.TypeFor[bool](), "true or false"},
+		{"object", reflect.TypeFor[RefundOrder](), "an object"},
+		{"pointer to object", reflect.TypeFor[*RefundOrder](), "an object"},
+		{"pointer to string", reflect.TypeOf(s), "a string"},
+		{"map", reflect.TypeFor[map[string]any](), "an object"},
+		{"array", reflect.TypeFor[[]string](), "an array"},
+		{"number", reflect.TypeFor[float64](), "a number"},
+		{"unknown", nil, "of another type"},
+		{"other", reflect.TypeFor[complex64](), "of another type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, TypeWord(tc.t)) })
 	}
 }

@@ -89,7 +89,7 @@ func typeError(err error) *payroc.Error {
 	if !ok {
 		return invalid("The refund request is not valid JSON", payroc.FieldError{Parameter: "body", Message: "is not valid JSON"})
 	}
-	p, msg := te.Field, "must be "+kindOf(te.Type)
+	p, msg := te.Field, "must be "+payroc.TypeWord(te.Type)
 	if p == "" {
 		p = "body"
 	}
@@ -97,22 +97,6 @@ func typeError(err error) *payroc.Error {
 		msg = "must be an integer in minor units (4999 for 49.99)"
 	}
 	return invalid("A field has the wrong type", payroc.FieldError{Parameter: p, Message: msg})
-}
-
-func kindOf(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return "an integer"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	case reflect.Slice:
-		return "an array"
-	}
-	return "of another type"
 }
 
 // unknownName returns the JSON path of the first member of v (a tree encoding/json decoded into any) whose

@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -81,7 +80,7 @@ func decodeError(err error, body []byte) *payroc.Error {
 			return invalid("The body has a field Payroc does not accept", join(parent, name), "is not a known field (names are case-sensitive)")
 		}
 		p := orBody(path(se.JSONPointer))
-		msg := "must be " + kindOf(se.GoType)
+		msg := "must be " + payroc.TypeWord(se.GoType)
 		if p == "order.amount" && se.JSONKind == '0' {
 			msg = "must be an integer in minor units (4999 for 49.99)"
 		}
@@ -141,28 +140,4 @@ func orBody(p string) string {
 		return "body"
 	}
 	return p
-}
-
-func kindOf(t reflect.Type) string {
-	if t == nil {
-		return "of another type"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return "an integer"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Slice:
-		return "an array"
-	case reflect.Float64:
-		return "a number"
-	}
-	return "of another type"
 }
