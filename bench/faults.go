@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // faultKind is one way a refund's traffic is disturbed in R1.

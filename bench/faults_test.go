@@ -10,9 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/internal/httpapi"
+	"github.com/posrefund/cloud/payroc"
 )
 
 func TestRandomFaultCoversEveryKind(t *testing.T) {

@@ -6,8 +6,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc/sim"
 )
 
 // BenchmarkP2StartUp measures, in headless Chromium, the time from navigation to load() resolved on a page that

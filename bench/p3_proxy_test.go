@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
-	"github.com/stretchr/testify/require"
 )
 
 // p3Op is one unit of P3: submit a refund and GET its status until final (the simulated device finishes at

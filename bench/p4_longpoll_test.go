@@ -15,10 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
-	"github.com/stretchr/testify/require"
 )
 
 // p4Result is one P4 run: a front (proxy or bare) holding n watches.

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
-	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkP5TokenMinting runs waves of 1,000 concurrent requests (GET of a refund, each needing the proxy's

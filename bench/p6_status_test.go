@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
-	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkP6StatusLatency measures, in headless Chromium, the time from a simulated device finishing (the

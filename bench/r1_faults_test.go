@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/payroc/sim"
 )
 

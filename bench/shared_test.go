@@ -9,31 +9,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/e2e/harness"
-	"github.com/posrefund/cloud/internal/redistest"
-	"github.com/posrefund/cloud/proxy/redisstate"
-	"github.com/posrefund/cloud/proxy/server"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/e2e/harness"
+	"github.com/posrefund/cloud/internal/redistest"
+	"github.com/posrefund/cloud/proxy/server"
+	redisstate "github.com/posrefund/cloud/proxy/state/redis"
 )
 
 // withRedis keeps cfg's state on a fresh password-protected redis-server (Debian's, loopback, no
-// persistence) under prefix, and returns that server and its password.
+// persistence) under prefix, built with cfg's rules as they stand (so call it once cfg is complete), and
+// returns that server and its password. Every proxy started from cfg shares that state.
 func withRedis(tb testing.TB, cfg *server.Config, prefix string) (*redistest.Server, string) {
 	tb.Helper()
 	password := randomHex(16)
 	rs := redistest.Start(tb, redistest.WithPassword(password))
-	var mu sync.Mutex
-	cfg.OpenState = func(set server.StoreSettings) (server.Store, error) {
-		st, rdb, err := redisstate.Open(rs.URL(), prefix, set)
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		tb.Cleanup(func() { _ = rdb.Close() })
-		mu.Unlock()
-		return st, nil
+	st, rdb, err := redisstate.Open(rs.URL(), prefix, cfg.StateSettings())
+	if err != nil {
+		tb.Fatalf("redis state: %v", err)
 	}
+	tb.Cleanup(func() { _ = rdb.Close() })
+	cfg.State = st
 	return rs, password
 }
 

@@ -3,11 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"github.com/stretchr/testify/require"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc/sim"

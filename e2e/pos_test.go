@@ -3,14 +3,16 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"github.com/stretchr/testify/require"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/chromedp/chromedp"
+
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"

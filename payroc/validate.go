@@ -17,7 +17,7 @@ import (
 const MaxAmount = 1<<53 - 1
 
 // TypeWord names what a JSON value decoded into Go type t must be, for a FieldError's "must be …": "a string",
-// "an integer", "an object"… The module (payroc/pending) and the proxy (payroc/strict) decode with different
+// "an integer", "an object"… The module (wasm/pending) and the proxy (internal/strict) decode with different
 // libraries and word their type errors with this one function, so a cashier reads the same message either way.
 func TypeWord(t reflect.Type) string {
 	for t != nil && t.Kind() == reflect.Pointer {

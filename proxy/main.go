@@ -168,12 +168,11 @@ func (o *options) serve(ctx context.Context, getenv func(string) string, stdout,
 	}
 	defer up.close()
 	up.apply(&cfg)
-	openState, closeState, err := o.stateOpener(getenv, logger)
+	closeState, err := o.openState(&cfg, getenv, logger)
 	if err != nil {
 		return fail(err)
 	}
 	defer closeState()
-	cfg.OpenState = openState
 	s, err := server.New(cfg)
 	if err != nil {
 		return fail(flagError(err))

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/internal/redistest"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 const redisPassword = "redis-pass-5f1c9a7e3b2d4c6e8a0b"

@@ -7,7 +7,7 @@ import (
 	"syscall/js"
 
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 // config is what load() hands the module, plus the seams tests replace.

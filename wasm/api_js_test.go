@@ -9,10 +9,11 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 func TestSubmitRecordsBeforeTheFirstByteAndReturnsTheInstruction(t *testing.T) {

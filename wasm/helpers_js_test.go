@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 // settle waits for a Promise and returns its value or its rejection. The test goroutine may block: it is

@@ -13,7 +13,7 @@ import (
 	"syscall/js"
 
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 const bootName = "__payrocBoot"

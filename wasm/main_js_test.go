@@ -4,9 +4,10 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 func TestStartHandsTheAPIToReadyAndRemovesTheBootObject(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 func mustRequest(t *testing.T) pending.DeviceRefundRequest {

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
-	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 // roundTripDoer is a payroc.Doer over an http.RoundTripper: here the simulator's in-process Transport, so

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"syscall/js"
 
-	"github.com/posrefund/cloud/payroc/pending"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 // webStorage is pending.Storage over the browser's localStorage (or any object with its methods). Each call turns a

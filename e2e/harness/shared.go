@@ -6,8 +6,9 @@ import (
 	"time"
 
 	"github.com/posrefund/cloud/internal/redistest"
-	"github.com/posrefund/cloud/proxy/redisstate"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/posrefund/cloud/proxy/state"
+	redisstate "github.com/posrefund/cloud/proxy/state/redis"
 )
 
 // SharedPrefix is the key prefix of a Redis-backed stack's proxies.
@@ -45,22 +46,22 @@ func (s *Stack) startInstances() error {
 	return nil
 }
 
-// openState is each proxy's Config.OpenState on a Redis-backed stack (nil otherwise).
-func (s *Stack) openState() func(server.StoreSettings) (server.Store, error) {
+// openState is each proxy's Config.State on a Redis-backed stack, built with cfg's rules (nil otherwise:
+// the proxy keeps its state in memory).
+func (s *Stack) openState(cfg server.Config) (state.State, error) {
 	if s.redis == nil {
-		return nil
+		return nil, nil
 	}
-	return func(set server.StoreSettings) (server.Store, error) {
-		set.Timeout = 2 * time.Second // a loaded test machine is not a Redis outage
-		st, rdb, err := redisstate.Open(s.redis.URL(), SharedPrefix, set)
-		if err != nil {
-			return nil, err
-		}
-		s.mu.Lock()
-		s.clients = append(s.clients, rdb)
-		s.mu.Unlock()
-		return st, nil
+	set := cfg.StateSettings()
+	set.Timeout = 2 * time.Second // a loaded test machine is not a Redis outage
+	st, rdb, err := redisstate.Open(s.redis.URL(), SharedPrefix, set)
+	if err != nil {
+		return nil, err
 	}
+	s.mu.Lock()
+	s.clients = append(s.clients, rdb)
+	s.mu.Unlock()
+	return st, nil
 }
 
 // StopRedis kills the stack's redis-server (its data is gone: no persistence); StartRedis starts it again,

@@ -16,10 +16,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/posrefund/cloud/internal/redistest"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/redis/go-redis/v9"
 )
 
 // Fast device timings for browser tests: a device answers in a third of a second, a long-poll is held one
@@ -173,7 +174,7 @@ func (s *Stack) StartProxy(addr string) (*Proxy, error) {
 	return p, nil
 }
 
-func (p *Proxy) config() server.Config {
+func (p *Proxy) config() (server.Config, error) {
 	s := p.stack
 	var devices []server.Device
 	for _, d := range s.Sim.Devices() {
@@ -195,15 +196,25 @@ func (p *Proxy) config() server.Config {
 		Logger:        slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:       "e2e",
 	}
-	cfg.OpenState = s.openState()
 	if s.cfg.Proxy != nil {
 		s.cfg.Proxy(&cfg)
 	}
-	return cfg
+	if cfg.State == nil {
+		st, err := s.openState(cfg)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.State = st
+	}
+	return cfg, nil
 }
 
 func (p *Proxy) serve(l net.Listener) error {
-	srv, err := server.New(p.config())
+	cfg, err := p.config()
+	if err != nil {
+		return fmt.Errorf("harness: proxy: %w", err)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		return fmt.Errorf("harness: proxy: %w", err)
 	}

@@ -11,9 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/posrefund/cloud/internal/httpapi"
+	"github.com/posrefund/cloud/internal/strict"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
-	"github.com/posrefund/cloud/payroc/strict"
 )
 
 // serveAPI answers one of the four refund endpoints; route is already matched.

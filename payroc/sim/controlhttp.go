@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // serveControl answers the test controls under /sim/ (see the package documentation). They need no bearer:

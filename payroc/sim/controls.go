@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // Route names what a request is for, in the counters and in the test controls: httpapi.Route, the one

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/internal/strict"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
-	"github.com/posrefund/cloud/payroc/strict"
-	"github.com/stretchr/testify/require"
 )
 
 // FuzzSubmitBody: whatever the body, a submit is accepted (202) or refused with a 400 problem naming the

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // Bearer tokens are JWT-shaped (header.payload.signature, HS256 under a key made at New), so verifying one

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // Defaults for the zero values of Config. The proxy's -sim-* flags use the same numbers.

@@ -3,9 +3,10 @@ package server_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/stretchr/testify/require"
 )
 
 // The allowlist is of exact paths: a doubled slash, a trailing slash or a dot segment is another path (404),

@@ -12,10 +12,11 @@ import (
 	"path"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
+	"github.com/posrefund/cloud/internal/strict"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
-	"github.com/posrefund/cloud/payroc/strict"
 	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // serveAPI answers /v1/...: exactly the four refund routes, after CORS, origin, lane-token and rate checks.
@@ -108,16 +109,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		return
 	}
 	now := s.now()
-	a, held, err := s.state.Reserve(r.Context(), c.ID, Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
+	a, held, err := s.state.Reserve(r.Context(), c.ID, state.Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
 	if e := s.admission(w, a, err); e != nil {
 		s.refuseSubmit(w, r, c, serial, key, e)
 		return
 	}
 	switch held {
-	case DeviceBusy:
+	case state.DeviceBusy:
 		s.refuseSubmit(w, r, c, serial, key, problem(payroc.CodeDeviceBusy, "Another refund is in progress on device "+serial))
 		return
-	case KeyElsewhere:
+	case state.KeyElsewhere:
 		s.refuseSubmit(w, r, c, serial, key, httpapi.Problem("", payroc.CodeIdempotencyKeyInUse, "This Idempotency-Key belongs to another lane"))
 		return
 	}
@@ -127,7 +128,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteSubmit, "POST", "/devices/"+url.PathEscape(serial)+"/refund-instructions", h, body)
-	rec := &Instruction{Serial: serial, Key: key, Lane: c.Lane, TokenID: c.ID, Amount: req.Order.Amount,
+	rec := &state.Instruction{Serial: serial, Key: key, Lane: c.Lane, TokenID: c.ID, Amount: req.Order.Amount,
 		Currency: req.Order.Currency, OrderID: req.Order.OrderID, SubmittedAt: now}
 	if err != nil {
 		s.submitFailed(w, r, rec, err)
@@ -199,7 +200,7 @@ func (s *Server) checkScope(c *lane.Claims, serial string, req *payroc.RefundIns
 }
 
 // submitAttrs are a forwarded submit's audit fields, with room for status, result and the instruction id.
-func submitAttrs(rec *Instruction) []slog.Attr {
+func submitAttrs(rec *state.Instruction) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 10) // one allocation
 	return append(attrs, slog.String("idempotencyKey", rec.Key), slog.String("laneTokenId", rec.TokenID), slog.String("lane", rec.Lane),
 		slog.String("serialNumber", rec.Serial), slog.Int64("amount", rec.Amount), slog.String("currency", rec.Currency),
@@ -207,22 +208,22 @@ func submitAttrs(rec *Instruction) []slog.Attr {
 }
 
 // submitFailed answers a submit that got no answer from upstream.
-func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *Instruction, err error) {
+func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *state.Instruction, err error) {
 	e := s.detachedProblem(r, err)
 	// Without a bearer nothing was sent (payroc.NothingCreated). Any other failure leaves it unknown whether
 	// the device got it: the guard stays until the same key is replayed (which passes) or it times out. A
 	// settle that fails leaves the guard to time out: the safe side.
-	_, _ = s.settle(r.Context(), Settlement{Serial: rec.Serial, Key: rec.Key, Reached: !payroc.NothingCreated(e)})
+	_, _ = s.settle(r.Context(), state.Settlement{Serial: rec.Serial, Key: rec.Key, Reached: !payroc.NothingCreated(e)})
 	s.audit(r.Context(), "submit", append(submitAttrs(rec), slog.Int("status", e.Status), slog.String("result", e.Code))...)
 	writeProblem(w, e)
 }
 
 // submitAnswered files upstream's answer to a submit (the instruction it made, for this lane) and passes it on.
-func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *Instruction, res *payroc.Response) {
+func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *state.Instruction, res *payroc.Response) {
 	// A refusal made nothing on the device (payroc.NothingCreated, the rule the browser's records follow too).
 	// Anything else may have.
 	reached := res.StatusCode < 300 || !payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body))
-	settle := Settlement{Serial: rec.Serial, Key: rec.Key, Reached: reached}
+	settle := state.Settlement{Serial: rec.Serial, Key: rec.Key, Reached: reached}
 	attrs := append(submitAttrs(rec), slog.Int("status", res.StatusCode))
 	var inst *payroc.RefundInstruction
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
@@ -261,7 +262,7 @@ func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *Ins
 
 // settle reports how a reserved submit ended (it runs to its end even if the browser has left); a store
 // failure is counted, logged and returned.
-func (s *Server) settle(ctx context.Context, st Settlement) (Settled, error) {
+func (s *Server) settle(ctx context.Context, st state.Settlement) (state.Settled, error) {
 	done, err := s.state.Settle(context.WithoutCancel(ctx), st, s.now())
 	if err != nil {
 		s.stateFailed(err)
@@ -413,7 +414,7 @@ func refundIDOf(inst *payroc.RefundInstruction) string {
 }
 
 // auditFinal writes the audit line of an instruction's final outcome.
-func (s *Server) auditFinal(ctx context.Context, rec Instruction, inst *payroc.RefundInstruction) {
+func (s *Server) auditFinal(ctx context.Context, rec state.Instruction, inst *payroc.RefundInstruction) {
 	refundID := refundIDOf(inst)
 	attrs := make([]slog.Attr, 0, 12) // room for refundId and errorMessage: one allocation
 	attrs = append(attrs, slog.String("idempotencyKey", rec.Key), slog.String("laneTokenId", rec.TokenID), slog.String("lane", rec.Lane),

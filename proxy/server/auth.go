@@ -4,9 +4,10 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // authenticate checks the lane token of r. On failure it returns the 401 to send (and says nothing about
@@ -29,11 +30,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*lane.Cla
 	case err != nil:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy", error="invalid_token"`)
 		return nil, problem(payroc.CodeLaneTokenInvalid, "The lane token is not one this proxy issued")
-	}
-	if !s.revokeInState { // otherwise the route's first state call checks it, in the same round trip
-		if perr := s.checkRevoked(w, r, c); perr != nil {
-			return nil, perr
-		}
 	}
 	if sw, ok := w.(*statusWriter); ok {
 		sw.tokenID = c.ID
@@ -59,7 +55,7 @@ func (s *Server) admitLane(w http.ResponseWriter, r *http.Request) (*lane.Claims
 
 // admission turns a store's verdict on a lane token into the problem to answer, or nil to go on: 503
 // state-unavailable when the store failed (fail closed), 401 lane-token-revoked, 429 rate-limited.
-func (s *Server) admission(w http.ResponseWriter, a Admission, err error) *payroc.Error {
+func (s *Server) admission(w http.ResponseWriter, a state.Admission, err error) *payroc.Error {
 	switch {
 	case err != nil:
 		s.stateFailed(err)

@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkProxyGetRefund is one GET of a refund through the proxy over loopback (lane token check, rate

@@ -11,6 +11,7 @@ import (
 
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // Device is one payment device the proxy may drive: its serial number (the path parameter of a submit), the
@@ -67,10 +68,6 @@ type Config struct {
 	// AdminKey, when set (at least 32 bytes), enables POST /admin/lane-tokens (issue) and
 	// DELETE /admin/lane-tokens/{tokenId} (revoke) for Bearer AdminKey.
 	AdminKey string
-	// Revocations lists the lane tokens revoked before their expiry (nil: the shared state's own list, checked
-	// in the same round trip as the rate limit: in memory with the memory state, this process only; on Redis
-	// with OpenState, every instance). Set it only to keep the list somewhere else.
-	Revocations Revocations
 
 	// PollTimeout bounds one upstream long-poll GET of an instruction (default 75s: above Payroc's 60 s hold).
 	PollTimeout time.Duration
@@ -83,10 +80,11 @@ type Config struct {
 	StateTTL time.Duration
 	// MaxEntries bounds each of those maps (default 100000; the oldest entries go first).
 	MaxEntries int
-	// OpenState builds the shared state with the proxy's rules (nil: NewMemoryStore, for one instance). For
-	// several instances behind a load balancer, open a shared one, e.g. proxy/redisstate:
-	//	cfg.OpenState = func(set server.StoreSettings) (server.Store, error) { return redisstate.New(rdb, "payroc:", set), nil }
-	OpenState func(StoreSettings) (Store, error)
+	// State holds what the proxy shares between requests and instances: the device guard, lane ownership,
+	// rate limits and revocations (nil: state.NewMemory(StateSettings()), for one instance). For several
+	// instances behind a load balancer, give a shared one built with the same rules, e.g. proxy/state/redis:
+	//	cfg.State = redis.New(rdb, "payroc:", cfg.StateSettings())
+	State state.State
 	// MaxBodyBytes bounds a request body (default payroc.MaxRequestBytes, 64 KiB).
 	MaxBodyBytes int64
 	// ShutdownGrace is how long Serve lets open requests (long-polls) finish after its context ends before
@@ -109,6 +107,18 @@ type Config struct {
 	Version string
 	// Now is the clock for tokens and state (nil: time.Now). Tests move it forward.
 	Now func() time.Time
+}
+
+// StateSettings are the state rules that follow from c (its defaults filled in): build a shared state with
+// them, so every backend applies the same busy timeouts, rate and bounds as the memory one would.
+func (c Config) StateSettings() state.Settings {
+	c.setDefaults()
+	set := state.Settings{TTL: c.StateTTL, BusyTimeout: c.BusyTimeout, SendTimeout: c.CallTimeout, Rate: c.Rate,
+		Burst: max(int(3*c.Rate), 1), MaxEntries: c.MaxEntries, Now: c.Now}
+	for _, d := range c.Devices {
+		set.Devices = append(set.Devices, d.Serial)
+	}
+	return set
 }
 
 func (c *Config) setDefaults() {

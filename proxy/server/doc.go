@@ -9,7 +9,7 @@
 //   - /v1/...: CORS (same-origin unless Config.AllowOrigins), the allowlist of the four routes at their exact
 //     paths (404/405 problems otherwise), http.CrossOriginProtection on POST and DELETE, the lane token (401
 //     lane-token-missing/-invalid/-expired/-revoked), the per-token rate limit (429 rate-limited), the body limit
-//     (413). A submit is then decoded strictly (payroc/strict, json v2) and validated (400 bad-request naming
+//     (413). A submit is then decoded strictly (internal/strict, json v2) and validated (400 bad-request naming
 //     each field; Payroc's own 400 idempotency-key-missing without a key), checked against the token's scope
 //     and Config.MaxAmount (403 out-of-scope), held against the device's in-flight guard (409 device-busy,
 //     a replay with the same key passes), and only then forwarded, as checked and encoded afresh, with a
@@ -20,8 +20,8 @@
 //     /readyz and /metrics; everything else is a static file of Config.WebDir.
 //
 // The state (the lane of each instruction, refund and Idempotency-Key, the device guards, the rate buckets and
-// the revoked tokens) sits behind the Store interface: MemoryStore for one instance (the default), or
-// proxy/redisstate for several instances behind any load balancer, with no stickiness (Config.OpenState).
+// the revoked tokens) sits behind the state.State interface: state.Memory for one instance (the default), or
+// proxy/state/redis for several instances behind any load balancer, with no stickiness (Config.State).
 // Every entry expires. Each request's revocation and rate checks ride on its first state call, one round trip
 // on Redis. A store that cannot be reached fails closed: 503 state-unavailable, nothing forwarded, /readyz not
 // ready. With memory state, after a restart an instruction is unknown (404) until the page replays its submit

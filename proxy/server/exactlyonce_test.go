@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/stretchr/testify/require"
 )
 
 // A submit whose answer never came may have reached the device. A later replay of its key that Payroc refuses

@@ -15,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // Secrets the tests hunt for in logs and answers.
@@ -106,6 +108,13 @@ type harness struct {
 
 type option func(*sim.Config, *server.Config)
 
+// lateState is a Config.State that an option names before the configuration is complete: newHarness builds
+// it from the final configuration (its rate, clock and devices), as proxy/main.go does.
+type lateState struct {
+	state.State
+	build func(server.Config) state.State
+}
+
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	scfg := sim.Config{APIKey: testAPIKey, Delay: 20 * time.Millisecond, Hold: 300 * time.Millisecond,
@@ -139,6 +148,9 @@ func newHarness(t testing.TB, opts ...option) *harness {
 		for _, d := range h.sim.Devices() {
 			cfg.Devices = append(cfg.Devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID, Label: d.Label})
 		}
+	}
+	if l, ok := cfg.State.(*lateState); ok {
+		l.State = l.build(cfg)
 	}
 	h.cfg = cfg
 	h.start()

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/proxy/lane"
 )
 

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/posrefund/cloud/payroc/httpapi"
+	"github.com/posrefund/cloud/internal/httpapi"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"

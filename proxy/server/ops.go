@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // serveHealth is liveness: the process answers, and says its version.

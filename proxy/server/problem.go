@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // ProblemTypeBase is the base of the proxy's own problem types: each is ProblemTypeBase + "#" + slug
@@ -39,4 +39,10 @@ func badRequest(detail string, fields ...payroc.FieldError) *payroc.Error {
 func retryAfter(e *payroc.Error, d time.Duration) *payroc.Error {
 	e.RetryAfter = d
 	return e
+}
+
+// stateUnavailable is the 503 for a store that cannot be reached: nothing was forwarded.
+func stateUnavailable() *payroc.Error {
+	return retryAfter(problem(payroc.CodeStateUnavailable,
+		"The proxy's shared state cannot be reached; nothing was sent to Payroc. Try again shortly"), time.Second)
 }

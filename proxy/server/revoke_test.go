@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,55 +15,8 @@ import (
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
 	"github.com/posrefund/cloud/proxy/server"
+	"github.com/posrefund/cloud/proxy/state"
 )
-
-func TestMemoryRevocations(t *testing.T) {
-	ctx := context.Background()
-	clock := newFakeClock()
-
-	t.Run("RevokedUntilItsTime", func(t *testing.T) {
-		m := server.NewMemoryRevocations(clock.Now, 10)
-		require.NoError(t, m.Revoke(ctx, "tok-1", clock.Now().Add(time.Hour)))
-		got, err := m.Revoked(ctx, "tok-1")
-		require.NoError(t, err)
-		assert.True(t, got, "a token just revoked must be refused")
-		got, _ = m.Revoked(ctx, "tok-2")
-		assert.False(t, got, "another token id must not be refused")
-
-		clock.Advance(time.Hour)
-		got, _ = m.Revoked(ctx, "tok-1")
-		assert.False(t, got, "a revocation must lapse when the token would have expired")
-		assert.Equal(t, 0, m.Len(), "a lapsed entry must be forgotten")
-	})
-	t.Run("SecondRevocationNeverShortens", func(t *testing.T) {
-		m := server.NewMemoryRevocations(clock.Now, 10)
-		require.NoError(t, m.Revoke(ctx, "tok-1", clock.Now().Add(2*time.Hour)))
-		require.NoError(t, m.Revoke(ctx, "tok-1", clock.Now().Add(time.Minute)))
-		clock.Advance(time.Hour)
-		got, _ := m.Revoked(ctx, "tok-1")
-		assert.True(t, got, "revoking again with an earlier end must keep the later one")
-	})
-	t.Run("PastUntilRecordsNothing", func(t *testing.T) {
-		m := server.NewMemoryRevocations(clock.Now, 10)
-		require.NoError(t, m.Revoke(ctx, "tok-1", clock.Now().Add(-time.Second)))
-		assert.Equal(t, 0, m.Len())
-	})
-	t.Run("FullNeverDropsALiveEntry", func(t *testing.T) {
-		m := server.NewMemoryRevocations(clock.Now, 2)
-		require.NoError(t, m.Revoke(ctx, "short", clock.Now().Add(time.Minute)))
-		require.NoError(t, m.Revoke(ctx, "long", clock.Now().Add(time.Hour)))
-		err := m.Revoke(ctx, "third", clock.Now().Add(time.Hour))
-		require.ErrorIs(t, err, server.ErrRevocationsFull, "a full list must refuse rather than forget a revocation")
-		require.NoError(t, m.Revoke(ctx, "long", clock.Now().Add(2*time.Hour)), "an id already listed is no new entry")
-
-		clock.Advance(time.Minute) // "short" lapses and makes room
-		require.NoError(t, m.Revoke(ctx, "third", clock.Now().Add(time.Hour)))
-		for _, id := range []string{"long", "third"} {
-			got, _ := m.Revoked(ctx, id)
-			assert.True(t, got, "%s must still be revoked", id)
-		}
-	})
-}
 
 // adminToken issues a lane token through POST /admin/lane-tokens.
 func (h *harness) adminToken(laneID string, ttl string) server.TokenResponse {
@@ -162,21 +114,22 @@ func TestProxyRevokeOfflineToken(t *testing.T) {
 	problemOf(t, res, b, 401, "lane-token-revoked")
 }
 
-// brokenRevocations stands for a shared list that cannot be reached.
-type brokenRevocations struct{}
+// revocationsDown stands for a shared state whose revocation list cannot be read: the calls that check a
+// token, and revoking, fail.
+type revocationsDown struct{ state.State }
 
-func (brokenRevocations) Revoke(context.Context, string, time.Time) error {
-	return errors.New("connection refused")
+var errDown = fmt.Errorf("%w: connection refused", state.ErrUnavailable)
+
+func (revocationsDown) Reserve(context.Context, string, state.Reservation, time.Time) (state.Admission, state.ReserveResult, error) {
+	return state.Admission{}, state.Reserved, errDown
 }
 
-func (brokenRevocations) Revoked(context.Context, string) (bool, error) {
-	return false, errors.New("connection refused")
-}
+func (revocationsDown) Revoke(context.Context, string, time.Time) error { return errDown }
 
 func TestProxyRevocationsUnreadableFailsClosed(t *testing.T) {
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) {
 		c.AdminKey = testAdminKey
-		c.Revocations = brokenRevocations{}
+		c.State = revocationsDown{state.NewMemory(state.Settings{})}
 	})
 	tok := h.token("front-1", 50000)
 	res, b, _ := h.submit(tok, "1850010868", 1234, "")

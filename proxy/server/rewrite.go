@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/posrefund/cloud/payroc/httpapi"
+	"github.com/posrefund/cloud/internal/httpapi"
 )
 
 // rewriteLinkHref returns body with the value of the top-level member link's member href passed through f,

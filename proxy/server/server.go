@@ -11,9 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // Server is the proxy: an http.Handler for the whole site (API, lane tokens, operations endpoints and the
@@ -27,16 +28,14 @@ type Server struct {
 	client *payroc.Client
 	// httpClient carries the upstream calls (Close drops its idle connections).
 	httpClient *http.Client
-	state      Store
-	// revocations is Config.Revocations, or the state's own list; revokeInState says it is the latter, so
-	// each route's first state call checks it and authenticate need not.
-	revocations   Revocations
-	revokeInState bool
-	stateLog      atomic.Int64 // unix nanoseconds of the last "shared state unavailable" log line
-	metrics       *metrics
-	static        *static
-	links         linkRewriter
-	polls         pollCounter
+	// state is Config.State: the device guard, lane ownership, rate limits and revocations. Each route's
+	// first state call also checks the token's revocation and rate, in the same round trip.
+	state    state.State
+	stateLog atomic.Int64 // unix nanoseconds of the last "shared state unavailable" log line
+	metrics  *metrics
+	static   *static
+	links    linkRewriter
+	polls    pollCounter
 
 	devices      map[string]Device
 	allowOrigins map[string]bool
@@ -83,9 +82,7 @@ func New(cfg Config) (*Server, error) {
 		cop:          http.NewCrossOriginProtection(),
 		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
 	}
-	if err := s.openState(); err != nil {
-		return nil, err
-	}
+	s.openState()
 	base, cancel := context.WithCancel(context.Background())
 	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
 	for _, d := range cfg.Devices {
@@ -106,29 +103,12 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// openState opens the shared state (in memory unless Config.OpenState says otherwise) and the revocation
-// list (in that state unless Config.Revocations is given).
-func (s *Server) openState() error {
-	cfg := s.cfg
-	set := StoreSettings{TTL: cfg.StateTTL, BusyTimeout: cfg.BusyTimeout, SendTimeout: cfg.CallTimeout, Rate: cfg.Rate,
-		Burst: max(int(3*cfg.Rate), 1), MaxEntries: cfg.MaxEntries, Now: cfg.Now}
-	for _, d := range cfg.Devices {
-		set.Devices = append(set.Devices, d.Serial)
+// openState takes Config.State, or builds the memory state (one instance) with the proxy's rules.
+func (s *Server) openState() {
+	s.state = s.cfg.State
+	if s.state == nil {
+		s.state = state.NewMemory(s.cfg.StateSettings())
 	}
-	if cfg.OpenState == nil {
-		s.state = NewMemoryStore(set)
-	} else {
-		st, err := cfg.OpenState(set)
-		if err != nil {
-			return fmt.Errorf("shared state: %w", err)
-		}
-		s.state = st
-	}
-	s.revocations, s.revokeInState = cfg.Revocations, cfg.Revocations == nil
-	if s.revokeInState {
-		s.revocations = s.state
-	}
-	return nil
 }
 
 // trustOrigins lets the -allow-origin origins and the public origin through cross-origin protection.

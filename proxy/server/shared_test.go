@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/posrefund/cloud/internal/redistest"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
-	"github.com/posrefund/cloud/proxy/redisstate"
 	"github.com/posrefund/cloud/proxy/server"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/posrefund/cloud/proxy/state"
+	redisstate "github.com/posrefund/cloud/proxy/state/redis"
 )
 
 // withRedis keeps the proxy's state on rs under prefix (the test's name when empty), with a call timeout
@@ -31,15 +33,14 @@ func withRedisTimeout(t *testing.T, rs *redistest.Server, prefix string, timeout
 		prefix = strings.NewReplacer("/", ":", " ", "_").Replace(t.Name()) + ":"
 	}
 	return func(_ *sim.Config, c *server.Config) {
-		c.OpenState = func(set server.StoreSettings) (server.Store, error) {
+		c.State = &lateState{build: func(c server.Config) state.State {
+			set := c.StateSettings()
 			set.Timeout = timeout
 			st, rdb, err := redisstate.Open(rs.URL(), prefix, set)
-			if err != nil {
-				return nil, err
-			}
+			require.NoError(t, err)
 			t.Cleanup(func() { _ = rdb.Close() })
-			return st, nil
-		}
+			return st
+		}}
 	}
 }
 
@@ -266,13 +267,13 @@ func (h *harness) submitsUpstream() []upstreamRequest {
 
 // observing counts the Observe calls on the store it wraps.
 type observing struct {
-	server.Store
+	state.State
 	observed atomic.Int32
 }
 
-func (o *observing) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (server.Instruction, bool, error) {
+func (o *observing) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
 	o.observed.Add(1)
-	return o.Store.Observe(ctx, id, st, refundID, now)
+	return o.State.Observe(ctx, id, st, refundID, now)
 }
 
 // A status GET that is still in progress makes one state call (the lookup before it is forwarded): on Redis
@@ -281,10 +282,10 @@ func (o *observing) Observe(ctx context.Context, id string, st payroc.Status, re
 func TestStatusInProgressWritesNoState(t *testing.T) {
 	st := &observing{}
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) {
-		c.OpenState = func(set server.StoreSettings) (server.Store, error) {
-			st.Store = server.NewMemoryStore(set)
-			return st, nil
-		}
+		c.State = &lateState{build: func(c server.Config) state.State {
+			st.State = state.NewMemory(c.StateSettings())
+			return st
+		}}
 	})
 	front1 := h.token("front-1", 50000)
 	stuck, _ := h.mustSubmit(front1, "1850010868", 1003, "") // no card is presented: stays in progress

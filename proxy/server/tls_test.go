@@ -20,10 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/proxy/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/server"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns its files and a pool trusting it.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/httpapi"
 )
 
 // forward sends one call upstream through the payroc client: the minted bearer, one re-mint and replay on a

@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"github.com/posrefund/cloud/payroc"
 )
 
-// MemoryStore is the Store of a single proxy instance (the default, -state memory): all bounded and
+// Memory is the State of a single proxy instance (the default, -state memory): all bounded and
 // expiring, all lost on restart (the page then replays its submit with the same key, and Payroc answers
-// with the original instruction). Its calls never fail. Build it with NewMemoryStore.
-type MemoryStore struct {
+// with the original instruction). Its calls never fail. Build it with NewMemory.
+type Memory struct {
 	mu           sync.Mutex
-	set          StoreSettings
+	set          Settings
 	instructions *ttlMap[string, *memInstruction] // instruction id → record
 	refunds      *ttlMap[string, string]          // refund id → lane
 	keys         *ttlMap[string, string]          // lower-case Idempotency-Key → lane
@@ -23,7 +23,7 @@ type MemoryStore struct {
 	*MemoryRevocations
 }
 
-var _ Store = (*MemoryStore)(nil)
+var _ State = (*Memory)(nil)
 
 type memInstruction struct {
 	Instruction
@@ -42,10 +42,10 @@ type holder struct {
 	reached bool
 }
 
-// NewMemoryStore builds the in-process store with set's rules (zero fields: the proxy's defaults).
-func NewMemoryStore(set StoreSettings) *MemoryStore {
+// NewMemory builds the in-process store with set's rules (zero fields: the proxy's defaults).
+func NewMemory(set Settings) *Memory {
 	set = set.WithDefaults()
-	return &MemoryStore{
+	return &Memory{
 		set:               set,
 		instructions:      newTTLMap[string, *memInstruction](set.TTL, set.MaxEntries),
 		refunds:           newTTLMap[string, string](set.TTL, set.MaxEntries),
@@ -57,7 +57,7 @@ func NewMemoryStore(set StoreSettings) *MemoryStore {
 }
 
 // WithDefaults fills zero settings with the proxy's defaults; every backend uses it, so they cannot drift apart.
-func (s StoreSettings) WithDefaults() StoreSettings {
+func (s Settings) WithDefaults() Settings {
 	if s.TTL <= 0 {
 		s.TTL = 24 * time.Hour
 	}
@@ -80,7 +80,7 @@ func (s StoreSettings) WithDefaults() StoreSettings {
 }
 
 // admit checks revocation, then takes one request from the token's bucket. Call with mu held.
-func (s *MemoryStore) admit(tokenID string, now time.Time) Admission {
+func (s *Memory) admit(tokenID string, now time.Time) Admission {
 	if tokenID == "" {
 		return Admission{}
 	}
@@ -93,15 +93,15 @@ func (s *MemoryStore) admit(tokenID string, now time.Time) Admission {
 	return Admission{}
 }
 
-// Admit implements Store.
-func (s *MemoryStore) Admit(_ context.Context, tokenID string, now time.Time) (Admission, error) {
+// Admit implements State.
+func (s *Memory) Admit(_ context.Context, tokenID string, now time.Time) (Admission, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.admit(tokenID, now), nil
 }
 
-// Reserve implements Store.
-func (s *MemoryStore) Reserve(_ context.Context, tokenID string, r Reservation, now time.Time) (Admission, ReserveResult, error) {
+// Reserve implements State.
+func (s *Memory) Reserve(_ context.Context, tokenID string, r Reservation, now time.Time) (Admission, ReserveResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a := s.admit(tokenID, now); !a.OK() {
@@ -125,13 +125,13 @@ func (s *MemoryStore) Reserve(_ context.Context, tokenID string, r Reservation, 
 
 // idle reports whether h has timed out: nobody asked about it for BusyTimeout and no submit is on its way
 // (or the one on its way has been silent for SendTimeout more: its instance is gone).
-func (s *MemoryStore) idle(h *holder, now time.Time) bool {
+func (s *Memory) idle(h *holder, now time.Time) bool {
 	quiet := now.Sub(h.lastSeen)
 	return (h.sending == 0 && quiet >= s.set.BusyTimeout) || quiet >= s.set.BusyTimeout+s.set.SendTimeout
 }
 
-// Settle implements Store.
-func (s *MemoryStore) Settle(_ context.Context, st Settlement, now time.Time) (Settled, error) {
+// Settle implements State.
+func (s *Memory) Settle(_ context.Context, st Settlement, now time.Time) (Settled, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h := s.devices[st.Serial]; h != nil && h.key == st.Key {
@@ -164,8 +164,8 @@ func (s *MemoryStore) Settle(_ context.Context, st Settlement, now time.Time) (S
 	return Settled{Record: out, Audit: audit}, nil
 }
 
-// Lookup implements Store.
-func (s *MemoryStore) Lookup(_ context.Context, tokenID, id, laneID string, now time.Time) (Admission, Instruction, bool, error) {
+// Lookup implements State.
+func (s *Memory) Lookup(_ context.Context, tokenID, id, laneID string, now time.Time) (Admission, Instruction, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a := s.admit(tokenID, now); !a.OK() {
@@ -181,8 +181,8 @@ func (s *MemoryStore) Lookup(_ context.Context, tokenID, id, laneID string, now 
 	return Admission{}, rec.Instruction, true, nil
 }
 
-// Observe implements Store.
-func (s *MemoryStore) Observe(_ context.Context, id string, st payroc.Status, refundID string, now time.Time) (Instruction, bool, error) {
+// Observe implements State.
+func (s *Memory) Observe(_ context.Context, id string, st payroc.Status, refundID string, now time.Time) (Instruction, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, audit := s.observe(id, st, refundID, now)
@@ -190,7 +190,7 @@ func (s *MemoryStore) Observe(_ context.Context, id string, st payroc.Status, re
 }
 
 // observe is Observe with mu held.
-func (s *MemoryStore) observe(id string, st payroc.Status, refundID string, now time.Time) (Instruction, bool) {
+func (s *Memory) observe(id string, st payroc.Status, refundID string, now time.Time) (Instruction, bool) {
 	r, ok := s.instructions.get(id, now)
 	if !ok {
 		return Instruction{}, false
@@ -213,8 +213,8 @@ func (s *MemoryStore) observe(id string, st payroc.Status, refundID string, now 
 	return r.Instruction, audit
 }
 
-// RefundLane implements Store.
-func (s *MemoryStore) RefundLane(_ context.Context, tokenID, id string, now time.Time) (Admission, string, error) {
+// RefundLane implements State.
+func (s *Memory) RefundLane(_ context.Context, tokenID, id string, now time.Time) (Admission, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a := s.admit(tokenID, now); !a.OK() {
@@ -224,8 +224,8 @@ func (s *MemoryStore) RefundLane(_ context.Context, tokenID, id string, now time
 	return Admission{}, l, nil
 }
 
-// BusyDevices implements Store.
-func (s *MemoryStore) BusyDevices(_ context.Context, now time.Time) (int, error) {
+// BusyDevices implements State.
+func (s *Memory) BusyDevices(_ context.Context, now time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -239,8 +239,8 @@ func (s *MemoryStore) BusyDevices(_ context.Context, now time.Time) (int, error)
 	return n, nil
 }
 
-// Release implements Store.
-func (s *MemoryStore) Release(_ context.Context, id string, now time.Time) error {
+// Release implements State.
+func (s *Memory) Release(_ context.Context, id string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.instructions.get(id, now); ok && s.heldBy(r) != nil {
@@ -249,11 +249,11 @@ func (s *MemoryStore) Release(_ context.Context, id string, now time.Time) error
 	return nil
 }
 
-// Ping implements Store: memory is always there.
-func (s *MemoryStore) Ping(context.Context) error { return nil }
+// Ping implements State: memory is always there.
+func (s *Memory) Ping(context.Context) error { return nil }
 
 // heldBy returns the holder of r's device when it is holding it for r. Call with mu held.
-func (s *MemoryStore) heldBy(r *memInstruction) *holder {
+func (s *Memory) heldBy(r *memInstruction) *holder {
 	if h := s.devices[r.Serial]; h != nil && (h.instructionID == r.ID || h.key == r.Key) {
 		return h
 	}

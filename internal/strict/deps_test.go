@@ -17,9 +17,9 @@ func TestWasmBuildHasNoJSONv2(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go list -deps: %s", out)
 	deps := strings.Fields(string(out))
-	require.Contains(t, deps, "github.com/posrefund/cloud/payroc/pending", "the listing must be the module's")
+	require.Contains(t, deps, "github.com/posrefund/cloud/wasm/pending", "the listing must be the module's")
 	for _, dep := range deps {
 		require.False(t, strings.HasPrefix(dep, "github.com/go-json-experiment/json"), "the js/wasm build imports %s", dep)
-		require.NotEqual(t, "github.com/posrefund/cloud/payroc/strict", dep, "the js/wasm build imports payroc/strict")
+		require.NotEqual(t, "github.com/posrefund/cloud/internal/strict", dep, "the js/wasm build imports internal/strict")
 	}
 }

@@ -1,6 +1,6 @@
-package redisstate
+package redis
 
-import "github.com/redis/go-redis/v9"
+import goredis "github.com/redis/go-redis/v9"
 
 // Every call is one Lua script: Redis runs each atomically, so two instances can never both see a device
 // free (no check-then-set), and a request's revocation check, rate limit and state read or write cost one
@@ -65,7 +65,7 @@ local tok, T, B = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 `
 
 // admitScript: ARGV 3 token, 4 interval, 5 burst. Returns {admitLua, wait}.
-var admitScript = redis.NewScript(head + gate + `
+var admitScript = goredis.NewScript(head + gate + `
 local v = redis.call('MGET', P .. 'rev:' .. tok, P .. 'rate:' .. tok)
 local rev, rate = v[1], v[2]
 ` + admitLua + `
@@ -75,7 +75,7 @@ return {a, w}
 // reserveScript: ARGV 3 token, 4 interval, 5 burst, 6 serial, 7 key, 8 lower-case key, 9 lane, 10 busy
 // timeout, 11 busy + send timeout, 12 ttl (all ms). Returns {admitLua, wait, result}: result 0 reserved,
 // 1 device busy, 2 key elsewhere.
-var reserveScript = redis.NewScript(head + gate + `
+var reserveScript = goredis.NewScript(head + gate + `
 local serial, key, lane = ARGV[6], ARGV[7], ARGV[9]
 local dk, kk = P .. 'dev:' .. serial, P .. 'key:' .. ARGV[8]
 local v = redis.call('MGET', P .. 'rev:' .. tok, P .. 'rate:' .. tok, kk, dk)
@@ -103,7 +103,7 @@ return {0, 0, 0}
 // 16 final (0/1), 17 refund id, 18 lower-case key. Returns {} (nothing accepted), {-1} (the id is another
 // lane's) or the record as observe returns it. It does what the memory store does in three steps (the
 // submit's end, filing the instruction and its key, observing its status) with one write per key.
-var settleScript = redis.NewScript(head + `
+var settleScript = goredis.NewScript(head + `
 local dk, accepted = P .. 'dev:' .. ARGV[3], ARGV[8] == '1'
 local v
 if accepted then v = redis.call('MGET', dk, P .. 'ins:' .. ARGV[9]) else v = {redis.call('GET', dk)} end
@@ -145,7 +145,7 @@ return {audit, id, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
 // lookupScript: ARGV 3 token, 4 interval, 5 burst, 6 id, 7 lane, 8 busy + send timeout. Returns
 // {admitLua, wait} and, when the lane's, the record's fields (lane, serial, key, token id, amount,
 // currency, order id, submitted).
-var lookupScript = redis.NewScript(head + gate + `
+var lookupScript = goredis.NewScript(head + gate + `
 local id = ARGV[6]
 local v = redis.call('MGET', P .. 'rev:' .. tok, P .. 'rate:' .. tok, P .. 'ins:' .. id)
 local rev, rate = v[1], v[2]
@@ -167,7 +167,7 @@ return {0, 0, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
 
 // observeScript: ARGV 3 id, 4 final (0/1), 5 refund id, 6 ttl, 7 busy + send timeout. Returns the record
 // (audit flag first, as settle does) or an empty table.
-var observeScript = redis.NewScript(head + `
+var observeScript = goredis.NewScript(head + `
 local id, final = ARGV[3], ARGV[4] == '1'
 local ik = P .. 'ins:' .. id
 local v = redis.call('GET', ik)
@@ -196,7 +196,7 @@ return {audit, id, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
 `)
 
 // refundScript: ARGV 3 token, 4 interval, 5 burst, 6 refund id. Returns {admitLua, wait, lane or false}.
-var refundScript = redis.NewScript(head + gate + `
+var refundScript = goredis.NewScript(head + gate + `
 local v = redis.call('MGET', P .. 'rev:' .. tok, P .. 'rate:' .. tok, P .. 'ref:' .. ARGV[6])
 local rev, rate = v[1], v[2]
 ` + admitLua + `
@@ -205,7 +205,7 @@ return {0, 0, v[3]}
 `)
 
 // releaseScript: ARGV 3 id.
-var releaseScript = redis.NewScript(head + `
+var releaseScript = goredis.NewScript(head + `
 local v = redis.call('GET', P .. 'ins:' .. ARGV[3])
 if not v then return 0 end
 local r = cmsgpack.unpack(v)
@@ -220,7 +220,7 @@ return 0
 
 // busyScript: ARGV 3 busy timeout, 4 busy + send timeout, 5… serials. Counts the serials whose guard is
 // still held (not timed out), as the memory store does. Returns {count}.
-var busyScript = redis.NewScript(head + `
+var busyScript = goredis.NewScript(head + `
 local busy, life = tonumber(ARGV[3]), tonumber(ARGV[4])
 local keys = {}
 for i = 5, #ARGV do keys[#keys + 1] = P .. 'dev:' .. ARGV[i] end
@@ -238,7 +238,7 @@ return {n}
 `)
 
 // revokeScript: ARGV 3 token id, 4 until, 5 lifetime (ms). A later until wins.
-var revokeScript = redis.NewScript(head + `
+var revokeScript = goredis.NewScript(head + `
 local k = P .. 'rev:' .. ARGV[3]
 local old = tonumber(redis.call('GET', k) or 0)
 if tonumber(ARGV[4]) > old then redis.call('SET', k, ARGV[4], 'PX', ARGV[5]) end

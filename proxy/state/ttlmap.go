@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"container/list"
@@ -8,6 +8,11 @@ import (
 // ttlMap is a bounded map whose entries expire ttl after they were last set. When full, setting a new key
 // evicts the oldest entry. It is not safe for concurrent use: its owner locks. Bounded and expiring because
 // every entry is created by a caller (a lane) and the proxy must not grow without limit under abuse.
+//
+// Not hashicorp/golang-lru/v2/expirable, which has the same eviction rule: it reads the wall clock itself and
+// expires from a background goroutine, while every call here takes the caller's now. The memory state runs
+// on the clock its tests and the conformance suite (statetest) drive, so that both backends are checked from
+// the same call history at the same instants; a map with its own clock and its own goroutine cannot be.
 type ttlMap[K comparable, V any] struct {
 	ttl time.Duration
 	max int

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 const validRequest = `{"serialNumber":"1850010868","processingTerminalId":"1234001","operator":"cashier-1",` +

@@ -1,12 +1,12 @@
-// Package redisstate keeps the proxy's shared state in Redis (or Valkey, or a managed Redis), so several
+// Package redis keeps the proxy's shared state in Redis (or Valkey, or a managed Redis), so several
 // proxy instances behind any load balancer agree on it: the per-device guard, which lane made which
 // instruction, refund and Idempotency-Key, the per-token rate limits and the revoked lane tokens. It
-// implements server.Store; proxy/server/storetest holds the suite both backends pass.
+// implements state.State; proxy/state/statetest holds the suite both backends pass.
 //
 // Each call is one Lua script (see scripts.go): atomic, and one round trip. Every key has a TTL. Failures
-// come back wrapping server.ErrStateUnavailable with the reason (a timeout, a refused connection, Redis's own
+// come back wrapping state.ErrUnavailable with the reason (a timeout, a refused connection, Redis's own
 // error) and never the URL, address or password.
-package redisstate
+package redis
 
 import (
 	"context"
@@ -22,9 +22,10 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/proxy/server"
-	"github.com/redis/go-redis/v9"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // DefaultPrefix namespaces the keys (-state-prefix).
@@ -34,26 +35,26 @@ const DefaultPrefix = "payroc:"
 // cashier waiting on a slow Redis.
 const DefaultTimeout = 500 * time.Millisecond
 
-// Store is server.Store on Redis. Build it with New or Open.
-type Store struct {
-	rdb     redis.UniversalClient
+// State is state.State on Redis. Build it with New or Open.
+type State struct {
+	rdb     goredis.UniversalClient
 	prefix  string
-	set     server.StoreSettings
+	set     state.Settings
 	timeout time.Duration
 	// interval is the GCRA emission interval in ms (0: no rate limit).
 	interval float64
 }
 
-var _ server.Store = (*Store)(nil)
+var _ state.State = (*State)(nil)
 
 // New keeps the state in rdb under prefix ("" : DefaultPrefix) with set's rules (zero fields: the proxy's
 // defaults). Each call is bounded by set.Timeout (0: DefaultTimeout).
-func New(rdb redis.UniversalClient, prefix string, set server.StoreSettings) *Store {
+func New(rdb goredis.UniversalClient, prefix string, set state.Settings) *State {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
 	set = withDefaults(set)
-	s := &Store{rdb: rdb, prefix: prefix, set: set, timeout: set.Timeout}
+	s := &State{rdb: rdb, prefix: prefix, set: set, timeout: set.Timeout}
 	if set.Rate > 0 {
 		s.interval = 1000 / set.Rate
 	}
@@ -64,11 +65,11 @@ func New(rdb redis.UniversalClient, prefix string, set server.StoreSettings) *St
 // fit for fail-closed use: no retries (a script that may have run is never run twice), short dial, read
 // and write deadlines. It does not contact Redis: the first call does, and reconnects happen by themselves.
 // Errors never repeat the URL (it may carry a password).
-func Open(url, prefix string, set server.StoreSettings) (*Store, *redis.Client, error) {
+func Open(url, prefix string, set state.Settings) (*State, *goredis.Client, error) {
 	if !strings.HasPrefix(url, "redis://") && !strings.HasPrefix(url, "rediss://") {
 		return nil, nil, errors.New("PROXY_REDIS_URL must be a redis:// or rediss:// URL")
 	}
-	opt, err := redis.ParseURL(url)
+	opt, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, nil, errors.New("PROXY_REDIS_URL is not a valid redis:// or rediss:// URL")
 	}
@@ -80,8 +81,8 @@ func Open(url, prefix string, set server.StoreSettings) (*Store, *redis.Client, 
 	opt.ContextTimeoutEnabled = true
 	opt.PoolTimeout = set.Timeout
 	opt.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
-	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
-	rdb := redis.NewClient(opt)
+	quietOnce.Do(func() { goredis.SetLogger(quiet{}) })
+	rdb := goredis.NewClient(opt)
 	return New(rdb, prefix, set), rdb, nil
 }
 
@@ -94,7 +95,7 @@ func (quiet) Printf(context.Context, string, ...any) {}
 var quietOnce sync.Once
 
 // withDefaults is server's defaults plus the Redis call timeout.
-func withDefaults(s server.StoreSettings) server.StoreSettings {
+func withDefaults(s state.Settings) state.Settings {
 	s = s.WithDefaults()
 	if s.Timeout <= 0 {
 		s.Timeout = DefaultTimeout
@@ -103,14 +104,14 @@ func withDefaults(s server.StoreSettings) server.StoreSettings {
 }
 
 // run calls script with the prefix and now first, within the call timeout.
-func (s *Store) run(ctx context.Context, script *redis.Script, now time.Time, args ...any) ([]any, error) {
+func (s *State) run(ctx context.Context, script *goredis.Script, now time.Time, args ...any) ([]any, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	all := make([]any, 0, len(args)+2)
 	all = append(all, s.prefix, now.UnixMilli())
 	all = append(all, args...)
 	v, err := script.Run(ctx, s.rdb, nil, all...).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil && !errors.Is(err, goredis.Nil) {
 		return nil, unavailable(err)
 	}
 	out, _ := v.([]any)
@@ -118,51 +119,51 @@ func (s *Store) run(ctx context.Context, script *redis.Script, now time.Time, ar
 }
 
 // gate is the admission arguments of a script: token id, GCRA interval (ms) and burst.
-func (s *Store) gate(tokenID string) []any {
+func (s *State) gate(tokenID string) []any {
 	return []any{tokenID, strconv.FormatFloat(s.interval, 'f', 6, 64), s.set.Burst}
 }
 
-func admission(v []any) server.Admission {
+func admission(v []any) state.Admission {
 	switch num(v, 0) {
 	case 1:
-		return server.Admission{Revoked: true}
+		return state.Admission{Revoked: true}
 	case 2:
-		return server.Admission{Limited: true, RetryAfter: max(time.Duration(num(v, 1))*time.Millisecond, time.Second)}
+		return state.Admission{Limited: true, RetryAfter: max(time.Duration(num(v, 1))*time.Millisecond, time.Second)}
 	}
-	return server.Admission{}
+	return state.Admission{}
 }
 
-// Admit implements server.Store.
-func (s *Store) Admit(ctx context.Context, tokenID string, now time.Time) (server.Admission, error) {
+// Admit implements state.State.
+func (s *State) Admit(ctx context.Context, tokenID string, now time.Time) (state.Admission, error) {
 	v, err := s.run(ctx, admitScript, now, s.gate(tokenID)...)
 	if err != nil {
-		return server.Admission{}, err
+		return state.Admission{}, err
 	}
 	return admission(v), nil
 }
 
-// Reserve implements server.Store.
-func (s *Store) Reserve(ctx context.Context, tokenID string, r server.Reservation, now time.Time) (server.Admission, server.ReserveResult, error) {
+// Reserve implements state.State.
+func (s *State) Reserve(ctx context.Context, tokenID string, r state.Reservation, now time.Time) (state.Admission, state.ReserveResult, error) {
 	args := append(s.gate(tokenID), r.Serial, r.Key, strings.ToLower(r.Key), r.Lane, ms(s.set.BusyTimeout),
 		s.life(), ms(s.set.TTL))
 	v, err := s.run(ctx, reserveScript, now, args...)
 	if err != nil {
-		return server.Admission{}, server.Reserved, err
+		return state.Admission{}, state.Reserved, err
 	}
 	if a := admission(v); !a.OK() {
-		return a, server.Reserved, nil
+		return a, state.Reserved, nil
 	}
 	switch num(v, 2) {
 	case 1:
-		return server.Admission{}, server.DeviceBusy, nil
+		return state.Admission{}, state.DeviceBusy, nil
 	case 2:
-		return server.Admission{}, server.KeyElsewhere, nil
+		return state.Admission{}, state.KeyElsewhere, nil
 	}
-	return server.Admission{}, server.Reserved, nil
+	return state.Admission{}, state.Reserved, nil
 }
 
-// Settle implements server.Store.
-func (s *Store) Settle(ctx context.Context, st server.Settlement, now time.Time) (server.Settled, error) {
+// Settle implements state.State.
+func (s *State) Settle(ctx context.Context, st state.Settlement, now time.Time) (state.Settled, error) {
 	args := []any{st.Serial, st.Key, flag(st.Reached), s.life(), ms(s.set.TTL)}
 	if a := st.Accepted; a != nil {
 		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
@@ -172,60 +173,60 @@ func (s *Store) Settle(ctx context.Context, st server.Settlement, now time.Time)
 	}
 	v, err := s.run(ctx, settleScript, now, args...)
 	if err != nil || st.Accepted == nil {
-		return server.Settled{}, err
+		return state.Settled{}, err
 	}
 	if len(v) == 1 && num(v, 0) == -1 {
-		return server.Settled{Foreign: true}, nil
+		return state.Settled{Foreign: true}, nil
 	}
 	rec, audit := record(v)
-	return server.Settled{Record: rec, Audit: audit}, nil
+	return state.Settled{Record: rec, Audit: audit}, nil
 }
 
-// Lookup implements server.Store.
-func (s *Store) Lookup(ctx context.Context, tokenID, id, laneID string, now time.Time) (server.Admission, server.Instruction, bool, error) {
+// Lookup implements state.State.
+func (s *State) Lookup(ctx context.Context, tokenID, id, laneID string, now time.Time) (state.Admission, state.Instruction, bool, error) {
 	args := append(s.gate(tokenID), id, laneID, s.life())
 	v, err := s.run(ctx, lookupScript, now, args...)
 	if err != nil {
-		return server.Admission{}, server.Instruction{}, false, err
+		return state.Admission{}, state.Instruction{}, false, err
 	}
 	if a := admission(v); !a.OK() || len(v) < 10 {
-		return a, server.Instruction{}, false, nil
+		return a, state.Instruction{}, false, nil
 	}
 	rec, _ := record(append([]any{int64(0), id}, v[2:]...))
-	return server.Admission{}, rec, true, nil
+	return state.Admission{}, rec, true, nil
 }
 
-// Observe implements server.Store.
-func (s *Store) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (server.Instruction, bool, error) {
+// Observe implements state.State.
+func (s *State) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
 	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, ms(s.set.TTL), s.life())
 	if err != nil {
-		return server.Instruction{}, false, err
+		return state.Instruction{}, false, err
 	}
 	rec, audit := record(v)
 	return rec, audit, nil
 }
 
-// RefundLane implements server.Store.
-func (s *Store) RefundLane(ctx context.Context, tokenID, id string, now time.Time) (server.Admission, string, error) {
+// RefundLane implements state.State.
+func (s *State) RefundLane(ctx context.Context, tokenID, id string, now time.Time) (state.Admission, string, error) {
 	v, err := s.run(ctx, refundScript, now, append(s.gate(tokenID), id)...)
 	if err != nil {
-		return server.Admission{}, "", err
+		return state.Admission{}, "", err
 	}
 	if a := admission(v); !a.OK() {
 		return a, "", nil
 	}
-	return server.Admission{}, str(v, 2), nil
+	return state.Admission{}, str(v, 2), nil
 }
 
-// Release implements server.Store.
-func (s *Store) Release(ctx context.Context, id string, now time.Time) error {
+// Release implements state.State.
+func (s *State) Release(ctx context.Context, id string, now time.Time) error {
 	_, err := s.run(ctx, releaseScript, now, id)
 	return err
 }
 
-// BusyDevices implements server.Store: it counts the held guards among StoreSettings.Devices (this proxy's
+// BusyDevices implements state.State: it counts the held guards among StoreSettings.Devices (this proxy's
 // devices), a thousand per call (Lua unpacks at most about eight thousand values at once).
-func (s *Store) BusyDevices(ctx context.Context, now time.Time) (int, error) {
+func (s *State) BusyDevices(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for chunk := range slices.Chunk(s.set.Devices, 1000) {
 		args := make([]any, 0, len(chunk)+2)
@@ -242,8 +243,8 @@ func (s *Store) BusyDevices(ctx context.Context, now time.Time) (int, error) {
 	return total, nil
 }
 
-// Ping implements server.Store.
-func (s *Store) Ping(ctx context.Context) error {
+// Ping implements state.State.
+func (s *State) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
@@ -252,9 +253,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Revoke implements server.Revocations: the entry lives until the token would have expired, and a second
+// Revoke implements state.Revocations: the entry lives until the token would have expired, and a second
 // revocation never shortens the first.
-func (s *Store) Revoke(ctx context.Context, tokenID string, until time.Time) error {
+func (s *State) Revoke(ctx context.Context, tokenID string, until time.Time) error {
 	life := time.Until(until)
 	if life <= 0 {
 		return nil // expired already: refused anyway
@@ -263,13 +264,13 @@ func (s *Store) Revoke(ctx context.Context, tokenID string, until time.Time) err
 	return err
 }
 
-// Revoked implements server.Revocations.
-func (s *Store) Revoked(ctx context.Context, tokenID string) (bool, error) {
+// Revoked implements state.Revocations.
+func (s *State) Revoked(ctx context.Context, tokenID string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	until, err := s.rdb.Get(ctx, s.prefix+"rev:"+tokenID).Int64()
 	switch {
-	case errors.Is(err, redis.Nil):
+	case errors.Is(err, goredis.Nil):
 		return false, nil
 	case err != nil:
 		return false, unavailable(err)
@@ -279,13 +280,13 @@ func (s *Store) Revoked(ctx context.Context, tokenID string) (bool, error) {
 
 // record reads observe's reply: audit flag, id, lane, serial, key, token id, amount, currency, order id,
 // submitted.
-func record(v []any) (server.Instruction, bool) {
+func record(v []any) (state.Instruction, bool) {
 	if len(v) < 10 {
-		return server.Instruction{}, false
+		return state.Instruction{}, false
 	}
 	amount, _ := strconv.ParseInt(str(v, 6), 10, 64)
 	at, _ := strconv.ParseInt(str(v, 9), 10, 64)
-	return server.Instruction{ID: str(v, 1), Lane: str(v, 2), Serial: str(v, 3), Key: str(v, 4), TokenID: str(v, 5),
+	return state.Instruction{ID: str(v, 1), Lane: str(v, 2), Serial: str(v, 3), Key: str(v, 4), TokenID: str(v, 5),
 		Amount: amount, Currency: str(v, 7), OrderID: str(v, 8), SubmittedAt: time.UnixMilli(at)}, num(v, 0) == 1
 }
 
@@ -310,7 +311,7 @@ func str(v []any, i int) string {
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
 // life is how long a guard lives past its last touch: BusyTimeout + SendTimeout (ms).
-func (s *Store) life() int64 { return ms(s.set.BusyTimeout + s.set.SendTimeout) }
+func (s *State) life() int64 { return ms(s.set.BusyTimeout + s.set.SendTimeout) }
 
 func flag(b bool) int {
 	if b {
@@ -319,12 +320,12 @@ func flag(b bool) int {
 	return 0
 }
 
-// unavailable wraps err as server.ErrStateUnavailable with a reason that names no address: net errors carry
+// unavailable wraps err as state.ErrUnavailable with a reason that names no address: net errors carry
 // the host and port of the Redis URL, and the URL may hold a password.
 func unavailable(err error) error {
 	var reason string
 	var opErr *net.OpError
-	var rerr redis.Error
+	var rerr goredis.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
 		reason = "timed out"
@@ -332,7 +333,7 @@ func unavailable(err error) error {
 		reason = "canceled"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		reason = "connection refused"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, redis.ErrClosed):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed), errors.Is(err, goredis.ErrClosed):
 		reason = "connection lost"
 	case errors.As(err, &opErr):
 		reason = "network error: " + opErr.Op
@@ -341,7 +342,7 @@ func unavailable(err error) error {
 	default:
 		reason = "connection failed"
 	}
-	return fmt.Errorf("%w: redis %s", server.ErrStateUnavailable, reason)
+	return fmt.Errorf("%w: redis %s", state.ErrUnavailable, reason)
 }
 
 // firstWord keeps a Redis error's code (NOAUTH, LOADING, READONLY, OOM…) and drops its text.

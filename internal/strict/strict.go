@@ -9,7 +9,7 @@
 //
 // The package is host-only by choice: json v2 adds about 230 KB of brotli to the browser module, which would
 // take payroc.wasm past its 1,000,000-byte budget (see the README). The module decodes its caller's objects
-// with encoding/json (payroc/pending.ParseRequest); the proxy decodes every body it forwards with this
+// with encoding/json (wasm/pending.ParseRequest); the proxy decodes every body it forwards with this
 // package and sends Payroc only its own encoding of what it checked.
 package strict
 

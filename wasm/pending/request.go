@@ -26,7 +26,7 @@ type DeviceRefundRequest struct {
 // minor units. Every problem is one invalid-request error naming the fields at fault, and nothing is sent.
 //
 // It decodes with encoding/json, which the browser module carries anyway (json v2 would not fit its size
-// budget; see package payroc/strict). JSON.stringify writes no member name twice and no invalid UTF-8, the
+// budget; see package internal/strict). JSON.stringify writes no member name twice and no invalid UTF-8, the
 // two other things a strict reader refuses; the proxy decodes what it forwards strictly whatever it is sent.
 func ParseRequest(text string) (DeviceRefundRequest, error) {
 	var out DeviceRefundRequest

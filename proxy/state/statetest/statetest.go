@@ -1,7 +1,7 @@
-// Package storetest is the one suite every server.Store backend passes: the device guard's rules, lane
+// Package statetest is the one suite every state.State backend passes: the device guard's rules, lane
 // ownership of instructions, refunds and keys, the per-token rate limit and the revocation list. The memory
-// backend runs it in proxy/server, the Redis backend in proxy/redisstate.
-package storetest
+// backend runs it in proxy/server, the Redis backend in proxy/state/redis.
+package statetest
 
 import (
 	"context"
@@ -10,18 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/proxy/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/state"
 )
 
 // Open returns two handles on one fresh, empty state with set's rules: for a shared backend, two separate
 // clients (as two proxy instances have); for memory, the same store twice.
-type Open func(t *testing.T, set server.StoreSettings) (a, b server.Store)
+type Open func(t *testing.T, set state.Settings) (a, b state.State)
 
 // settings are the suite's rules: short, round numbers the cases move the clock across.
-var settings = server.StoreSettings{TTL: time.Hour, BusyTimeout: time.Minute, SendTimeout: 30 * time.Second,
+var settings = state.Settings{TTL: time.Hour, BusyTimeout: time.Minute, SendTimeout: 30 * time.Second,
 	Rate: -1, MaxEntries: 1000, Devices: []string{serial}}
 
 const (
@@ -34,7 +35,7 @@ const (
 func Run(t *testing.T, open Open) {
 	cases := []struct {
 		name string
-		run  func(t *testing.T, a, b server.Store, now time.Time)
+		run  func(t *testing.T, a, b state.State, now time.Time)
 	}{
 		{"reserve: one key per device, replays pass", reserveRules},
 		{"reserve: a key belongs to one lane, whatever its case", keyOwnership},
@@ -68,15 +69,15 @@ func Run(t *testing.T, open Open) {
 
 var ctx = context.Background()
 
-func reserve(t *testing.T, s server.Store, key, laneID string, now time.Time) server.ReserveResult {
+func reserve(t *testing.T, s state.State, key, laneID string, now time.Time) state.ReserveResult {
 	t.Helper()
-	a, res, err := s.Reserve(ctx, "tok-"+laneID, server.Reservation{Serial: serial, Key: key, Lane: laneID}, now)
+	a, res, err := s.Reserve(ctx, "tok-"+laneID, state.Reservation{Serial: serial, Key: key, Lane: laneID}, now)
 	require.NoError(t, err)
 	require.True(t, a.OK(), "admission %+v", a)
 	return res
 }
 
-func settle(t *testing.T, s server.Store, st server.Settlement, now time.Time) server.Settled {
+func settle(t *testing.T, s state.State, st state.Settlement, now time.Time) state.Settled {
 	t.Helper()
 	done, err := s.Settle(ctx, st, now)
 	require.NoError(t, err)
@@ -84,58 +85,58 @@ func settle(t *testing.T, s server.Store, st server.Settlement, now time.Time) s
 }
 
 // accepted is the instruction Payroc answered a submit with.
-func accepted(id, key, laneID string, now time.Time) *server.Instruction {
-	return &server.Instruction{ID: id, Serial: serial, Key: key, Lane: laneID, TokenID: "tok-" + laneID, Amount: 1250,
+func accepted(id, key, laneID string, now time.Time) *state.Instruction {
+	return &state.Instruction{ID: id, Serial: serial, Key: key, Lane: laneID, TokenID: "tok-" + laneID, Amount: 1250,
 		Currency: "USD", OrderID: "ORDER-1001", SubmittedAt: now}
 }
 
 // submitted runs a whole accepted submit for laneID with key: reserve, then settle with the instruction.
-func submitted(t *testing.T, s server.Store, id, key, laneID string, now time.Time) {
+func submitted(t *testing.T, s state.State, id, key, laneID string, now time.Time) {
 	t.Helper()
-	require.Equal(t, server.Reserved, reserve(t, s, key, laneID, now))
-	done := settle(t, s, server.Settlement{Serial: serial, Key: key, Reached: true, Accepted: accepted(id, key, laneID, now),
+	require.Equal(t, state.Reserved, reserve(t, s, key, laneID, now))
+	done := settle(t, s, state.Settlement{Serial: serial, Key: key, Reached: true, Accepted: accepted(id, key, laneID, now),
 		Status: payroc.StatusInProgress}, now)
 	require.False(t, done.Foreign)
 }
 
-func reserveRules(t *testing.T, a, b server.Store, now time.Time) {
-	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
-	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-1", now), "another key on a held device")
-	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now), "another lane on a held device")
-	assert.Equal(t, server.Reserved, reserve(t, b, key1, "front-1", now), "the same key and lane replay")
+func reserveRules(t *testing.T, a, b state.State, now time.Time) {
+	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
+	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-1", now), "another key on a held device")
+	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-2", now), "another lane on a held device")
+	assert.Equal(t, state.Reserved, reserve(t, b, key1, "front-1", now), "the same key and lane replay")
 }
 
-func keyOwnership(t *testing.T, a, b server.Store, now time.Time) {
-	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
-	settle(t, a, server.Settlement{Serial: serial, Key: key1, Reached: false}, now) // refused: device free, key still owned
-	assert.Equal(t, server.KeyElsewhere, reserve(t, b, key1, "front-2", now))
+func keyOwnership(t *testing.T, a, b state.State, now time.Time) {
+	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
+	settle(t, a, state.Settlement{Serial: serial, Key: key1, Reached: false}, now) // refused: device free, key still owned
+	assert.Equal(t, state.KeyElsewhere, reserve(t, b, key1, "front-2", now))
 	upper := "0B7C3F6E-2D4A-4C1B-9E8F-1A2B3C4D5E6F"
-	assert.Equal(t, server.KeyElsewhere, reserve(t, b, upper, "front-2", now), "the key in another case")
+	assert.Equal(t, state.KeyElsewhere, reserve(t, b, upper, "front-2", now), "the key in another case")
 }
 
-func settleRefused(t *testing.T, a, b server.Store, now time.Time) {
-	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
-	settle(t, b, server.Settlement{Serial: serial, Key: key1, Reached: false}, now)
-	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now), "a refused submit left the device held")
+func settleRefused(t *testing.T, a, b state.State, now time.Time) {
+	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
+	settle(t, b, state.Settlement{Serial: serial, Key: key1, Reached: false}, now)
+	assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", now), "a refused submit left the device held")
 }
 
-func settleReached(t *testing.T, a, b server.Store, now time.Time) {
-	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now))
-	settle(t, a, server.Settlement{Serial: serial, Key: key1, Reached: true}, now) // answer lost: may be on the device
-	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now))
+func settleReached(t *testing.T, a, b state.State, now time.Time) {
+	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
+	settle(t, a, state.Settlement{Serial: serial, Key: key1, Reached: true}, now) // answer lost: may be on the device
+	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-2", now))
 	// The replay is refused: that says nothing about the first attempt, so the guard stays.
-	require.Equal(t, server.Reserved, reserve(t, b, key1, "front-1", now))
-	settle(t, b, server.Settlement{Serial: serial, Key: key1, Reached: false}, now)
-	assert.Equal(t, server.DeviceBusy, reserve(t, a, key2, "front-2", now))
+	require.Equal(t, state.Reserved, reserve(t, b, key1, "front-1", now))
+	settle(t, b, state.Settlement{Serial: serial, Key: key1, Reached: false}, now)
+	assert.Equal(t, state.DeviceBusy, reserve(t, a, key2, "front-2", now))
 }
 
-func laneScope(t *testing.T, a, b server.Store, now time.Time) {
+func laneScope(t *testing.T, a, b state.State, now time.Time) {
 	submitted(t, a, "inst-1", key1, "front-1", now)
 	adm, rec, found, err := b.Lookup(ctx, "tok-front-1", "inst-1", "front-1", now)
 	require.NoError(t, err)
 	require.True(t, adm.OK())
 	require.True(t, found, "the other instance finds the lane's instruction")
-	assert.Equal(t, server.Instruction{ID: "inst-1", Serial: serial, Key: key1, Lane: "front-1", TokenID: "tok-front-1",
+	assert.Equal(t, state.Instruction{ID: "inst-1", Serial: serial, Key: key1, Lane: "front-1", TokenID: "tok-front-1",
 		Amount: 1250, Currency: "USD", OrderID: "ORDER-1001", SubmittedAt: now}, rec)
 	_, _, found, err = b.Lookup(ctx, "tok-front-2", "inst-1", "front-2", now)
 	require.NoError(t, err)
@@ -154,12 +155,12 @@ func laneScope(t *testing.T, a, b server.Store, now time.Time) {
 	assert.Empty(t, owner)
 }
 
-func finalOnce(t *testing.T, a, b server.Store, now time.Time) {
+func finalOnce(t *testing.T, a, b state.State, now time.Time) {
 	submitted(t, a, "inst-1", key1, "front-1", now)
 	_, audit, err := b.Observe(ctx, "inst-1", payroc.StatusInProgress, "", now)
 	require.NoError(t, err)
 	assert.False(t, audit, "in progress is not final")
-	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now))
+	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-2", now))
 	rec, audit, err := b.Observe(ctx, "inst-1", payroc.StatusCompleted, "ref-1", now)
 	require.NoError(t, err)
 	assert.True(t, audit, "the first final status is audited")
@@ -167,25 +168,25 @@ func finalOnce(t *testing.T, a, b server.Store, now time.Time) {
 	_, audit, err = a.Observe(ctx, "inst-1", payroc.StatusCompleted, "ref-1", now)
 	require.NoError(t, err)
 	assert.False(t, audit, "and only once, whichever instance sees it again")
-	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now), "a final status frees the device")
+	assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", now), "a final status frees the device")
 	_, audit, err = a.Observe(ctx, "inst-unknown", payroc.StatusCompleted, "", now)
 	require.NoError(t, err)
 	assert.False(t, audit)
 
 	// A submit whose answer is already final (a replay after the end) is audited by Settle.
 	now = now.Add(time.Second)
-	require.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now))
-	done := settle(t, b, server.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-2", key2, "front-2", now),
+	require.Equal(t, state.Reserved, reserve(t, b, key2, "front-2", now))
+	done := settle(t, b, state.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-2", key2, "front-2", now),
 		Status: payroc.StatusFailure}, now)
 	assert.True(t, done.Audit)
 	assert.Equal(t, "front-2", done.Record.Lane)
-	assert.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now), "settled final: device free")
+	assert.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now), "settled final: device free")
 }
 
-func settledFinal(t *testing.T, a, b server.Store, now time.Time) {
-	final := func(s server.Store) server.Settled {
-		require.Equal(t, server.Reserved, reserve(t, s, key1, "front-1", now))
-		return settle(t, s, server.Settlement{Serial: serial, Key: key1, Reached: true, Accepted: accepted("inst-1", key1, "front-1", now),
+func settledFinal(t *testing.T, a, b state.State, now time.Time) {
+	final := func(s state.State) state.Settled {
+		require.Equal(t, state.Reserved, reserve(t, s, key1, "front-1", now))
+		return settle(t, s, state.Settlement{Serial: serial, Key: key1, Reached: true, Accepted: accepted("inst-1", key1, "front-1", now),
 			Status: payroc.StatusCompleted, RefundID: "ref-1"}, now)
 	}
 	require.True(t, final(a).Audit, "the first final answer is audited")
@@ -195,15 +196,15 @@ func settledFinal(t *testing.T, a, b server.Store, now time.Time) {
 	done := final(b)
 	assert.False(t, done.Audit, "a replay answered with the same final instruction is not audited again")
 	assert.Equal(t, "ORDER-1001", done.Record.OrderID)
-	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now), "the device is free")
+	assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", now), "the device is free")
 }
 
-func foreign(t *testing.T, a, b server.Store, now time.Time) {
+func foreign(t *testing.T, a, b state.State, now time.Time) {
 	submitted(t, a, "inst-1", key1, "front-1", now)
 	_, _, err := a.Observe(ctx, "inst-1", payroc.StatusCompleted, "", now)
 	require.NoError(t, err)
-	require.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now))
-	done := settle(t, b, server.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-1", key2, "front-2", now),
+	require.Equal(t, state.Reserved, reserve(t, b, key2, "front-2", now))
+	done := settle(t, b, state.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-1", key2, "front-2", now),
 		Status: payroc.StatusInProgress}, now)
 	assert.True(t, done.Foreign)
 	_, _, found, err := a.Lookup(ctx, "", "inst-1", "front-2", now)
@@ -211,35 +212,35 @@ func foreign(t *testing.T, a, b server.Store, now time.Time) {
 	assert.False(t, found)
 }
 
-func busyTimeout(t *testing.T, a, b server.Store, now time.Time) {
+func busyTimeout(t *testing.T, a, b state.State, now time.Time) {
 	submitted(t, a, "inst-1", key1, "front-1", now)
-	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now.Add(59*time.Second)))
-	assert.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now.Add(61*time.Second)))
+	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-2", now.Add(59*time.Second)))
+	assert.Equal(t, state.Reserved, reserve(t, b, key2, "front-2", now.Add(61*time.Second)))
 }
 
-func lookupTouches(t *testing.T, a, b server.Store, now time.Time) {
+func lookupTouches(t *testing.T, a, b state.State, now time.Time) {
 	submitted(t, a, "inst-1", key1, "front-1", now)
 	_, _, found, err := b.Lookup(ctx, "", "inst-1", "front-1", now.Add(50*time.Second))
 	require.NoError(t, err)
 	require.True(t, found)
-	assert.Equal(t, server.DeviceBusy, reserve(t, a, key2, "front-2", now.Add(100*time.Second)), "watched 50 s ago")
-	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now.Add(111*time.Second)))
+	assert.Equal(t, state.DeviceBusy, reserve(t, a, key2, "front-2", now.Add(100*time.Second)), "watched 50 s ago")
+	assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", now.Add(111*time.Second)))
 }
 
-func sendTimeout(t *testing.T, a, b server.Store, now time.Time) {
-	require.Equal(t, server.Reserved, reserve(t, a, key1, "front-1", now)) // never settled: its instance died
-	assert.Equal(t, server.DeviceBusy, reserve(t, b, key2, "front-2", now.Add(61*time.Second)), "a submit on its way")
-	assert.Equal(t, server.Reserved, reserve(t, b, key2, "front-2", now.Add(91*time.Second)), "overdue by the send timeout")
+func sendTimeout(t *testing.T, a, b state.State, now time.Time) {
+	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now)) // never settled: its instance died
+	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-2", now.Add(61*time.Second)), "a submit on its way")
+	assert.Equal(t, state.Reserved, reserve(t, b, key2, "front-2", now.Add(91*time.Second)), "overdue by the send timeout")
 }
 
-func release(t *testing.T, a, b server.Store, now time.Time) {
+func release(t *testing.T, a, b state.State, now time.Time) {
 	submitted(t, a, "inst-1", key1, "front-1", now)
 	require.NoError(t, b.Release(ctx, "inst-1", now))
-	assert.Equal(t, server.Reserved, reserve(t, a, key2, "front-2", now))
+	assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", now))
 	require.NoError(t, b.Release(ctx, "inst-unknown", now))
 }
 
-func busyCount(t *testing.T, a, b server.Store, now time.Time) {
+func busyCount(t *testing.T, a, b state.State, now time.Time) {
 	n, err := b.BusyDevices(ctx, now)
 	require.NoError(t, err)
 	assert.Zero(t, n)
@@ -257,7 +258,7 @@ func busyCount(t *testing.T, a, b server.Store, now time.Time) {
 	assert.Zero(t, n)
 }
 
-func revocation(t *testing.T, a, b server.Store, now time.Time) {
+func revocation(t *testing.T, a, b state.State, now time.Time) {
 	require.NoError(t, a.Revoke(ctx, "tok-front-1", time.Now().Add(time.Hour)))
 	require.NoError(t, a.Revoke(ctx, "tok-old", time.Now().Add(-time.Second)))
 	require.NoError(t, b.Revoke(ctx, "tok-front-1", time.Now().Add(time.Minute)), "revoked again, for less time")
@@ -274,7 +275,7 @@ func revocation(t *testing.T, a, b server.Store, now time.Time) {
 	adm, err := b.Admit(ctx, "tok-front-1", now)
 	require.NoError(t, err)
 	assert.True(t, adm.Revoked)
-	adm, _, err = b.Reserve(ctx, "tok-front-1", server.Reservation{Serial: serial, Key: key1, Lane: "front-1"}, now)
+	adm, _, err = b.Reserve(ctx, "tok-front-1", state.Reservation{Serial: serial, Key: key1, Lane: "front-1"}, now)
 	require.NoError(t, err)
 	assert.True(t, adm.Revoked, "no reserve for a revoked token")
 	adm, _, _, err = b.Lookup(ctx, "tok-front-1", "inst-1", "front-1", now)
@@ -283,16 +284,16 @@ func revocation(t *testing.T, a, b server.Store, now time.Time) {
 	adm, _, err = b.RefundLane(ctx, "tok-front-1", "ref-1", now)
 	require.NoError(t, err)
 	assert.True(t, adm.Revoked)
-	assert.Equal(t, server.Reserved, reserve(t, b, key1, "front-2", now), "the revoked token held nothing")
+	assert.Equal(t, state.Reserved, reserve(t, b, key1, "front-2", now), "the revoked token held nothing")
 	adm, err = b.Admit(ctx, "tok-front-2", now)
 	require.NoError(t, err)
 	assert.True(t, adm.OK())
 }
 
-func raceReserve(t *testing.T, a, b server.Store, now time.Time) {
+func raceReserve(t *testing.T, a, b state.State, now time.Time) {
 	const n = 16
 	var wg sync.WaitGroup
-	results := make([]server.ReserveResult, n)
+	results := make([]state.ReserveResult, n)
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
@@ -301,21 +302,21 @@ func raceReserve(t *testing.T, a, b server.Store, now time.Time) {
 				s = b
 			}
 			key := fmt.Sprintf("%08x-2d4a-4c1b-9e8f-1a2b3c4d5e6f", i)
-			_, results[i], errs[i] = s.Reserve(ctx, "", server.Reservation{Serial: serial, Key: key, Lane: fmt.Sprintf("lane-%d", i)}, now)
+			_, results[i], errs[i] = s.Reserve(ctx, "", state.Reservation{Serial: serial, Key: key, Lane: fmt.Sprintf("lane-%d", i)}, now)
 		})
 	}
 	wg.Wait()
 	won := 0
 	for i := range n {
 		require.NoError(t, errs[i])
-		if results[i] == server.Reserved {
+		if results[i] == state.Reserved {
 			won++
 		}
 	}
 	assert.Equal(t, 1, won, "exactly one of %d concurrent submits may hold the device", n)
 }
 
-func rateLimit(t *testing.T, a, b server.Store, now time.Time) {
+func rateLimit(t *testing.T, a, b state.State, now time.Time) {
 	for i := range 3 {
 		s := a
 		if i == 1 {

@@ -1,4 +1,4 @@
-package redisstate_test
+package redis_test
 
 import (
 	"context"
@@ -6,19 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/internal/redistest"
-	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/proxy/redisstate"
-	"github.com/posrefund/cloud/proxy/server"
-	"github.com/posrefund/cloud/proxy/server/storetest"
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/internal/redistest"
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/state"
+	redisstate "github.com/posrefund/cloud/proxy/state/redis"
+	"github.com/posrefund/cloud/proxy/state/statetest"
 )
 
 // open gives two instances' stores (each with its own connection pool) on one Redis under a prefix of the
 // test's own.
-func open(t *testing.T, srv *redistest.Server, set server.StoreSettings) (*redisstate.Store, *redisstate.Store, string) {
+func open(t *testing.T, srv *redistest.Server, set state.Settings) (*redisstate.State, *redisstate.State, string) {
 	t.Helper()
 	prefix := "t" + strings.NewReplacer("/", ":", " ", "_").Replace(t.Name()) + ":"
 	set.Timeout = 5 * time.Second // a loaded test machine is not a Redis outage
@@ -33,7 +34,7 @@ func open(t *testing.T, srv *redistest.Server, set server.StoreSettings) (*redis
 // The Redis backend passes the same suite as the memory one, with two instances on one Redis.
 func TestRedisStore(t *testing.T) {
 	srv := redistest.Start(t)
-	storetest.Run(t, func(t *testing.T, set server.StoreSettings) (server.Store, server.Store) {
+	statetest.Run(t, func(t *testing.T, set state.Settings) (state.State, state.State) {
 		a, b, prefix := open(t, srv, set)
 		t.Cleanup(func() { assertEveryKeyExpires(t, srv, prefix) })
 		return a, b
@@ -44,7 +45,7 @@ func TestRedisStore(t *testing.T) {
 // bound.
 func assertEveryKeyExpires(t *testing.T, srv *redistest.Server, prefix string) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer rdb.Close()
 	ctx := context.Background()
 	keys, err := rdb.Keys(ctx, prefix+"*").Result()
@@ -57,12 +58,12 @@ func assertEveryKeyExpires(t *testing.T, srv *redistest.Server, prefix string) {
 }
 
 // A Redis that cannot be reached gives errors that say why (for the logs) without the URL, address or
-// password, and that are server.ErrStateUnavailable; a URL that is not redis:// is refused without being
+// password, and that are state.ErrUnavailable; a URL that is not redis:// is refused without being
 // repeated.
 func TestErrorsNameNoAddress(t *testing.T) {
 	srv := redistest.Start(t, redistest.WithPassword("pw-9a8b7c6d5e4f3a2b"))
 	srv.Stop()
-	st, rdb, err := redisstate.Open(srv.URL(), "", server.StoreSettings{})
+	st, rdb, err := redisstate.Open(srv.URL(), "", state.Settings{})
 	require.NoError(t, err)
 	defer rdb.Close()
 	ctx := context.Background()
@@ -73,16 +74,16 @@ func TestErrorsNameNoAddress(t *testing.T) {
 	} {
 		err := call()
 		require.Error(t, err, name)
-		assert.ErrorIs(t, err, server.ErrStateUnavailable, name)
+		assert.ErrorIs(t, err, state.ErrUnavailable, name)
 		assert.NotContains(t, err.Error(), srv.Addr(), name)
 		assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b", name)
 		// The cause stays as evidence ("connection refused", or a timeout on a loaded machine).
-		assert.NotEqual(t, server.ErrStateUnavailable.Error(), err.Error(), name)
+		assert.NotEqual(t, state.ErrUnavailable.Error(), err.Error(), name)
 	}
-	_, _, err = redisstate.Open("http://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1", "", server.StoreSettings{})
+	_, _, err = redisstate.Open("http://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1", "", state.Settings{})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b")
-	_, _, err = redisstate.Open("redis://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1/notanumber", "", server.StoreSettings{})
+	_, _, err = redisstate.Open("redis://:pw-9a8b7c6d5e4f3a2b@127.0.0.1:1/notanumber", "", state.Settings{})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "pw-9a8b7c6d5e4f3a2b")
 }
@@ -92,20 +93,20 @@ func TestErrorsNameNoAddress(t *testing.T) {
 // instruction alive, or Redis lost it), so another lane's submit with the key is refused before it is sent.
 func TestSettleFilesKeyOwnership(t *testing.T) {
 	srv := redistest.Start(t)
-	a, b, prefix := open(t, srv, server.StoreSettings{Rate: -1})
+	a, b, prefix := open(t, srv, state.Settings{Rate: -1})
 	ctx := context.Background()
 	now := time.Now()
 	const serial, key = "1850010868", "0B7C3F6E-2D4A-4C1B-9E8F-1A2B3C4D5E6F"
-	_, res, err := a.Reserve(ctx, "", server.Reservation{Serial: serial, Key: key, Lane: "front-1"}, now)
+	_, res, err := a.Reserve(ctx, "", state.Reservation{Serial: serial, Key: key, Lane: "front-1"}, now)
 	require.NoError(t, err)
-	require.Equal(t, server.Reserved, res)
+	require.Equal(t, state.Reserved, res)
 	_, err = srv.Do("DEL", prefix+"key:"+strings.ToLower(key))
 	require.NoError(t, err)
-	_, err = a.Settle(ctx, server.Settlement{Serial: serial, Key: key, Reached: true, Status: payroc.StatusCompleted,
-		Accepted: &server.Instruction{ID: "inst-1", Serial: serial, Key: key, Lane: "front-1", Amount: 1250, Currency: "USD",
+	_, err = a.Settle(ctx, state.Settlement{Serial: serial, Key: key, Reached: true, Status: payroc.StatusCompleted,
+		Accepted: &state.Instruction{ID: "inst-1", Serial: serial, Key: key, Lane: "front-1", Amount: 1250, Currency: "USD",
 			OrderID: "ORDER-1001", SubmittedAt: now}}, now)
 	require.NoError(t, err)
-	_, res, err = b.Reserve(ctx, "", server.Reservation{Serial: serial, Key: key, Lane: "front-2"}, now)
+	_, res, err = b.Reserve(ctx, "", state.Reservation{Serial: serial, Key: key, Lane: "front-2"}, now)
 	require.NoError(t, err)
-	assert.Equal(t, server.KeyElsewhere, res, "the key is front-1's again once its instruction is filed")
+	assert.Equal(t, state.KeyElsewhere, res, "the key is front-1's again once its instruction is filed")
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/posrefund/cloud/internal/strict"
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
-	"github.com/posrefund/cloud/payroc/strict"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 func TestParseRequestAcceptsPayrocsBodyWithSerialNumber(t *testing.T) {

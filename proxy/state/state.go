@@ -1,4 +1,4 @@
-package server
+package state
 
 import (
 	"context"
@@ -8,17 +8,17 @@ import (
 	"github.com/posrefund/cloud/payroc"
 )
 
-// Store is the proxy's shared state: the per-device in-flight guard, which lane made which instruction,
+// State is the proxy's shared state: the per-device in-flight guard, which lane made which instruction,
 // refund and Idempotency-Key, the per-token rate limits and the lane-token revocation list. Every entry
-// expires. The proxy owns this interface; MemoryStore (one instance, the default) and proxy/redisstate
-// (several instances behind any load balancer) implement it, and proxy/server/storetest checks both the
+// expires. The proxy owns this interface; Memory (one instance, the default) and proxy/state/redis
+// (several instances behind any load balancer) implement it, and proxy/state/statetest checks both the
 // same way.
 //
 // Each call is one step of a request and, on a networked backend, one round trip: the checks a request needs
 // before anything is forwarded (its token's revocation and rate, then the guard or the lookup) happen in one
 // call. A call that returns an error changed nothing the caller can rely on: the proxy then answers 503
 // state-unavailable and forwards nothing (fail closed).
-type Store interface {
+type State interface {
 	// Admit checks a lane token before a request that needs no other state (GET /lane): not revoked, and
 	// within its rate (one request taken from its bucket).
 	Admit(ctx context.Context, tokenID string, now time.Time) (Admission, error)
@@ -40,7 +40,7 @@ type Store interface {
 	// instruction that had already failed or been canceled).
 	Release(ctx context.Context, id string, now time.Time) error
 	// BusyDevices counts devices with a refund in flight (a gauge): on a shared backend, among this proxy's
-	// own devices (StoreSettings.Devices).
+	// own devices (Settings.Devices).
 	BusyDevices(ctx context.Context, now time.Time) (int, error)
 	// Ping reports whether the store can be reached now (readiness).
 	Ping(ctx context.Context) error
@@ -49,8 +49,8 @@ type Store interface {
 	Revocations
 }
 
-// StoreSettings are the rules every backend applies alike. The proxy fills them from its Config.
-type StoreSettings struct {
+// Settings are the rules every backend applies alike. The proxy fills them from its Config.
+type Settings struct {
 	// TTL is how long instruction, refund and key ownership is remembered (Config.StateTTL).
 	TTL time.Duration
 	// BusyTimeout frees a guard nobody has asked about for this long, with no submit on its way.
@@ -140,11 +140,5 @@ type Instruction struct {
 	SubmittedAt       time.Time
 }
 
-// ErrStateUnavailable wraps every failure to reach a shared store, for errors.Is.
-var ErrStateUnavailable = errors.New("shared state unavailable")
-
-// stateUnavailable is the 503 for a store that cannot be reached: nothing was forwarded.
-func stateUnavailable() *payroc.Error {
-	return retryAfter(problem(payroc.CodeStateUnavailable,
-		"The proxy's shared state cannot be reached; nothing was sent to Payroc. Try again shortly"), time.Second)
-}
+// ErrUnavailable wraps every failure to reach a shared store, for errors.Is.
+var ErrUnavailable = errors.New("shared state unavailable")

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/payroc/pending"
 	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/wasm/pending"
 )
 
 // simClient starts the simulator on a loopback server and returns it with a client whose requests (not its
