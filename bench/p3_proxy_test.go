@@ -20,7 +20,7 @@ import (
 // p3Op is one unit of P3: submit a refund and GET its status until final (the simulated device finishes at
 // once, so normally one GET). It fails on anything but an approved, completed instruction.
 func p3Op(ctx context.Context, c *payroc.Client, serial, terminal string, n int) error {
-	inst, err := c.Submit(ctx, serial, refundRequest(terminal, 1000, n), "")
+	inst, err := c.Submit(ctx, mustRefund(serial, refundRequest(terminal, 1000, n), ""))
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}

@@ -153,7 +153,7 @@ func runP4(s *scope, role string, n int, certFile, keyFile string, certPEM []byt
 	ids := make([]string, n)
 	submitHC := newHTTPClient()
 	parallel(s, 64, n, func(i int) error {
-		inst, err := newClient(submitHC, serials[i]).Submit(ctx, serials[i], refundRequest(up.terminal(serials[i]), 1000, i), "")
+		inst, err := newClient(submitHC, serials[i]).Submit(ctx, mustRefund(serials[i], refundRequest(up.terminal(serials[i]), 1000, i), ""))
 		if err != nil {
 			return fmt.Errorf("P4 %s submit %d: %w", role, i, err)
 		}

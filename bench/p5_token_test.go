@@ -58,7 +58,7 @@ func BenchmarkP5TokenMinting(b *testing.B) {
 	tok := laneToken(b, px.Keys, "p5", []string{serial})
 	hc := &http.Client{Transport: clientTransport(workers)}
 	ctx := context.Background()
-	res, err := proxyClient(px.URL, hc, payroc.NewStaticToken(tok, nil)).RunRefund(ctx, serial, refundRequest(up.terminal(serial), 1000, 1), payroc.RunOptions{})
+	res, err := proxyClient(px.URL, hc, payroc.NewStaticToken(tok, nil)).RunRefund(ctx, mustRefund(serial, refundRequest(up.terminal(serial), 1000, 1), ""), payroc.RunOptions{})
 	require.NoError(b, err, "P5: the refund to read back: %v", err)
 	require.NotNil(b, res.Refund, "P5: the refund to read back: %v", err)
 	target := px.URL + "/v1/refunds/" + res.Instruction.RefundID

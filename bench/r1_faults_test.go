@@ -138,8 +138,8 @@ func runR1(b *testing.B, shared bool) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		req := refundRequest(up.terminal(r.serial), r.amount, 0)
-		res, err := c.RunRefund(ctx, r.serial, req, payroc.RunOptions{IdempotencyKey: r.key, OnStatus: onStatus})
+		req := mustRefund(r.serial, refundRequest(up.terminal(r.serial), r.amount, 0), r.key)
+		res, err := c.RunRefund(ctx, req, payroc.RunOptions{OnStatus: onStatus})
 		// A POS whose call failed resumes the refund a moment later (the module's resume): same key, and the
 		// instruction id if it was received.
 		for err != nil && ctx.Err() == nil && r.resumed < 5 {
@@ -150,7 +150,7 @@ func runR1(b *testing.B, shared bool) {
 				case <-ctx.Done():
 				}
 			}
-			res, err = c.RunRefund(ctx, r.serial, req, payroc.RunOptions{IdempotencyKey: r.key, RefundInstructionID: r.id, OnStatus: onStatus})
+			res, err = c.RunRefund(ctx, req, payroc.RunOptions{RefundInstructionID: r.id, OnStatus: onStatus})
 		}
 		switch {
 		case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):

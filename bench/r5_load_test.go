@@ -62,7 +62,7 @@ func BenchmarkR5Load(b *testing.B) {
 				defer cancel()
 				<-gate
 				start := time.Now()
-				r, err := c.RunRefund(ctx, serials[i], refundRequest(up.terminal(serials[i]), amount, i), payroc.RunOptions{IdempotencyKey: keys[i]})
+				r, err := c.RunRefund(ctx, mustRefund(serials[i], refundRequest(up.terminal(serials[i]), amount, i), keys[i]), payroc.RunOptions{})
 				took := time.Since(start)
 				if err == nil && r.Outcome != want[amount%100] {
 					err = fmt.Errorf("outcome %s, want %s", r.Outcome, want[amount%100])

@@ -227,8 +227,8 @@ func TestReplayWithAnotherInstructionIDReachesThePage(t *testing.T) {
 	client := &payroc.Client{BaseURL: p.proxy.URL + "/v1", Tokens: payroc.NewStaticToken(p.token.Token, nil)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	other, err := client.Submit(ctx, dev2.SerialNumber, &payroc.RefundInstructionRequest{ProcessingTerminalID: dev2.ProcessingTerminalID,
-		Order: payroc.RefundOrder{OrderID: "ORDER-1002", Description: "Refund for order ORDER-1002", Amount: 2403, Currency: "USD"}}, "")
+	other, err := client.Submit(ctx, mustRefund(t, dev2.SerialNumber, &payroc.RefundInstructionRequest{ProcessingTerminalID: dev2.ProcessingTerminalID,
+		Order: payroc.RefundOrder{OrderID: "ORDER-1002", Description: "Refund for order ORDER-1002", Amount: 2403, Currency: "USD"}}, ""))
 	require.NoError(t, err)
 	second := other.RefundInstructionID
 

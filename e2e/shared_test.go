@@ -312,3 +312,10 @@ func waitFinalVia(t *testing.T, st *harness.Stack, tokens []string, id string) {
 }
 
 func decodeJSON(res *http.Response, v any) error { return json.NewDecoder(res.Body).Decode(v) }
+
+// mustRefund checks req for device serial under key ("" makes one), as a caller does before Submit.
+func mustRefund(t require.TestingT, serial string, req *payroc.RefundInstructionRequest, key string) payroc.DeviceRefund {
+	r, err := payroc.NewDeviceRefund(serial, *req, key)
+	require.NoError(t, err)
+	return r
+}

@@ -157,35 +157,16 @@ func decode[T any](res *Response) (*T, error) {
 	return &v, nil
 }
 
-// Submit sends a refund instruction to the device serialNumber (POST /devices/{serialNumber}/refund-instructions)
-// and returns it as accepted (status inProgress). key is the Idempotency-Key (a UUID v4); "" makes a new one.
-// The returned instruction carries the key: keep it, and a retry of the same refund reuses it, so the gateway
-// replays the original instead of making a second refund. Nothing is sent unless everything validates.
-func (c *Client) Submit(ctx context.Context, serialNumber string, req *RefundInstructionRequest, key string) (*RefundInstruction, error) {
-	if key == "" {
-		key = NewIdempotencyKey()
-	}
-	var v validator
-	if err := ValidateSerialNumber(serialNumber); err != nil {
-		v.errs = append(v.errs, err.(*Error).Errors...)
-	}
-	if err := ValidateIdempotencyKey(key); err != nil {
-		v.errs = append(v.errs, err.(*Error).Errors...)
-	}
-	if req == nil {
-		v.add("body", "is required")
-	} else {
-		req.validate(&v)
-	}
-	if err := v.err(); err != nil {
+// Submit sends a refund instruction to its device (POST /devices/{serialNumber}/refund-instructions) and
+// returns it as accepted (status inProgress). The returned instruction carries the refund's Idempotency-Key:
+// keep it, and a retry of the same refund reuses it, so the gateway replays the original instead of making a
+// second refund. r was checked when it was made (NewDeviceRefund): nothing unchecked is sent.
+func (c *Client) Submit(ctx context.Context, r DeviceRefund) (*RefundInstruction, error) {
+	if err := r.valid(); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, AsError(err)
-	}
-	h := Header{"content-type": "application/json", "accept": "application/json", "idempotency-key": key}
-	res, err := c.call(ctx, "POST", "/devices/"+url.PathEscape(serialNumber)+"/refund-instructions", h, body)
+	h := Header{"content-type": "application/json", "accept": "application/json", "idempotency-key": r.key}
+	res, err := c.call(ctx, "POST", "/devices/"+url.PathEscape(r.serialNumber)+"/refund-instructions", h, r.json)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +174,7 @@ func (c *Client) Submit(ctx context.Context, serialNumber string, req *RefundIns
 	if err != nil {
 		return nil, err
 	}
-	inst.IdempotencyKey = key
+	inst.IdempotencyKey = r.key
 	return inst, nil
 }
 
@@ -333,8 +314,6 @@ func (c *Client) watch(ctx context.Context, id string, last Status, onStatus fun
 
 // RunOptions tune RunRefund.
 type RunOptions struct {
-	// IdempotencyKey of the refund; "" makes a new one. Resuming a refund passes its original key.
-	IdempotencyKey string
 	// RefundInstructionID, when known from an earlier run, is watched first; the request is submitted again
 	// (with the same key, which the gateway replays) only if the instruction is unknown (404).
 	RefundInstructionID string
@@ -350,11 +329,11 @@ type RunOptions struct {
 // When the instruction being watched turns unknown (404: a proxy restarted and forgot it, or a resumed id
 // is gone), the request is submitted once more with the same key; the gateway replays the original
 // instruction rather than making a second refund. A second 404 is returned as an error.
-func (c *Client) RunRefund(ctx context.Context, serialNumber string, req *RefundInstructionRequest, opts RunOptions) (*RefundResult, error) {
-	key := opts.IdempotencyKey
-	if key == "" {
-		key = NewIdempotencyKey()
+func (c *Client) RunRefund(ctx context.Context, r DeviceRefund, opts RunOptions) (*RefundResult, error) {
+	if err := r.valid(); err != nil {
+		return nil, err
 	}
+	key := r.key
 	var last Status
 	lastID := opts.RefundInstructionID
 	report := func(inst *RefundInstruction) {
@@ -373,7 +352,7 @@ func (c *Client) RunRefund(ctx context.Context, serialNumber string, req *Refund
 	resubmitted := false
 	for {
 		if id == "" {
-			sub, err := c.Submit(ctx, serialNumber, req, key)
+			sub, err := c.Submit(ctx, r)
 			if err != nil {
 				return nil, err
 			}

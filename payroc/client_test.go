@@ -58,14 +58,14 @@ func TestClientSubmitRetriesWithTheSameKey(t *testing.T) {
 			writeJSON(w, 202, RefundInstruction{RefundInstructionID: "a37439165d134678a9100ebba3b29597", Status: StatusInProgress})
 		}
 	}))
-	inst, err := c.Submit(context.Background(), "1850010868", validRequest(), "")
+	inst, err := c.Submit(context.Background(), deviceRefund(t, ""))
 	require.NoError(t, err)
 	require.Len(t, keys, 3)
 	for i := range keys {
 		require.Equal(t, inst.IdempotencyKey, keys[i])
 		require.Equal(t, bodies[0], bodies[i])
 	}
-	assert.NoError(t, ValidateIdempotencyKey(inst.IdempotencyKey), "instruction = %+v", inst)
+	assert.NoError(t, isKey(inst.IdempotencyKey), "instruction = %+v", inst)
 	assert.NotEmpty(t, inst.RefundInstructionID, "instruction = %+v", inst)
 }
 
@@ -74,12 +74,16 @@ func TestClientSubmitSendsNothingInvalid(t *testing.T) {
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	req := validRequest()
 	req.Order.Amount = 0
-	_, err := c.Submit(context.Background(), "18500/10868", req, "not-a-uuid")
+	r, err := NewDeviceRefund("18500/10868", *req, "not-a-uuid")
 	var e *Error
 	require.True(t, errors.As(err, &e))
 	require.Equal(t, CodeInvalidRequest, e.Code)
 	require.EqualValues(t, 0, e.Status)
-	require.Len(t, e.Errors, 3)
+	require.Len(t, e.Errors, 3, "serial number, amount and key are each named: %+v", e.Errors)
+	_, err = c.Submit(context.Background(), r)
+	require.ErrorIs(t, err, ErrInvalidRequest, "a refund that was never checked is refused")
+	_, err = c.RunRefund(context.Background(), DeviceRefund{}, RunOptions{})
+	require.ErrorIs(t, err, ErrInvalidRequest)
 	assert.EqualValues(t, 0, calls.Load(), "%d requests reached the server", calls.Load())
 }
 
@@ -89,7 +93,7 @@ func TestClientGivesUpOnFinalErrors(t *testing.T) {
 		calls.Add(1)
 		writeJSON(w, 409, map[string]any{"type": ProblemTypeBase + "#idempotency-key-in-use", "title": "Idempotency-Key in use", "status": 409})
 	}))
-	_, err := c.Submit(context.Background(), "1850010868", validRequest(), NewIdempotencyKey())
+	_, err := c.Submit(context.Background(), deviceRefund(t, NewIdempotencyKey()))
 	require.ErrorIs(t, err, &Error{Code: CodeIdempotencyKeyInUse})
 	require.EqualValues(t, 1, calls.Load())
 }
@@ -285,7 +289,7 @@ func TestClientRunRefundOutcomes(t *testing.T) {
 				}
 			}))
 			var seen []Status
-			res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
+			res, err := c.RunRefund(context.Background(), deviceRefund(t, ""), RunOptions{
 				OnStatus: func(i *RefundInstruction) { seen = append(seen, i.Status) }})
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, res.Outcome)
@@ -293,7 +297,7 @@ func TestClientRunRefundOutcomes(t *testing.T) {
 			require.Len(t, seen, 2, "onStatus saw %v", seen)
 			require.Equal(t, StatusInProgress, seen[0], "onStatus saw %v", seen)
 			require.Equal(t, tt.final, string(seen[1]), "onStatus saw %v", seen)
-			assert.NoError(t, ValidateIdempotencyKey(res.Instruction.IdempotencyKey), "the result lost its key: %+v", res.Instruction)
+			assert.NoError(t, isKey(res.Instruction.IdempotencyKey), "the result lost its key: %+v", res.Instruction)
 		})
 	}
 }
@@ -313,7 +317,7 @@ func TestClientRunRefundResumesByResubmittingAnUnknownInstruction(t *testing.T) 
 			writeJSON(w, 200, RefundInstruction{RefundInstructionID: "new", Status: StatusCanceled})
 		}
 	}))
-	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{IdempotencyKey: key, RefundInstructionID: "old"})
+	res, err := c.RunRefund(context.Background(), deviceRefund(t, key), RunOptions{RefundInstructionID: "old"})
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, posts.Load(), "posts = %d, result = %+v", posts.Load(), res)
 	assert.Equal(t, OutcomeCanceled, res.Outcome, "posts = %d, result = %+v", posts.Load(), res)
@@ -342,7 +346,7 @@ func TestClientRunRefundResubmitsOnceWhenTheWatchedInstructionIsForgotten(t *tes
 		}
 	}))
 	var seen []Status
-	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
+	res, err := c.RunRefund(context.Background(), deviceRefund(t, ""), RunOptions{
 		OnStatus: func(i *RefundInstruction) { seen = append(seen, i.Status) }})
 	require.NoError(t, err)
 	first, second := <-keys, <-keys
@@ -364,7 +368,7 @@ func TestClientRunRefundGivesUpAfterASecondNotFound(t *testing.T) {
 		}
 		writeJSON(w, 404, map[string]any{"type": ProblemTypeBase + "#not-found", "title": "Not found", "status": 404})
 	}))
-	_, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{})
+	_, err := c.RunRefund(context.Background(), deviceRefund(t, ""), RunOptions{})
 	require.ErrorIs(t, err, ErrNotFound)
 	require.EqualValues(t, 2, posts.Load())
 }
@@ -388,7 +392,7 @@ func TestClientRunRefundReportsAReplayWithAnotherInstructionID(t *testing.T) {
 		}
 	}))
 	var seen []string
-	res, err := c.RunRefund(context.Background(), "1850010868", validRequest(), RunOptions{
+	res, err := c.RunRefund(context.Background(), deviceRefund(t, ""), RunOptions{
 		OnStatus: func(i *RefundInstruction) { seen = append(seen, i.RefundInstructionID+":"+string(i.Status)) }})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"first:inProgress", "second:inProgress", "second:canceled"}, seen,

@@ -30,10 +30,15 @@ func ExampleClient_Watch() {
 	defer stop()
 	ctx := context.Background()
 
-	inst, err := client.Submit(ctx, "1850010868", &payroc.RefundInstructionRequest{
+	refund, err := payroc.NewDeviceRefund("1850010868", payroc.RefundInstructionRequest{
 		ProcessingTerminalID: "1234001",
 		Order:                payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund for ORDER-1001", Amount: 2501, Currency: "USD"},
-	}, "") // "" makes a new Idempotency-Key; inst.IdempotencyKey holds it for retries
+	}, "") // "" makes a new Idempotency-Key; refund.IdempotencyKey() holds it for retries
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	inst, err := client.Submit(ctx, refund)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -45,12 +50,12 @@ func ExampleClient_Watch() {
 		fmt.Println(err)
 		return
 	}
-	refund, err := client.Refund(ctx, final.RefundID)
+	result, err := client.Refund(ctx, final.RefundID)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(payroc.OutcomeOf(refund), refund.TransactionResult.ResponseCode) // amounts ending 01 are declined
+	fmt.Println(payroc.OutcomeOf(result), result.TransactionResult.ResponseCode) // amounts ending 01 are declined
 	// Output:
 	// status: completed
 	// declined D
@@ -62,10 +67,11 @@ func ExampleClient_Cancel() {
 	defer stop()
 	ctx := context.Background()
 
-	inst, _ := client.Submit(ctx, "1850010868", &payroc.RefundInstructionRequest{
+	refund, _ := payroc.NewDeviceRefund("1850010868", payroc.RefundInstructionRequest{
 		ProcessingTerminalID: "1234001",
 		Order:                payroc.RefundOrder{OrderID: "ORDER-1003", Description: "Refund for ORDER-1003", Amount: 1003, Currency: "USD"},
 	}, "")
+	inst, _ := client.Submit(ctx, refund)
 	now, err := client.Cancel(ctx, inst.RefundInstructionID) // amounts ending 03: no card is ever presented
 	fmt.Println(now.Status, err)
 

@@ -234,15 +234,19 @@ func validateID(param, id string) error {
 	return v.err()
 }
 
-// ValidateIdempotencyKey checks that key is a UUID version 4 (RFC 9562 variant) in its canonical 36-character
-// text form, in either case: google/uuid parses it; the length check refuses the other forms it also
-// reads (braces, a urn:uuid: prefix, no hyphens), which another reader might not take for the same key.
-func ValidateIdempotencyKey(key string) error {
-	if u, err := uuid.Parse(key); err != nil || len(key) != 36 || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
-		return NewError(CodeInvalidRequest, "The Idempotency-Key must be a UUID v4",
+// ParseIdempotencyKey checks that key is a UUID version 4 (RFC 9562 variant) in its 36-character text form,
+// in either case, and returns it in canonical form: lower case, as google/uuid writes it. Each process calls it
+// once, where a key enters (the module's API, the proxy's submit), so that every layer after it (the records,
+// the device guard, key ownership, the audit) compares one spelling. The length check refuses the other forms
+// google/uuid also reads (braces, a urn:uuid: prefix, no hyphens), which another reader might not take for
+// the same key.
+func ParseIdempotencyKey(key string) (string, error) {
+	u, err := uuid.Parse(key)
+	if err != nil || len(key) != 36 || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
+		return "", NewError(CodeInvalidRequest, "The Idempotency-Key must be a UUID v4",
 			FieldError{Parameter: "Idempotency-Key", Message: "must be a UUID v4 such as 8e03978e-40d5-43e8-bc93-6894a57f9324"})
 	}
-	return nil
+	return u.String(), nil
 }
 
 // NewIdempotencyKey returns a fresh random UUID v4 (google/uuid, from crypto/rand) in lower case.

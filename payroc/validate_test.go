@@ -2,6 +2,7 @@ package payroc
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -89,7 +90,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
 		k := NewIdempotencyKey()
-		require.NoError(t, ValidateIdempotencyKey(k), "a new key must be a valid UUID v4")
+		require.NoError(t, isKey(k), "a new key must be a UUID v4 in canonical form")
 		require.Equal(t, strings.ToLower(k), k, "a new key is lower case")
 		require.False(t, seen[k], "duplicate key %q", k)
 		seen[k] = true
@@ -98,29 +99,34 @@ func TestIdempotencyKeys(t *testing.T) {
 		"8e03978e40d543e8bc936894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f932g", "{8e03978e-40d5-43e8-bc93-6894a57f9324}",
 		"urn:uuid:8e03978e-40d5-43e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f93240", " 8e03978e-40d5-43e8-bc93-6894a57f932",
 		"8e03978e+40d5+43e8+bc93+6894a57f9324"} {
-		err := ValidateIdempotencyKey(bad)
-		require.Error(t, err, "ValidateIdempotencyKey(%q)", bad)
+		_, err := ParseIdempotencyKey(bad)
+		require.Error(t, err, "ParseIdempotencyKey(%q)", bad)
 		e, ok := errors.AsType[*Error](err)
 		require.True(t, ok)
 		assert.Equal(t, CodeInvalidRequest, e.Code)
 		assert.Equal(t, "Idempotency-Key", e.Errors[0].Parameter)
 	}
-	assert.NoError(t, ValidateIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324"), "an upper-case key is the same key")
+	k, err := ParseIdempotencyKey("8E03978E-40D5-43E8-BC93-6894A57F9324")
+	require.NoError(t, err, "an upper-case key is the same key")
+	assert.Equal(t, "8e03978e-40d5-43e8-bc93-6894a57f9324", k, "and is read in its canonical, lower-case form")
 }
 
-// FuzzValidateIdempotencyKey: a key is accepted exactly when it is the canonical text of a version 4 UUID
-// (in either case), so the proxy, the simulator and the browser agree on which keys exist.
-func FuzzValidateIdempotencyKey(f *testing.F) {
+// FuzzParseIdempotencyKey: a key is accepted exactly when it is the canonical text of a version 4 UUID
+// (in either case), and read as that text in lower case, so the proxy, the simulator and the browser agree
+// on which keys exist and spell each one way.
+func FuzzParseIdempotencyKey(f *testing.F) {
 	for _, k := range []string{"8e03978e-40d5-43e8-bc93-6894a57f9324", "{8e03978e-40d5-43e8-bc93-6894a57f9324}", "8e03978e40d543e8bc936894a57f9324", ""} {
 		f.Add(k)
 	}
 	f.Fuzz(func(t *testing.T, k string) {
-		if ValidateIdempotencyKey(k) != nil {
+		got, err := ParseIdempotencyKey(k)
+		if err != nil {
 			return
 		}
 		u, err := uuid.Parse(k)
 		require.NoError(t, err)
 		assert.Equal(t, strings.ToLower(k), u.String(), "an accepted key is a UUID's canonical text")
+		assert.Equal(t, u.String(), got, "and is read in lower case")
 		assert.Equal(t, uuid.Version(4), u.Version())
 	})
 }
@@ -161,4 +167,21 @@ func TestTypeWord(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, TypeWord(tc.t)) })
 	}
+}
+
+// deviceRefund is validRequest for device 1850010868 under key ("" makes one).
+func deviceRefund(t *testing.T, key string) DeviceRefund {
+	t.Helper()
+	r, err := NewDeviceRefund("1850010868", *validRequest(), key)
+	require.NoError(t, err)
+	return r
+}
+
+// isKey checks a key is a UUID v4 in canonical form.
+func isKey(key string) error {
+	k, err := ParseIdempotencyKey(key)
+	if err == nil && k != key {
+		return fmt.Errorf("key %q is not in canonical form %q", key, k)
+	}
+	return err
 }

@@ -174,8 +174,8 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 	var dev server.TokenResponse
 	require.EqualValues(t, 200, getJSON(base+"/dev/token", "", &dev), "/dev/token")
 	client := &payroc.Client{BaseURL: base + "/v1", Doer: payroc.HTTPDoer{Client: hc}, Tokens: payroc.NewStaticToken(dev.Token, nil)}
-	r, err := client.RunRefund(t.Context(), "1850020002", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
-		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, payroc.RunOptions{})
+	r, err := client.RunRefund(t.Context(), mustRefund(t, "1850020002", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
+		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, ""), payroc.RunOptions{})
 	require.NoError(t, err, "refund: %+v, %v", r, err)
 	require.Equal(t, payroc.OutcomeApproved, r.Outcome, "refund: %+v, %v", r, err)
 	var tokOut syncBuffer
@@ -209,4 +209,11 @@ func TestProxyRunsTheSimulatorDemo(t *testing.T) {
 			t.Fatalf("a log line is neither JSON nor a start warning: %q", l)
 		}
 	}
+}
+
+// mustRefund checks req for device serial under key ("" makes one), as a caller does before Submit.
+func mustRefund(t require.TestingT, serial string, req *payroc.RefundInstructionRequest, key string) payroc.DeviceRefund {
+	r, err := payroc.NewDeviceRefund(serial, *req, key)
+	require.NoError(t, err)
+	return r
 }

@@ -78,8 +78,8 @@ func TestProxyRunsOnRedis(t *testing.T) {
 	var dev server.TokenResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &dev))
 	client := &payroc.Client{BaseURL: base + "/v1", Doer: payroc.HTTPDoer{Client: hc}, Tokens: payroc.NewStaticToken(dev.Token, nil)}
-	r, err := client.RunRefund(t.Context(), "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
-		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, payroc.RunOptions{})
+	r, err := client.RunRefund(t.Context(), mustRefund(t, "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
+		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, ""), payroc.RunOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, payroc.OutcomeApproved, r.Outcome)
 	code, _ = get("/readyz")

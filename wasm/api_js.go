@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strings"
@@ -219,35 +220,49 @@ func (a *api) tracked() (*payroc.Client, *pending.Tracker) {
 	return &c, t
 }
 
+// call is the opening every promise-returning function shares: read the options (the second argument),
+// then, on the promise's goroutine, refuse the call when its argument (argErr) or its options are wrong,
+// before any work; otherwise run work.
+func call(args []js.Value, argErr error, work func(ctx context.Context, opts options) (string, error)) js.Value {
+	opts := readOptions(arg(args, 1))
+	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
+		if err := cmp.Or(argErr, opts.keyErr, opts.fnErr); err != nil {
+			return "", err
+		}
+		return work(ctx, opts)
+	})
+}
+
 // submit(requestJSON, {idempotencyKey, signal}) → Instruction JSON.
 func (a *api) submit(args []js.Value) js.Value {
-	opts := readOptions(arg(args, 1))
 	text := jsonArg(args, 0)
-	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
-		if opts.keyErr != nil {
-			return "", opts.keyErr
-		}
-		key, err := pending.Key(opts.key)
+	return call(args, nil, func(ctx context.Context, opts options) (string, error) {
+		r, fresh, err := a.begin(text, opts.key)
 		if err != nil {
 			return "", err
-		}
-		req, err := pending.ParseRequest(text)
-		if err != nil {
-			return "", err
-		}
-		fresh, err := a.store.Begin(key, req)
-		if err != nil {
-			return "", recordError(err)
 		}
 		c, t := a.tracked()
-		inst, err := c.Submit(ctx, req.SerialNumber, &req.RefundInstructionRequest, key)
+		inst, err := c.Submit(ctx, r)
 		if err != nil {
-			a.dropIfRefused(key, fresh, t)
+			a.dropIfNothingCreated(r.IdempotencyKey(), fresh, t)
 			return "", err
 		}
-		warnStorage(a.store.Observe(key, inst, true))
+		warnStorage(a.store.Observe(r.IdempotencyKey(), inst, true))
 		return marshal(inst)
 	})
+}
+
+// begin reads and checks a request and its key, once, and records it before anything is sent.
+func (a *api) begin(text, key string) (payroc.DeviceRefund, bool, error) {
+	r, err := pending.ParseRequest(text, key)
+	if err != nil {
+		return r, false, err
+	}
+	fresh, err := a.store.Begin(r)
+	if err != nil {
+		return r, false, recordError(err)
+	}
+	return r, fresh, nil
 }
 
 // jsonArg is the request argument as JSON text: the wrapper passes JSON.stringify(request).
@@ -258,17 +273,19 @@ func jsonArg(args []js.Value, i int) string {
 	return "null"
 }
 
+// keyArg reads a required idempotency key argument, in canonical form: the records are filed under it.
+func keyArg(args []js.Value, i int) (string, error) {
+	key, err := stringArg(args, i, "idempotencyKey")
+	if err != nil {
+		return "", err
+	}
+	return payroc.ParseIdempotencyKey(key)
+}
+
 // watch(id, {onStatus, signal}) → the final Instruction JSON.
 func (a *api) watch(args []js.Value) js.Value {
-	opts := readOptions(arg(args, 1))
 	id, idErr := stringArg(args, 0, "refundInstructionId")
-	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
-		if idErr != nil {
-			return "", idErr
-		}
-		if opts.fnErr != nil {
-			return "", opts.fnErr
-		}
+	return call(args, idErr, func(ctx context.Context, opts options) (string, error) {
 		key, err := a.store.KeyOf(id)
 		warnStorage(err)
 		inst, err := a.client.Watch(ctx, id, func(inst *payroc.RefundInstruction) {
@@ -288,12 +305,8 @@ func (a *api) watch(args []js.Value) js.Value {
 
 // cancel(id, {signal}) → the Instruction as it now stands.
 func (a *api) cancel(args []js.Value) js.Value {
-	opts := readOptions(arg(args, 1))
 	id, idErr := stringArg(args, 0, "refundInstructionId")
-	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
-		if idErr != nil {
-			return "", idErr
-		}
+	return call(args, idErr, func(ctx context.Context, _ options) (string, error) {
 		inst, err := a.client.Cancel(ctx, id)
 		if err != nil {
 			return "", err
@@ -307,12 +320,8 @@ func (a *api) cancel(args []js.Value) js.Value {
 
 // getRefund(id, {signal}) → Refund JSON.
 func (a *api) getRefund(args []js.Value) js.Value {
-	opts := readOptions(arg(args, 1))
 	id, idErr := stringArg(args, 0, "refundId")
-	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
-		if idErr != nil {
-			return "", idErr
-		}
+	return call(args, idErr, func(ctx context.Context, _ options) (string, error) {
 		r, err := a.client.Refund(ctx, id)
 		if err != nil {
 			return "", err
@@ -323,42 +332,20 @@ func (a *api) getRefund(args []js.Value) js.Value {
 
 // refund(requestJSON, {idempotencyKey, onStatus, signal}) → RefundResult JSON.
 func (a *api) refund(args []js.Value) js.Value {
-	opts := readOptions(arg(args, 1))
 	text := jsonArg(args, 0)
-	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
-		if opts.keyErr != nil {
-			return "", opts.keyErr
-		}
-		if opts.fnErr != nil {
-			return "", opts.fnErr
-		}
-		key, err := pending.Key(opts.key)
+	return call(args, nil, func(ctx context.Context, opts options) (string, error) {
+		r, fresh, err := a.begin(text, opts.key)
 		if err != nil {
 			return "", err
 		}
-		req, err := pending.ParseRequest(text)
-		if err != nil {
-			return "", err
-		}
-		fresh, err := a.store.Begin(key, req)
-		if err != nil {
-			return "", recordError(err)
-		}
-		return a.run(ctx, key, req, "", fresh, opts.onStatus)
+		return a.run(ctx, r, "", fresh, opts.onStatus)
 	})
 }
 
 // resume(key, {onStatus, signal}) → RefundResult JSON, for a refund this browser recorded.
 func (a *api) resume(args []js.Value) js.Value {
-	opts := readOptions(arg(args, 1))
-	key, keyErr := stringArg(args, 0, "idempotencyKey")
-	return makePromise(opts.signal, func(ctx context.Context) (string, error) {
-		if keyErr != nil {
-			return "", keyErr
-		}
-		if opts.fnErr != nil {
-			return "", opts.fnErr
-		}
+	key, keyErr := keyArg(args, 0)
+	return call(args, keyErr, func(ctx context.Context, opts options) (string, error) {
 		rec, err := a.store.Get(key)
 		if err != nil {
 			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be read: "+err.Error())
@@ -367,17 +354,20 @@ func (a *api) resume(args []js.Value) js.Value {
 			return "", &payroc.Error{Code: payroc.CodeNotFound, Title: payroc.TitleForCode(payroc.CodeNotFound),
 				Detail: "no unfinished refund with this idempotency key in this browser"}
 		}
-		return a.run(ctx, key, rec.Request, rec.RefundInstructionID, false, opts.onStatus)
+		r, err := rec.DeviceRefund()
+		if err != nil {
+			return "", err
+		}
+		return a.run(ctx, r, rec.RefundInstructionID, false, opts.onStatus)
 	})
 }
 
 // run is refund and resume: the whole flow, recording each status; the record goes once the result is
-// known, or when this call's own submit (fresh: its begin made the record) was refused before any
-// instruction existed.
-func (a *api) run(ctx context.Context, key string, req pending.DeviceRefundRequest, knownID string, fresh bool, onStatus js.Value) (string, error) {
+// known, or when this call's own submit (fresh: its begin made the record) created nothing.
+func (a *api) run(ctx context.Context, r payroc.DeviceRefund, knownID string, fresh bool, onStatus js.Value) (string, error) {
 	c, t := a.tracked()
+	key := r.IdempotencyKey()
 	opts := payroc.RunOptions{
-		IdempotencyKey:      key,
 		RefundInstructionID: knownID,
 		OnStatus: func(inst *payroc.RefundInstruction) {
 			warnStorage(a.store.Observe(key, inst, false))
@@ -386,19 +376,19 @@ func (a *api) run(ctx context.Context, key string, req pending.DeviceRefundReque
 	}
 	// RunRefund itself resubmits (same key) once when the instruction it watches turns unknown, as after a
 	// proxy restart, and reports each status once.
-	res, err := c.RunRefund(ctx, req.SerialNumber, &req.RefundInstructionRequest, opts)
+	res, err := c.RunRefund(ctx, r, opts)
 	if err != nil {
-		a.dropIfRefused(key, fresh, t)
+		a.dropIfNothingCreated(key, fresh, t)
 		return "", err
 	}
 	warnStorage(a.store.Remove(key))
 	return marshal(res)
 }
 
-// dropIfRefused removes the record of a failed submit when the failure proves nothing was created (see
-// pending.Store.DropIfRefused).
-func (a *api) dropIfRefused(key string, fresh bool, t *pending.Tracker) {
-	_, err := a.store.DropIfRefused(key, fresh, t)
+// dropIfNothingCreated removes the record of a failed submit when the failure proves nothing was created
+// (see pending.Store.DropIfNothingCreated).
+func (a *api) dropIfNothingCreated(key string, fresh bool, t *pending.Tracker) {
+	_, err := a.store.DropIfNothingCreated(key, fresh, t)
 	warnStorage(err)
 }
 
@@ -416,11 +406,8 @@ func (a *api) pending([]js.Value) js.Value {
 // forget(key) → boolean JSON: drops a pending record without finishing it, for a refund settled some other
 // way (checked on the device or in the back office). Whether it existed is the result.
 func (a *api) forget(args []js.Value) js.Value {
-	key, keyErr := stringArg(args, 0, "idempotencyKey")
-	return makePromise(js.Undefined(), func(context.Context) (string, error) {
-		if keyErr != nil {
-			return "", keyErr
-		}
+	key, keyErr := keyArg(args, 0)
+	return call(args, keyErr, func(context.Context, options) (string, error) {
 		rec, err := a.store.Get(key)
 		if err != nil {
 			return "", payroc.NewError(payroc.CodeInternalError, "the pending refund could not be read: "+err.Error())

@@ -54,7 +54,7 @@ func TestSubmitGeneratesAKeyWhenNoneIsGiven(t *testing.T) {
 	api, _ := newTestAPI(t, newFakePayroc(), config{})
 	var inst payroc.RefundInstruction
 	resolved(t, api.Call("submit", validRequest), &inst)
-	require.NoError(t, payroc.ValidateIdempotencyKey(inst.IdempotencyKey), "key %q", inst.IdempotencyKey)
+	require.NoError(t, isKey(inst.IdempotencyKey), "key %q", inst.IdempotencyKey)
 }
 
 func TestSubmitInvalidInputIsRefusedLocallyAndRecordsNothing(t *testing.T) {
@@ -109,7 +109,7 @@ func TestRefundApprovedResultShapeAndStatusOrder(t *testing.T) {
 	assert.Equal(t, "approved", outcome, "result %s", text)
 	assert.Equal(t, payroc.StatusCompleted, inst.Status)
 	assert.Equal(t, "CD3HN88U9F", inst.RefundID)
-	assert.NoError(t, payroc.ValidateIdempotencyKey(inst.IdempotencyKey), "the result's idempotency key")
+	assert.NoError(t, isKey(inst.IdempotencyKey), "the result's idempotency key")
 	assert.Equal(t, "453985******7062", refund.Card.CardNumber)
 	recs, _ := store.List()
 	require.Empty(t, recs, "record left after the outcome was known: %+v", recs)
@@ -202,7 +202,7 @@ func TestResumeResubmitsWithTheSameKeyWhenTheInstructionIsUnknown(t *testing.T) 
 	f := newFakePayroc(payroc.StatusCompleted)
 	api, store := newTestAPI(t, f, config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	_, err := store.Begin(key, mustRequest(t))
+	_, err := store.Begin(mustRefund(t, key))
 	require.NoError(t, err)
 	_ = store.Observe(key, &payroc.RefundInstruction{RefundInstructionID: "forgotten", Status: payroc.StatusInProgress}, false)
 	var res payroc.RefundResult
@@ -421,7 +421,7 @@ func TestNewIdempotencyKey(t *testing.T) {
 	for range 100 {
 		v := api.Call("newIdempotencyKey")
 		require.Equal(t, js.TypeString, v.Type(), "newIdempotencyKey returns a string, synchronously")
-		require.NoError(t, payroc.ValidateIdempotencyKey(v.String()))
+		require.NoError(t, isKey(v.String()))
 		require.False(t, seen[v.String()], "a repeated key")
 		seen[v.String()] = true
 	}
@@ -437,10 +437,33 @@ func TestOnStatusThatThrowsDoesNotBreakTheRefund(t *testing.T) {
 	require.Equal(t, payroc.CodeInvalidRequest, e.Code, "onStatus: 5 gave %+v", e)
 }
 
+// A key enters the module in either case and is one key: the upper-case spelling of a recorded refund's
+// key resumes and forgets that refund, and the instruction it resubmits carries the canonical spelling.
+func TestKeysAreCanonicalWhereTheyEnter(t *testing.T) {
+	f := newFakePayroc(payroc.StatusCompleted)
+	api, store := newTestAPI(t, f, config{})
+	const key, upper = "8e03978e-40d5-43e8-bc93-6894a57f9324", "8E03978E-40D5-43E8-BC93-6894A57F9324"
+	var inst payroc.RefundInstruction
+	resolved(t, api.Call("submit", validRequest, opts("idempotencyKey", upper)), &inst)
+	require.Equal(t, key, inst.IdempotencyKey, "submit answers the canonical key")
+	require.Equal(t, key, f.requests[len(f.requests)-1].Header.Get("idempotency-key"), "and sends it")
+
+	_, err := store.Begin(mustRefund(t, upper))
+	require.NoError(t, err)
+	recs, err := store.List()
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, key, recs[0].IdempotencyKey, "the record is filed under the canonical key")
+	got := resolved(t, api.Call("forget", upper), nil)
+	require.Equal(t, "true", got, "forget by the upper-case spelling finds the record")
+	e := rejectedErr(t, api.Call("forget", "not-a-key"))
+	require.Equal(t, payroc.CodeInvalidRequest, e.Code, "a key that is not a UUID v4 is refused, not looked up")
+}
+
 func TestForget(t *testing.T) {
 	api, store := newTestAPI(t, newFakePayroc(), config{})
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
-	_, _ = store.Begin(key, mustRequest(t))
+	_, _ = store.Begin(mustRefund(t, key))
 	got := resolved(t, api.Call("forget", key), nil)
 	require.Equal(t, "true", got, "forget = %s", got)
 	got = resolved(t, api.Call("forget", key), nil)

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrefund/cloud/payroc"
 	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
 )
 
 // nodeServer starts a real HTTP server in the Node process that runs these tests (js/wasm Go cannot
@@ -133,9 +134,7 @@ func TestFetchDoerBoundsACallThatGetsNoAnswer(t *testing.T) {
 	d := fetchDoer{CallTimeout: 100 * time.Millisecond}
 	c := &payroc.Client{BaseURL: s.base + "/never/v1", Doer: d,
 		Retry: payroc.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
-	req := &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
-		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund for order ORDER-1001", Amount: 4999, Currency: "USD"}}
-	_, err := c.Submit(context.Background(), "1850010868", req, "")
+	_, err := c.Submit(context.Background(), mustRefund(t, ""))
 	var e *payroc.Error
 	require.True(t, errors.As(err, &e))
 	require.Equal(t, payroc.CodeNetworkError, e.Code)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -267,3 +268,12 @@ func newTestAPI(t *testing.T, f payroc.Doer, cfg config) (js.Value, *pending.Sto
 const validRequest = `{"serialNumber":"1850010868","processingTerminalId":"1234001",` +
 	`"order":{"orderId":"ORDER-1001","description":"Refund for order ORDER-1001","amount":4999,"currency":"USD"},` +
 	`"operator":"cashier-1"}`
+
+// isKey checks a key is a UUID v4 in canonical (lower-case) form.
+func isKey(key string) error {
+	k, err := payroc.ParseIdempotencyKey(key)
+	if err == nil && k != key {
+		return fmt.Errorf("key %q is not in canonical form %q", key, k)
+	}
+	return err
+}

@@ -11,9 +11,10 @@ import (
 	"github.com/posrefund/cloud/wasm/pending"
 )
 
-func mustRequest(t *testing.T) pending.DeviceRefundRequest {
+// mustRefund is validRequest checked for sending under key.
+func mustRefund(t *testing.T, key string) payroc.DeviceRefund {
 	t.Helper()
-	r, err := pending.ParseRequest(validRequest)
+	r, err := pending.ParseRequest(validRequest, key)
 	require.NoError(t, err)
 	return r
 }

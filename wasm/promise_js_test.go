@@ -6,9 +6,10 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/posrefund/cloud/payroc"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/posrefund/cloud/payroc"
 )
 
 func TestMakePromiseResolvesWithTheResult(t *testing.T) {

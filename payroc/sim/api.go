@@ -98,7 +98,7 @@ func (s *Simulator) submit(w http.ResponseWriter, r *http.Request, serial string
 }
 
 // checkSubmit runs a submit's checks, in the order submit documents, up to the replay rule; it returns the
-// key in lower case, the request and the device.
+// key in canonical (lower-case) form, the request and the device.
 func (s *Simulator) checkSubmit(r *http.Request, serial string) (string, *payroc.RefundInstructionRequest, Device, *payroc.Error) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, payroc.MaxRequestBytes+1))
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
@@ -107,7 +107,8 @@ func (s *Simulator) checkSubmit(r *http.Request, serial string) (string, *payroc
 			"An 'Idempotency-Key' must be supplied for this request",
 			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"})
 	}
-	if err := payroc.ValidateIdempotencyKey(key); err != nil {
+	key, err := payroc.ParseIdempotencyKey(key)
+	if err != nil {
 		return "", nil, Device{}, badRequest(err)
 	}
 	if !isJSONContentType(r.Header.Get("Content-Type")) {
@@ -128,7 +129,7 @@ func (s *Simulator) checkSubmit(r *http.Request, serial string) (string, *payroc
 			"One or more validation errors occurred, see error section for more info",
 			payroc.FieldError{Parameter: "processingTerminalId", Message: "is not the processing terminal of device " + serial})
 	}
-	return strings.ToLower(key), req, dev, nil
+	return key, req, dev, nil
 }
 
 // instructionFor applies the key's replay rule: the same request again gets the original instruction,

@@ -48,21 +48,19 @@ func TestOutcomesThroughTheClient(t *testing.T) {
 			if c.cancel {
 				cancelRes = make(chan *payroc.RefundInstruction, 1)
 			}
-			res, err := e.client.RunRefund(ctx, "1850010868", request(c.amount), payroc.RunOptions{
-				IdempotencyKey: key,
-				OnStatus: func(ri *payroc.RefundInstruction) {
-					mu.Lock()
-					seen = append(seen, ri.Status)
-					first := len(seen) == 1
-					mu.Unlock()
-					if first && c.cancel {
-						go func() {
-							got, err := e.client.Cancel(ctx, ri.RefundInstructionID)
-							assert.NoError(t, err, "cancel: %v", err)
-							cancelRes <- got
-						}()
-					}
-				},
+			res, err := e.client.RunRefund(ctx, refund(t, "1850010868", request(c.amount), key), payroc.RunOptions{OnStatus: func(ri *payroc.RefundInstruction) {
+				mu.Lock()
+				seen = append(seen, ri.Status)
+				first := len(seen) == 1
+				mu.Unlock()
+				if first && c.cancel {
+					go func() {
+						got, err := e.client.Cancel(ctx, ri.RefundInstructionID)
+						assert.NoError(t, err, "cancel: %v", err)
+						cancelRes <- got
+					}()
+				}
+			},
 			})
 			require.NoError(t, err)
 			require.Equal(t, c.outcome, res.Outcome)
@@ -113,7 +111,7 @@ func TestOutcomesThroughTheClient(t *testing.T) {
 func TestClientSeesEveryError(t *testing.T) {
 	e := start(t, sim.Config{Delay: time.Hour, Hold: 20 * time.Millisecond, Timeout: time.Hour})
 	ctx := t.Context()
-	done, err := e.client.Submit(ctx, "1850010868", request(4999), "")
+	done, err := e.client.Submit(ctx, refund(t, "1850010868", request(4999), ""))
 	require.NoError(t, err)
 	require.NoError(t, e.sim.Finish(done.RefundInstructionID, payroc.StatusCompleted))
 	key := done.IdempotencyKey
@@ -121,7 +119,7 @@ func TestClientSeesEveryError(t *testing.T) {
 	require.NoError(t, err, "%+v, %v", done, err)
 	require.NotEmpty(t, done.RefundID, "%+v, %v", done, err)
 	done.IdempotencyKey = key
-	failed, _ := e.client.Submit(ctx, "1850010868", request(4999), "")
+	failed, _ := e.client.Submit(ctx, refund(t, "1850010868", request(4999), ""))
 	_ = e.sim.Finish(failed.RefundInstructionID, payroc.StatusFailure)
 
 	cases := []struct {
@@ -132,11 +130,11 @@ func TestClientSeesEveryError(t *testing.T) {
 		status int
 	}{
 		{name: "400 terminal of another device", call: func() error {
-			_, err := e.client.Submit(ctx, "1850010869", request(4999), "")
+			_, err := e.client.Submit(ctx, refund(t, "1850010869", request(4999), ""))
 			return err
 		}, code: payroc.CodeBadRequest, status: 400},
 		{name: "404 unknown device", call: func() error {
-			_, err := e.client.Submit(ctx, "1850099999", request(4999), "")
+			_, err := e.client.Submit(ctx, refund(t, "1850099999", request(4999), ""))
 			return err
 		}, code: payroc.CodeNotFound, status: 404},
 		{name: "404 unknown instruction", call: func() error {
@@ -148,7 +146,7 @@ func TestClientSeesEveryError(t *testing.T) {
 			return err
 		}, code: payroc.CodeNotFound, status: 404},
 		{name: "409 key in use", call: func() error {
-			_, err := e.client.Submit(ctx, "1850010868", request(5000), done.IdempotencyKey)
+			_, err := e.client.Submit(ctx, refund(t, "1850010868", request(5000), done.IdempotencyKey))
 			return err
 		}, code: payroc.CodeIdempotencyKeyInUse, status: 409},
 		{name: "403 forced", before: func() { _ = e.sim.FailNext(1, 403, sim.FailOptions{}) }, call: func() error {
@@ -203,7 +201,7 @@ func TestClientSeesEveryError(t *testing.T) {
 		_ = e.sim.FailNext(1, 429, sim.FailOptions{Route: sim.RouteSubmit})
 		_ = e.sim.FailNext(1, 503, sim.FailOptions{Route: sim.RouteSubmit})
 		before := e.sim.Stats().Requests[sim.RouteSubmit]
-		ri, err := e.client.Submit(ctx, "1850010868", request(4999), "")
+		ri, err := e.client.Submit(ctx, refund(t, "1850010868", request(4999), ""))
 		require.NoError(t, err)
 		n := e.sim.Stats().Requests[sim.RouteSubmit] - before
 		assert.EqualValues(t, 4, n)
@@ -296,7 +294,7 @@ func TestConcurrentRefundsOnManyDevices(t *testing.T) {
 			end := []int64{0, 1, 2, 7}[i%4]
 			req := request(int64(1000*(i+1)) + end)
 			req.ProcessingTerminalID = dev.ProcessingTerminalID
-			res, err := e.client.RunRefund(t.Context(), dev.SerialNumber, req, payroc.RunOptions{})
+			res, err := e.client.RunRefund(t.Context(), refund(t, dev.SerialNumber, req, ""), payroc.RunOptions{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -325,7 +323,7 @@ func TestTransportInProcess(t *testing.T) {
 		Retry:  payroc.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
 	_ = s.DropNext(1, sim.RouteSubmit)
 	key := payroc.NewIdempotencyKey()
-	res, err := c.RunRefund(t.Context(), "1850010868", request(4999), payroc.RunOptions{IdempotencyKey: key})
+	res, err := c.RunRefund(t.Context(), refund(t, "1850010868", request(4999), key), payroc.RunOptions{})
 	require.NoError(t, err)
 	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "result %+v %+v", res, res.Instruction.Link)
 	require.Equal(t, "http://payroc.sim/v1/refunds/"+res.Refund.RefundID, res.Instruction.Link.Href, "result %+v %+v", res, res.Instruction.Link)
@@ -334,7 +332,7 @@ func TestTransportInProcess(t *testing.T) {
 	require.EqualValues(t, 2, s.Stats().Requests[sim.RouteSubmit], "stats %+v", s.Stats())
 
 	// A long-poll through the transport ends with its context.
-	ri, err := c.Submit(t.Context(), "1850010868", request(4903), "")
+	ri, err := c.Submit(t.Context(), refund(t, "1850010868", request(4903), ""))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)

@@ -33,7 +33,7 @@ func TestRefundCarriesEMVApplicationOfChipReads(t *testing.T) {
 		if entry != "" {
 			req.CustomizationOptions = &payroc.CustomizationOptions{EntryMethod: entry}
 		}
-		res, err := client.RunRefund(context.Background(), "1850010868", req, payroc.RunOptions{})
+		res, err := client.RunRefund(context.Background(), refund(t, "1850010868", req, ""), payroc.RunOptions{})
 		require.NoError(t, err)
 		require.NotNil(t, res.Refund)
 		return res.Refund.Card

@@ -24,11 +24,16 @@ func ExampleNew() {
 		BaseURL: srv.URL + "/v1",
 		Tokens:  &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: srv.URL, APIKey: sim.DefaultAPIKey}).Mint},
 	}
-	res, err := client.RunRefund(context.Background(), "1850010868", &payroc.RefundInstructionRequest{
+	refund, err := payroc.NewDeviceRefund("1850010868", payroc.RefundInstructionRequest{
 		ProcessingTerminalID: "1234001",
 		Order:                payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund for ORDER-1001", Amount: 4999, Currency: "USD"},
 		Operator:             "cashier-1",
-	}, payroc.RunOptions{})
+	}, "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := client.RunRefund(context.Background(), refund, payroc.RunOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -56,10 +61,15 @@ func ExampleSimulator_FailNext() {
 		Retry:   payroc.RetryPolicy{BaseDelay: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond},
 	}
 	key := payroc.NewIdempotencyKey()
-	res, err := client.RunRefund(context.Background(), "1850010868", &payroc.RefundInstructionRequest{
+	refund, err := payroc.NewDeviceRefund("1850010868", payroc.RefundInstructionRequest{
 		ProcessingTerminalID: "1234001",
 		Order:                payroc.RefundOrder{OrderID: "ORDER-1002", Description: "Refund for ORDER-1002", Amount: 1500, Currency: "USD"},
-	}, payroc.RunOptions{IdempotencyKey: key})
+	}, key)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := client.RunRefund(context.Background(), refund, payroc.RunOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -146,3 +146,10 @@ func instructionOf(t require.TestingT, b []byte) payroc.RefundInstruction {
 	require.NotEmpty(t, ri.RefundInstructionID, "not an instruction: %s", b)
 	return ri
 }
+
+// refund checks req for device serial under key ("" makes one), as a caller of the client does first.
+func refund(t require.TestingT, serial string, req *payroc.RefundInstructionRequest, key string) payroc.DeviceRefund {
+	r, err := payroc.NewDeviceRefund(serial, *req, key)
+	require.NoError(t, err)
+	return r
+}

@@ -62,7 +62,7 @@ func TestIdempotentReplay(t *testing.T) {
 	assert.EqualValues(t, 1, n, "%d instructions, %d refunds for the key", n, r)
 	assert.EqualValues(t, 1, r, "%d instructions, %d refunds for the key", n, r)
 	// The client gets the same instruction for the same key, too.
-	ri, err := e.client.Submit(t.Context(), "1850010868", request(4999), key)
+	ri, err := e.client.Submit(t.Context(), refund(t, "1850010868", request(4999), key))
 	require.NoError(t, err, "client replay %+v, %v", ri, err)
 	require.Equal(t, first.RefundInstructionID, ri.RefundInstructionID, "client replay %+v, %v", ri, err)
 }
@@ -101,7 +101,7 @@ func TestDroppedSubmitIsRetriedIntoOneRefund(t *testing.T) {
 	require.NoError(t, e.sim.DropNext(1, sim.RouteSubmit))
 	require.NoError(t, e.sim.DropNext(1, sim.RouteGetRefund))
 	key := payroc.NewIdempotencyKey()
-	res, err := e.client.RunRefund(t.Context(), "1850010868", request(4999), payroc.RunOptions{IdempotencyKey: key})
+	res, err := e.client.RunRefund(t.Context(), refund(t, "1850010868", request(4999), key), payroc.RunOptions{})
 	require.NoError(t, err)
 	require.Equal(t, payroc.OutcomeApproved, res.Outcome, "outcome %s", res.Outcome)
 	st := e.sim.Stats()

@@ -167,7 +167,7 @@ func TestCloseReleasesHeldPolls(t *testing.T) {
 		r := answered(t, c)
 		require.NoError(t, r.err)
 		assert.Equal(t, payroc.StatusInProgress, r.ri.Status)
-		_, err := e.client.Submit(t.Context(), "1850010868", request(4999), "")
+		_, err := e.client.Submit(t.Context(), refund(t, "1850010868", request(4999), ""))
 		var pe *payroc.Error
 		require.ErrorAs(t, err, &pe, "a submit after Close")
 		assert.Equal(t, 503, pe.Status)
@@ -209,7 +209,7 @@ func TestClosedSimulatorAnswers503(t *testing.T) {
 
 func mustSubmit(t *testing.T, e *env, amount int64) *payroc.RefundInstruction {
 	t.Helper()
-	ri, err := e.client.Submit(t.Context(), "1850010868", request(amount), "")
+	ri, err := e.client.Submit(t.Context(), refund(t, "1850010868", request(amount), ""))
 	require.NoError(t, err)
 	return ri
 }
@@ -260,7 +260,7 @@ func TestLongPollOutlivesAShortWriteTimeout(t *testing.T) {
 	doer := payroc.HTTPDoer{Client: srv.Client()}
 	c := &payroc.Client{BaseURL: srv.URL + "/v1", Doer: doer, Retry: payroc.RetryPolicy{MaxAttempts: 1},
 		Tokens: &payroc.TokenCache{Mint: (&payroc.Identity{BaseURL: srv.URL, APIKey: s.APIKey(), Doer: doer}).Mint}}
-	ri, err := c.Submit(t.Context(), "1850010868", request(4903), "")
+	ri, err := c.Submit(t.Context(), refund(t, "1850010868", request(4903), ""))
 	require.NoError(t, err)
 	got, err := c.Instruction(t.Context(), ri.RefundInstructionID)
 	require.NoError(t, err)

@@ -97,8 +97,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *payr
 // submit reads as auth (done by serveAPI) -> policy -> state -> forward: validate the request and check the
 // lane's scope, hold the device, then forward once and file what came back.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial string) {
-	key := r.Header.Get("Idempotency-Key")
-	req, body, e := s.checkSubmit(w, r, c, serial, key)
+	req, body, key, e := s.checkSubmit(w, r, c, serial, r.Header.Get("Idempotency-Key"))
 	if e != nil {
 		// A refused submit still counts against its token's rate (and a revoked token hears so); with the
 		// state down the refusal itself still stands.
@@ -146,39 +145,43 @@ func (s *Server) refuseSubmit(w http.ResponseWriter, r *http.Request, c *lane.Cl
 }
 
 // checkSubmit is the submit's policy: the body, headers and path parameter are valid, and the refund lies in
-// the lane's scope and on the device's terminal. It returns the request and the bytes to forward.
-func (s *Server) checkSubmit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial, key string) (*payroc.RefundInstructionRequest, []byte, *payroc.Error) {
+// the lane's scope and on the device's terminal. It returns the request, the bytes to forward and the
+// Idempotency-Key in canonical form: the key is read here, once, where it enters the proxy, so the device
+// guard, key ownership, the state and the audit all see one spelling (on a refusal, the header as sent).
+func (s *Server) checkSubmit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial, key string) (*payroc.RefundInstructionRequest, []byte, string, *payroc.Error) {
 	body, e := s.readBody(w, r)
 	if e != nil {
-		return nil, nil, e
+		return nil, nil, key, e
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" { // the usual one needs no parsing
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return nil, nil, problem(payroc.CodeUnsupportedMediaType, "The body must be application/json")
+			return nil, nil, key, problem(payroc.CodeUnsupportedMediaType, "The body must be application/json")
 		}
 	}
 	if key == "" {
-		return nil, nil, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing, "The Idempotency-Key header is required (a UUID v4)",
+		return nil, nil, key, httpapi.Problem("", payroc.CodeIdempotencyKeyMissing, "The Idempotency-Key header is required (a UUID v4)",
 			payroc.FieldError{Parameter: "Idempotency-Key", Message: "is required"})
 	}
-	if err := payroc.ValidateIdempotencyKey(key); err != nil {
-		return nil, nil, badRequest("The Idempotency-Key must be a UUID v4", payroc.AsError(err).Errors...)
+	canonical, err := payroc.ParseIdempotencyKey(key)
+	if err != nil {
+		return nil, nil, key, badRequest("The Idempotency-Key must be a UUID v4", payroc.AsError(err).Errors...)
 	}
+	key = canonical
 	if err := payroc.ValidateSerialNumber(serial); err != nil {
-		return nil, nil, badRequest("The serial number is not valid", payroc.AsError(err).Errors...)
+		return nil, nil, key, badRequest("The serial number is not valid", payroc.AsError(err).Errors...)
 	}
 	req, err := strict.DecodeRefundInstructionRequest(body)
 	if err != nil {
-		return nil, nil, badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...)
+		return nil, nil, key, badRequest("One or more validation errors occurred, see errors for more info", payroc.AsError(err).Errors...)
 	}
 	// Upstream gets the request as checked, encoded afresh, never the browser's bytes: a body that another
 	// parser would read otherwise (duplicate or case-folded member names, invalid UTF-8) cannot carry an
 	// amount, currency or terminal past the checks below. The encoding is the payroc client's own, so the
 	// page's bytes and a replay's are unchanged.
 	if body, err = strict.Encode(req); err != nil {
-		return nil, nil, problem(payroc.CodeInternalError, "The request could not be encoded")
+		return nil, nil, key, problem(payroc.CodeInternalError, "The request could not be encoded")
 	}
-	return req, body, s.checkScope(c, serial, req)
+	return req, body, key, s.checkScope(c, serial, req)
 }
 
 // checkScope: the device is one this proxy drives and the lane may use, the currency and amount are the
@@ -213,7 +216,7 @@ func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *state
 	// Without a bearer nothing was sent (payroc.NothingCreated). Any other failure leaves it unknown whether
 	// the device got it: the guard stays until the same key is replayed (which passes) or it times out. A
 	// settle that fails leaves the guard to time out: the safe side.
-	_, _ = s.settle(r.Context(), state.Settlement{Serial: rec.Serial, Key: rec.Key, Reached: !payroc.NothingCreated(e)})
+	_, _ = s.settle(r.Context(), state.Settlement{Serial: rec.Serial, Key: rec.Key, NothingCreated: payroc.NothingCreated(e)})
 	s.audit(r.Context(), "submit", append(submitAttrs(rec), slog.Int("status", e.Status), slog.String("result", e.Code))...)
 	writeProblem(w, e)
 }
@@ -222,8 +225,8 @@ func (s *Server) submitFailed(w http.ResponseWriter, r *http.Request, rec *state
 func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *state.Instruction, res *payroc.Response) {
 	// A refusal made nothing on the device (payroc.NothingCreated, the rule the browser's records follow too).
 	// Anything else may have.
-	reached := res.StatusCode < 300 || !payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body))
-	settle := state.Settlement{Serial: rec.Serial, Key: rec.Key, Reached: reached}
+	nothing := res.StatusCode >= 300 && payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body))
+	settle := state.Settlement{Serial: rec.Serial, Key: rec.Key, NothingCreated: nothing}
 	attrs := append(submitAttrs(rec), slog.Int("status", res.StatusCode))
 	var inst *payroc.RefundInstruction
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
@@ -438,8 +441,8 @@ func (s *Server) audit(ctx context.Context, event string, attrs ...slog.Attr) {
 // auditKey keeps a refused submit's key in the audit line only when it is a well-formed key (a malformed
 // header could be anything, even a pasted secret).
 func auditKey(k string) string {
-	if payroc.ValidateIdempotencyKey(k) == nil {
-		return k
+	if canonical, err := payroc.ParseIdempotencyKey(k); err == nil {
+		return canonical
 	}
 	if k == "" {
 		return ""

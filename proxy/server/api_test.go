@@ -58,14 +58,14 @@ func TestProxyServesThePayrocClient(t *testing.T) {
 		amount  int64
 		outcome payroc.Outcome
 	}{{4999, payroc.OutcomeApproved}, {4901, payroc.OutcomeDeclined}, {4902, payroc.OutcomeFailed}, {4904, payroc.OutcomeApproved}} {
-		res, err := c.RunRefund(t.Context(), "1850010869", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234002",
-			Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: tc.amount, Currency: "USD"}}, payroc.RunOptions{})
+		res, err := c.RunRefund(t.Context(), mustRefund(t, "1850010869", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234002",
+			Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: tc.amount, Currency: "USD"}}, ""), payroc.RunOptions{})
 		require.NoError(t, err, "amount %d: %+v, %v", tc.amount, res, err)
 		require.Equal(t, tc.outcome, res.Outcome, "amount %d: %+v, %v", tc.amount, res, err)
 	}
 	// Cancel loses the race (amount …05): the 409's refund link is rewritten and the refund is readable.
-	inst, err := c.Submit(t.Context(), "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
-		Order: payroc.RefundOrder{OrderID: "ORDER-1002", Description: "Refund", Amount: 505, Currency: "USD"}}, "")
+	inst, err := c.Submit(t.Context(), mustRefund(t, "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
+		Order: payroc.RefundOrder{OrderID: "ORDER-1002", Description: "Refund", Amount: 505, Currency: "USD"}}, ""))
 	require.NoError(t, err)
 	got, err := c.Cancel(t.Context(), inst.RefundInstructionID)
 	require.NoError(t, err, "cancel: %+v, %v", got, err)

@@ -111,9 +111,9 @@ func BenchmarkProxyHandler(b *testing.B) {
 			for b.Loop() {
 				n++
 				order := fmt.Sprintf("ORDER-%d", n)
-				inst, err := c.Submit(ctx, serial, &payroc.RefundInstructionRequest{ProcessingTerminalID: terminal,
+				inst, err := c.Submit(ctx, mustRefund(b, serial, &payroc.RefundInstructionRequest{ProcessingTerminalID: terminal,
 					Order:    payroc.RefundOrder{OrderID: order, Description: "Refund for " + order, Amount: 1000, Currency: "USD"},
-					Operator: "cashier-1"}, "")
+					Operator: "cashier-1"}, ""))
 				for err == nil && !inst.Status.Final() {
 					inst, err = c.Instruction(ctx, inst.RefundInstructionID)
 				}

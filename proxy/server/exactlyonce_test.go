@@ -82,18 +82,18 @@ func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
 	require.EqualValues(t, 1, n, "%d instructions in progress", n)
 }
 
-// Payroc does not publish whether it compares keys case-insensitively. A key that differs only in case is
-// therefore not taken for a replay by the guard: it is refused while the device is busy, and never forwarded.
-func TestProxyBusyGuardComparesKeysExactly(t *testing.T) {
+// The Idempotency-Key is read once, where it enters, in canonical form (lower case, as google/uuid writes
+// it): the upper-case spelling of a refund in flight, from the lane that made it, is that refund's replay.
+// It passes the device guard, gets the same instruction, and the audit files it under one spelling.
+func TestProxyKeyIsCanonicalWhereItEnters(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token("front-1", 100000)
 	inst, key := h.mustSubmit(tok, "1850010868", 403, "")
-	before := h.sim.Stats().Requests[sim.RouteSubmit]
-	res, b, _ := h.submit(tok, "1850010868", 403, strings.ToUpper(key))
-	problemOf(t, res, b, 409, "device-busy")
-	n := h.sim.Stats().Requests[sim.RouteSubmit]
-	require.Equal(t, before, n, "the case-changed key reached upstream while the device was busy")
-	h.mustSubmit(tok, "1850010868", 403, key) // the key itself is a replay and passes
+	replay, _ := h.mustSubmit(tok, "1850010868", 403, strings.ToUpper(key))
+	require.Equal(t, inst.RefundInstructionID, replay.RefundInstructionID, "the upper-case key replays the same instruction")
+	require.EqualValues(t, 1, h.sim.InstructionsFor(key), "one instruction for the key")
+	require.NotContains(t, h.logs.String(), strings.ToUpper(key), "the audit writes the key in one spelling")
+	require.Contains(t, h.logs.String(), `"idempotencyKey":"`+key+`"`)
 	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
 }
 

@@ -55,11 +55,16 @@ func ExampleNew() {
 	res.Body.Close()
 
 	client := &payroc.Client{BaseURL: front.URL + "/v1", Tokens: payroc.NewStaticToken(tok.Token, nil)}
-	r, err := client.RunRefund(context.Background(), "1850010868", &payroc.RefundInstructionRequest{
+	refund, err := payroc.NewDeviceRefund("1850010868", payroc.RefundInstructionRequest{
 		ProcessingTerminalID: "1234001",
 		Order:                payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund for ORDER-1001", Amount: 4999, Currency: "USD"},
 		Operator:             "cashier-1",
-	}, payroc.RunOptions{})
+	}, "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := client.RunRefund(context.Background(), refund, payroc.RunOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

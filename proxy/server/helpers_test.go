@@ -370,3 +370,10 @@ func (h *harness) restart() {
 	h.client.CloseIdleConnections()
 	h.start()
 }
+
+// mustRefund checks req for device serial under key ("" makes one), as a caller does before Submit.
+func mustRefund(t require.TestingT, serial string, req *payroc.RefundInstructionRequest, key string) payroc.DeviceRefund {
+	r, err := payroc.NewDeviceRefund(serial, *req, key)
+	require.NoError(t, err)
+	return r
+}

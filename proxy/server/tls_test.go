@@ -68,8 +68,8 @@ func TestProxyTLSServesHTTP2(t *testing.T) {
 	base := "https://" + l.Addr().String()
 	c := &payroc.Client{BaseURL: base + "/v1", Doer: payroc.HTTPDoer{Client: &http.Client{Transport: tr}},
 		Tokens: payroc.NewStaticToken(h.token("front-1", 100000), nil)}
-	inst, err := c.Submit(t.Context(), "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
-		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, "")
+	inst, err := c.Submit(t.Context(), mustRefund(t, "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
+		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 4999, Currency: "USD"}}, ""))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(inst.Link.Href, base+"/v1/refund-instructions/"), "link %s is not on the proxy's https origin", inst.Link.Href)
 	res, err := (&http.Client{Transport: tr}).Get(base + "/healthz")

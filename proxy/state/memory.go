@@ -137,7 +137,7 @@ func (s *Memory) Settle(_ context.Context, st Settlement, now time.Time) (Settle
 	if h := s.devices[st.Serial]; h != nil && h.key == st.Key {
 		h.sending = max(h.sending-1, 0)
 		h.lastSeen = now
-		h.reached = h.reached || st.Reached
+		h.reached = h.reached || !st.NothingCreated
 		if h.sending == 0 && !h.reached {
 			delete(s.devices, st.Serial)
 		}

@@ -108,11 +108,11 @@ const (
 // Settlement is how a reserved submit ended.
 type Settlement struct {
 	Serial, Key string
-	// Reached says whether the submit may have reached the device: false only when nothing was sent (no
-	// bearer) or Payroc refused it (a 4xx). The device is freed only when no submit with the key may have
-	// reached it and none is still on its way: a replay's refusal says nothing about an earlier attempt
-	// whose answer was lost.
-	Reached bool
+	// NothingCreated says that this submit proves it created nothing (payroc.NothingCreated): nothing was
+	// sent (no bearer) or Payroc refused it (a 4xx). Its zero value, "may have created an instruction", is
+	// the safe one. The device is freed only when no submit with the key may have reached it and none is
+	// still on its way: a replay's refusal says nothing about an earlier attempt whose answer was lost.
+	NothingCreated bool
 	// Accepted, when set, is the instruction Payroc answered with: it is filed under its lane (refused, with
 	// Settled.Foreign, when the id is already filed under another lane), and its Status observed as Observe
 	// does.

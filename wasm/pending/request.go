@@ -20,63 +20,40 @@ type DeviceRefundRequest struct {
 	payroc.RefundInstructionRequest
 }
 
-// ParseRequest reads a request from its JSON text (payroc.js passes JSON.stringify of the caller's object):
-// an object, serialNumber a string, the rest exactly Payroc's body: every member name one of its fields,
-// spelled exactly (encoding/json alone would read "Amount" or "AMOUNT" as amount), an integer amount in
-// minor units. Every problem is one invalid-request error naming the fields at fault, and nothing is sent.
+// ParseRequest reads a request from its JSON text (payroc.js passes JSON.stringify of the caller's object)
+// and checks it, with its Idempotency-Key ("" makes one), for sending: an object, serialNumber a string, the
+// rest exactly Payroc's body, every member name one of its fields, spelled exactly (encoding/json alone would
+// read "Amount" or "AMOUNT" as amount), an integer amount in minor units. Every problem is one
+// invalid-request error naming the fields at fault, and nothing is sent.
 //
-// It decodes with encoding/json, which the browser module carries anyway (json v2 would not fit its size
-// budget; see package internal/strict). JSON.stringify writes no member name twice and no invalid UTF-8, the
-// two other things a strict reader refuses; the proxy decodes what it forwards strictly whatever it is sent.
-func ParseRequest(text string) (DeviceRefundRequest, error) {
-	var out DeviceRefundRequest
+// The text is read twice, each time for its own purpose: once into a tree, for the exact member names, and
+// once into the request, for its values; then payroc.NewDeviceRefund checks the values once. It decodes with
+// encoding/json, which the browser module carries anyway (json v2 would not fit its size budget; see package
+// internal/strict). JSON.stringify writes no member name twice and no invalid UTF-8, the two other things a
+// strict reader refuses; the proxy decodes what it forwards strictly whatever it is sent.
+func ParseRequest(text, key string) (payroc.DeviceRefund, error) {
 	var tree any
 	if err := json.Unmarshal([]byte(text), &tree); err != nil {
-		return out, invalid("The refund request is not valid JSON", payroc.FieldError{Parameter: "body", Message: "is not valid JSON"})
+		return payroc.DeviceRefund{}, invalid("The refund request is not valid JSON", payroc.FieldError{Parameter: "body", Message: "is not valid JSON"})
 	}
 	if _, ok := tree.(map[string]any); !ok {
-		return out, invalid("The refund request must be an object",
+		return payroc.DeviceRefund{}, invalid("The refund request must be an object",
 			payroc.FieldError{Parameter: "body", Message: "must be an object with serialNumber, processingTerminalId and order"})
 	}
 	if p := unknownName(tree, reflect.TypeFor[DeviceRefundRequest](), ""); p != "" {
-		return out, invalid("The refund request has a field Payroc does not accept",
+		return payroc.DeviceRefund{}, invalid("The refund request has a field Payroc does not accept",
 			payroc.FieldError{Parameter: p, Message: "is not a known field (names are case-sensitive)"})
 	}
-	// The names are checked: read serialNumber and Payroc's body each on its own, so a type error names its
-	// field by its JSON path (an embedded struct would prefix its Go name).
-	var serial struct {
-		SerialNumber string `json:"serialNumber"`
+	var req DeviceRefundRequest
+	if err := json.Unmarshal([]byte(text), &req); err != nil {
+		return payroc.DeviceRefund{}, typeError(err)
 	}
-	var fields []payroc.FieldError
-	if err := json.Unmarshal([]byte(text), &serial); err != nil {
-		fields = append(fields, typeError(err).Errors...)
-	} else if err := payroc.ValidateSerialNumber(serial.SerialNumber); err != nil {
-		fields = append(fields, payroc.AsError(err).Errors...)
-	}
-	out.SerialNumber = serial.SerialNumber
-	if err := json.Unmarshal([]byte(text), &out.RefundInstructionRequest); err != nil {
-		e := typeError(err)
-		e.Errors = append(fields, e.Errors...)
-		return out, e
-	}
-	if err := out.Validate(); err != nil {
-		fields = append(fields, payroc.AsError(err).Errors...)
-	}
-	if len(fields) > 0 {
-		return out, invalid("One or more fields are invalid", fields...)
-	}
-	return out, nil
+	return req.check(key)
 }
 
-// Key checks a caller's idempotency key; "" means "make one" (a new UUID v4).
-func Key(key string) (string, error) {
-	if key == "" {
-		return payroc.NewIdempotencyKey(), nil
-	}
-	if err := payroc.ValidateIdempotencyKey(key); err != nil {
-		return "", err
-	}
-	return key, nil
+// check makes the request ready to send under key: every field and the key checked at once.
+func (r DeviceRefundRequest) check(key string) (payroc.DeviceRefund, error) {
+	return payroc.NewDeviceRefund(r.SerialNumber, r.RefundInstructionRequest, key)
 }
 
 func invalid(detail string, fields ...payroc.FieldError) *payroc.Error {
@@ -89,7 +66,8 @@ func typeError(err error) *payroc.Error {
 	if !ok {
 		return invalid("The refund request is not valid JSON", payroc.FieldError{Parameter: "body", Message: "is not valid JSON"})
 	}
-	p, msg := te.Field, "must be "+payroc.TypeWord(te.Type)
+	// encoding/json names a field of the embedded body by its Go type first: the caller knows only the JSON path.
+	p, msg := strings.TrimPrefix(te.Field, "RefundInstructionRequest."), "must be "+payroc.TypeWord(te.Type)
 	if p == "" {
 		p = "body"
 	}

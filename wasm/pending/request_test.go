@@ -15,13 +15,14 @@ import (
 )
 
 func TestParseRequestAcceptsPayrocsBodyWithSerialNumber(t *testing.T) {
-	req, err := pending.ParseRequest(validRequest)
+	req, err := pending.ParseRequest(validRequest, "8E03978E-40D5-43E8-BC93-6894A57F9324")
 	require.NoError(t, err)
-	assert.Equal(t, "1850010868", req.SerialNumber)
-	assert.Equal(t, int64(4999), req.Order.Amount)
-	assert.Equal(t, "cashier-1", req.Operator)
-	// It marshals back to the same flat shape (the pending record's request).
-	b, err := json.Marshal(req)
+	assert.Equal(t, "1850010868", req.SerialNumber())
+	assert.Equal(t, int64(4999), req.Body().Order.Amount)
+	assert.Equal(t, "cashier-1", req.Body().Operator)
+	assert.Equal(t, "8e03978e-40d5-43e8-bc93-6894a57f9324", req.IdempotencyKey(), "the key is read in canonical form")
+	// The record marshals back to the same flat shape (the pending record's request).
+	b, err := json.Marshal(pending.DeviceRefundRequest{SerialNumber: req.SerialNumber(), RefundInstructionRequest: req.Body()})
 	require.NoError(t, err)
 	assert.JSONEq(t, validRequest, string(b))
 }
@@ -48,7 +49,7 @@ func TestParseRequestNamesEveryBadField(t *testing.T) {
 		{"serial with slash", `{"serialNumber":"18/50","processingTerminalId":"1234001","order":{"orderId":"O","description":"d","amount":1,"currency":"USD"}}`, []string{"serialNumber"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := pending.ParseRequest(tc.body)
+			_, err := pending.ParseRequest(tc.body, "")
 			e, ok := errors.AsType[*payroc.Error](err)
 			require.True(t, ok, "want a *payroc.Error, got %v", err)
 			require.Equal(t, payroc.CodeInvalidRequest, e.Code)
@@ -61,15 +62,21 @@ func TestParseRequestNamesEveryBadField(t *testing.T) {
 	}
 }
 
-func TestKey(t *testing.T) {
-	k, err := pending.Key("")
+func TestParseRequestChecksTheKeyWithTheFields(t *testing.T) {
+	r, err := pending.ParseRequest(validRequest, "")
 	require.NoError(t, err)
-	assert.NoError(t, payroc.ValidateIdempotencyKey(k), "a made key is a UUID v4")
-	k, err = pending.Key("8e03978e-40d5-43e8-bc93-6894a57f9324")
-	require.NoError(t, err)
-	assert.Equal(t, "8e03978e-40d5-43e8-bc93-6894a57f9324", k, "a given key is kept")
-	_, err = pending.Key("not-a-uuid")
-	assert.ErrorIs(t, err, payroc.ErrInvalidRequest)
+	k, err := payroc.ParseIdempotencyKey(r.IdempotencyKey())
+	require.NoError(t, err, "no key: a new UUID v4 is made")
+	assert.Equal(t, k, r.IdempotencyKey(), "in canonical form")
+
+	_, err = pending.ParseRequest(`{"serialNumber":"","processingTerminalId":"1234001","order":{"orderId":"O","description":"d","amount":1,"currency":"USD"}}`, "not-a-uuid")
+	e, ok := errors.AsType[*payroc.Error](err)
+	require.True(t, ok, "want a *payroc.Error, got %v", err)
+	var got []string
+	for _, f := range e.Errors {
+		got = append(got, f.Parameter)
+	}
+	assert.ElementsMatch(t, []string{"serialNumber", "Idempotency-Key"}, got, "one error names both")
 }
 
 // FuzzParseRequestAgreesWithStrict: for text JSON.stringify could write (valid UTF-8, no repeated member
@@ -93,11 +100,11 @@ func FuzzParseRequestAgreesWithStrict(f *testing.F) {
 			sep = ""
 		}
 		text := `{"serialNumber":"1850010868"` + sep + body[1:]
-		got, gotErr := pending.ParseRequest(text)
+		got, gotErr := pending.ParseRequest(text, "")
 		want, wantErr := strict.DecodeRefundInstructionRequest([]byte(body))
 		require.Equal(t, wantErr == nil, gotErr == nil, "ParseRequest: %v; strict: %v", gotErr, wantErr)
 		if wantErr == nil {
-			require.Equal(t, *want, got.RefundInstructionRequest)
+			require.Equal(t, *want, got.Body())
 		}
 	})
 }

@@ -26,12 +26,18 @@ type Refund struct {
 	UpdatedAt           string              `json:"updatedAt"` // RFC 3339, UTC
 }
 
+// DeviceRefund is the recorded refund made ready to send again under its own key. The record came from this
+// browser's storage, which anything on the page can write, so it is checked as anything entering the module is.
+func (r *Refund) DeviceRefund() (payroc.DeviceRefund, error) {
+	return r.Request.check(r.IdempotencyKey)
+}
+
 // Store keeps the records that make a refund happen exactly once across reloads:
 //
 //   - Begin writes the record before the first byte of the submit is sent;
 //   - Observe records the instruction id the moment it arrives, and each status after it;
 //   - a record is removed only once the outcome is known: a final status seen (or, for refund/resume, the
-//     result read), or a failure that proves nothing was created (see DropIfRefused).
+//     result read), or a failure that proves nothing was created (see DropIfNothingCreated).
 //
 // It is safe for concurrent calls.
 type Store struct {
@@ -55,10 +61,11 @@ func (p *Store) stamp() string {
 // Begin records a refund about to be submitted and reports whether the record is new. A record that exists
 // already under key (a resubmit with the same key) keeps its instruction id and status: they are still the
 // truth about that key. It also stands for an earlier attempt whose outcome nobody saw, so only a call whose
-// Begin made the record (fresh) may later drop it as refused.
-func (p *Store) Begin(key string, req DeviceRefundRequest) (fresh bool, err error) {
+// Begin made the record (fresh) may later drop it when nothing was created.
+func (p *Store) Begin(r payroc.DeviceRefund) (fresh bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	key := r.IdempotencyKey()
 	rec, err := p.getLocked(key)
 	if err != nil {
 		return false, err
@@ -66,7 +73,7 @@ func (p *Store) Begin(key string, req DeviceRefundRequest) (fresh bool, err erro
 	if rec == nil {
 		rec, fresh = &Refund{IdempotencyKey: key}, true
 	}
-	rec.Request = req
+	rec.Request = DeviceRefundRequest{SerialNumber: r.SerialNumber(), RefundInstructionRequest: r.Body()}
 	return fresh, p.putLocked(rec)
 }
 
@@ -123,12 +130,12 @@ func (p *Store) Remove(key string) error {
 	return p.s.Remove(Prefix + key)
 }
 
-// DropIfRefused removes the record of a failed submit when t, the tracker of the call, proves that nothing
-// was created under key (see Tracker.Refused). Only a call whose Begin made the record (fresh) may drop it:
+// DropIfNothingCreated removes the record of a failed submit when t, the tracker of the call, proves that nothing
+// was created under key (see Tracker.NothingCreated). Only a call whose Begin made the record (fresh) may drop it:
 // an older record stands for an earlier attempt nobody saw the end of. A record with an instruction id is
 // never dropped: that instruction exists, whatever this attempt met. It reports whether the record went.
-func (p *Store) DropIfRefused(key string, fresh bool, t *Tracker) (bool, error) {
-	if !fresh || !t.Refused() {
+func (p *Store) DropIfNothingCreated(key string, fresh bool, t *Tracker) (bool, error) {
+	if !fresh || !t.NothingCreated() {
 		return false, nil
 	}
 	p.mu.Lock()

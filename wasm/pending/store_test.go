@@ -1,6 +1,7 @@
 package pending_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -16,9 +17,10 @@ import (
 const validRequest = `{"serialNumber":"1850010868","processingTerminalId":"1234001","operator":"cashier-1",` +
 	`"order":{"orderId":"ORDER-1001","description":"Refund for ORDER-1001","amount":4999,"currency":"USD"}}`
 
-func mustRequest(t *testing.T) pending.DeviceRefundRequest {
+// mustRefund is validRequest checked for sending under key.
+func mustRefund(t *testing.T, key string) payroc.DeviceRefund {
 	t.Helper()
-	r, err := pending.ParseRequest(validRequest)
+	r, err := pending.ParseRequest(validRequest, key)
 	require.NoError(t, err)
 	return r
 }
@@ -39,10 +41,8 @@ func TestStoreRecordLifecycle(t *testing.T) {
 	s := pending.NewStore(&pending.MemoryStorage{})
 	s.Now = steppingClock()
 	const k1, k2 = "8e03978e-40d5-43e8-bc93-6894a57f9324", "9e03978e-40d5-43e8-bc93-6894a57f9324"
-	req := mustRequest(t)
-
 	for _, k := range []string{k1, k2} {
-		fresh, err := s.Begin(k, req)
+		fresh, err := s.Begin(mustRefund(t, k))
 		require.NoError(t, err)
 		require.True(t, fresh, "the first Begin of %s makes a fresh record", k)
 	}
@@ -51,12 +51,14 @@ func TestStoreRecordLifecycle(t *testing.T) {
 	require.Len(t, recs, 2)
 	assert.Equal(t, k1, recs[0].IdempotencyKey, "oldest first")
 	assert.Empty(t, recs[0].RefundInstructionID)
-	assert.Equal(t, req, recs[0].Request, "the request is recorded as given")
+	var given pending.DeviceRefundRequest
+	require.NoError(t, json.Unmarshal([]byte(validRequest), &given))
+	assert.Equal(t, given, recs[0].Request, "the request is recorded as given")
 
 	// The id is recorded the moment it arrives; a resubmit with the same key keeps it.
 	inst := &payroc.RefundInstruction{RefundInstructionID: "a37439165d134678a9100ebba3b29597", Status: payroc.StatusInProgress}
 	require.NoError(t, s.Observe(k1, inst, true))
-	fresh, err := s.Begin(k1, req)
+	fresh, err := s.Begin(mustRefund(t, k1))
 	require.NoError(t, err)
 	require.False(t, fresh, "a second Begin finds the existing record")
 	r, err := s.Get(k1)
@@ -107,12 +109,11 @@ func TestStoreSkipsForeignAndBrokenEntries(t *testing.T) {
 // Concurrent calls on many keys (run with -race) leave exactly the records whose final status was not seen.
 func TestStoreConcurrentCalls(t *testing.T) {
 	s := pending.NewStore(&pending.MemoryStorage{})
-	req := mustRequest(t)
 	var wg sync.WaitGroup
 	for i := range 40 {
 		wg.Go(func() {
 			key := fmt.Sprintf("8e03978e-40d5-43e8-bc93-%012d", i)
-			_, err := s.Begin(key, req)
+			_, err := s.Begin(mustRefund(t, key))
 			assert.NoError(t, err)
 			id := fmt.Sprintf("instruction-%d", i)
 			assert.NoError(t, s.Observe(key, &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusInProgress}, true))
@@ -139,6 +140,6 @@ func (*failingStorage) Set(string, string) error { return fmt.Errorf("QuotaExcee
 
 func TestBeginFailsWhenStorageCannotWrite(t *testing.T) {
 	s := pending.NewStore(&failingStorage{})
-	_, err := s.Begin("8e03978e-40d5-43e8-bc93-6894a57f9324", mustRequest(t))
+	_, err := s.Begin(mustRefund(t, "8e03978e-40d5-43e8-bc93-6894a57f9324"))
 	require.Error(t, err, "Begin must report that the record was not written")
 }

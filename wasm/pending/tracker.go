@@ -8,13 +8,13 @@ import (
 )
 
 // Tracker is a payroc.Doer that watches the requests of one call on their way out, so a failed submit can
-// tell "refused" from "maybe sent". Wrap the client's Doer in a fresh one per call (see Track).
+// tell "nothing created" from "maybe sent". Wrap the client's Doer in a fresh one per call (see Track).
 type Tracker struct {
 	next payroc.Doer
 
-	mu           sync.Mutex
-	sent         int
-	maybeCreated bool
+	mu      sync.Mutex
+	sent    int
+	created bool // some request may have created something (the negation of payroc.NothingCreated)
 }
 
 // Track returns a Tracker over next.
@@ -26,21 +26,20 @@ func (t *Tracker) Do(ctx context.Context, req *payroc.Request) (*payroc.Response
 	t.sent++
 	t.mu.Unlock()
 	res, err := t.next.Do(ctx, req)
-	created := err != nil || res.StatusCode < 300 || !payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body))
-	if created {
+	if err != nil || res.StatusCode < 300 || !payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body)) {
 		t.mu.Lock()
-		t.maybeCreated = true
+		t.created = true
 		t.mu.Unlock()
 	}
 	return res, err
 }
 
-// Refused reports whether the call's requests prove that it created nothing: none was sent (the call
+// NothingCreated reports whether the call's requests prove that it created nothing: none was sent (the call
 // stopped first), or every one was answered with a refusal (payroc.NothingCreated). One request without an
 // answer, answered 2xx, or answered with anything else (a 5xx, Payroc's 409 idempotency-key-in-use) and the
 // call may have made an instruction.
-func (t *Tracker) Refused() bool {
+func (t *Tracker) NothingCreated() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.sent == 0 || !t.maybeCreated
+	return t.sent == 0 || !t.created
 }

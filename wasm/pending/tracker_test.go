@@ -82,9 +82,9 @@ func TestTrackerRefusedOnlyWhenNothingWasCreated(t *testing.T) {
 				ctx = tc.arrange(t, s, ctx)
 			}
 			key := payroc.NewIdempotencyKey()
-			_, err := c.Submit(ctx, "1850010868", payrocRequest(t), key)
-			assert.Equal(t, tc.refused, tr.Refused(), "Refused after %v", err)
-			if tr.Refused() {
+			_, err := c.Submit(ctx, mustRefund(t, key))
+			assert.Equal(t, tc.refused, tr.NothingCreated(), "NothingCreated after %v", err)
+			if tr.NothingCreated() {
 				assert.Zero(t, s.InstructionsFor(key), "refused, yet the simulator made an instruction")
 			}
 		})
@@ -98,23 +98,23 @@ func failAll(status int, code string) func(*testing.T, *sim.Simulator, context.C
 	}
 }
 
-// DropIfRefused removes only a record this call made, without an instruction id, after a proven refusal.
-func TestDropIfRefused(t *testing.T) {
+// DropIfNothingCreated removes only a record this call made, without an instruction id, after a proven refusal.
+func TestDropIfNothingCreated(t *testing.T) {
 	const key = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 	refused := func(t *testing.T) *pending.Tracker {
 		s, c, tr := simClient(t)
 		require.NoError(t, s.FailNext(1, http.StatusConflict, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeDeviceBusy}))
-		_, err := c.Submit(t.Context(), "1850010868", payrocRequest(t), key)
+		_, err := c.Submit(t.Context(), mustRefund(t, key))
 		require.Error(t, err)
-		require.True(t, tr.Refused())
+		require.True(t, tr.NothingCreated())
 		return tr
 	}
 	ambiguous := func(t *testing.T) *pending.Tracker {
 		s, c, tr := simClient(t)
 		require.NoError(t, s.FailNext(10, http.StatusBadGateway, sim.FailOptions{Route: sim.RouteSubmit}))
-		_, err := c.Submit(t.Context(), "1850010868", payrocRequest(t), key)
+		_, err := c.Submit(t.Context(), mustRefund(t, key))
 		require.Error(t, err)
-		require.False(t, tr.Refused())
+		require.False(t, tr.NothingCreated())
 		return tr
 	}
 	for _, tc := range []struct {
@@ -131,12 +131,12 @@ func TestDropIfRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := pending.NewStore(&pending.MemoryStorage{})
-			_, err := st.Begin(key, mustRequest(t))
+			_, err := st.Begin(mustRefund(t, key))
 			require.NoError(t, err)
 			if tc.knownID {
 				require.NoError(t, st.Observe(key, &payroc.RefundInstruction{RefundInstructionID: "a", Status: payroc.StatusInProgress}, true))
 			}
-			dropped, err := st.DropIfRefused(key, tc.fresh, tc.tracker(t))
+			dropped, err := st.DropIfNothingCreated(key, tc.fresh, tc.tracker(t))
 			require.NoError(t, err)
 			assert.Equal(t, tc.dropped, dropped)
 			rec, err := st.Get(key)
@@ -144,9 +144,4 @@ func TestDropIfRefused(t *testing.T) {
 			assert.Equal(t, tc.dropped, rec == nil, "the record is gone exactly when dropped")
 		})
 	}
-}
-
-func payrocRequest(t *testing.T) *payroc.RefundInstructionRequest {
-	r := mustRequest(t)
-	return &r.RefundInstructionRequest
 }

@@ -164,7 +164,7 @@ func (s *State) Reserve(ctx context.Context, tokenID string, r state.Reservation
 
 // Settle implements state.State.
 func (s *State) Settle(ctx context.Context, st state.Settlement, now time.Time) (state.Settled, error) {
-	args := []any{st.Serial, st.Key, flag(st.Reached), s.life(), ms(s.set.TTL)}
+	args := []any{st.Serial, st.Key, flag(!st.NothingCreated), s.life(), ms(s.set.TTL)}
 	if a := st.Accepted; a != nil {
 		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
 			flag(st.Status.Final()), st.RefundID, strings.ToLower(st.Key))

@@ -102,7 +102,7 @@ func TestSettleFilesKeyOwnership(t *testing.T) {
 	require.Equal(t, state.Reserved, res)
 	_, err = srv.Do("DEL", prefix+"key:"+strings.ToLower(key))
 	require.NoError(t, err)
-	_, err = a.Settle(ctx, state.Settlement{Serial: serial, Key: key, Reached: true, Status: payroc.StatusCompleted,
+	_, err = a.Settle(ctx, state.Settlement{Serial: serial, Key: key, Status: payroc.StatusCompleted,
 		Accepted: &state.Instruction{ID: "inst-1", Serial: serial, Key: key, Lane: "front-1", Amount: 1250, Currency: "USD",
 			OrderID: "ORDER-1001", SubmittedAt: now}}, now)
 	require.NoError(t, err)

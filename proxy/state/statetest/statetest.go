@@ -94,7 +94,7 @@ func accepted(id, key, laneID string, now time.Time) *state.Instruction {
 func submitted(t *testing.T, s state.State, id, key, laneID string, now time.Time) {
 	t.Helper()
 	require.Equal(t, state.Reserved, reserve(t, s, key, laneID, now))
-	done := settle(t, s, state.Settlement{Serial: serial, Key: key, Reached: true, Accepted: accepted(id, key, laneID, now),
+	done := settle(t, s, state.Settlement{Serial: serial, Key: key, Accepted: accepted(id, key, laneID, now),
 		Status: payroc.StatusInProgress}, now)
 	require.False(t, done.Foreign)
 }
@@ -108,7 +108,7 @@ func reserveRules(t *testing.T, a, b state.State, now time.Time) {
 
 func keyOwnership(t *testing.T, a, b state.State, now time.Time) {
 	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
-	settle(t, a, state.Settlement{Serial: serial, Key: key1, Reached: false}, now) // refused: device free, key still owned
+	settle(t, a, state.Settlement{Serial: serial, Key: key1, NothingCreated: true}, now) // refused: device free, key still owned
 	assert.Equal(t, state.KeyElsewhere, reserve(t, b, key1, "front-2", now))
 	upper := "0B7C3F6E-2D4A-4C1B-9E8F-1A2B3C4D5E6F"
 	assert.Equal(t, state.KeyElsewhere, reserve(t, b, upper, "front-2", now), "the key in another case")
@@ -116,17 +116,17 @@ func keyOwnership(t *testing.T, a, b state.State, now time.Time) {
 
 func settleRefused(t *testing.T, a, b state.State, now time.Time) {
 	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
-	settle(t, b, state.Settlement{Serial: serial, Key: key1, Reached: false}, now)
+	settle(t, b, state.Settlement{Serial: serial, Key: key1, NothingCreated: true}, now)
 	assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", now), "a refused submit left the device held")
 }
 
 func settleReached(t *testing.T, a, b state.State, now time.Time) {
 	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
-	settle(t, a, state.Settlement{Serial: serial, Key: key1, Reached: true}, now) // answer lost: may be on the device
+	settle(t, a, state.Settlement{Serial: serial, Key: key1}, now) // answer lost: may be on the device
 	assert.Equal(t, state.DeviceBusy, reserve(t, b, key2, "front-2", now))
 	// The replay is refused: that says nothing about the first attempt, so the guard stays.
 	require.Equal(t, state.Reserved, reserve(t, b, key1, "front-1", now))
-	settle(t, b, state.Settlement{Serial: serial, Key: key1, Reached: false}, now)
+	settle(t, b, state.Settlement{Serial: serial, Key: key1, NothingCreated: true}, now)
 	assert.Equal(t, state.DeviceBusy, reserve(t, a, key2, "front-2", now))
 }
 
@@ -176,7 +176,7 @@ func finalOnce(t *testing.T, a, b state.State, now time.Time) {
 	// A submit whose answer is already final (a replay after the end) is audited by Settle.
 	now = now.Add(time.Second)
 	require.Equal(t, state.Reserved, reserve(t, b, key2, "front-2", now))
-	done := settle(t, b, state.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-2", key2, "front-2", now),
+	done := settle(t, b, state.Settlement{Serial: serial, Key: key2, Accepted: accepted("inst-2", key2, "front-2", now),
 		Status: payroc.StatusFailure}, now)
 	assert.True(t, done.Audit)
 	assert.Equal(t, "front-2", done.Record.Lane)
@@ -186,7 +186,7 @@ func finalOnce(t *testing.T, a, b state.State, now time.Time) {
 func settledFinal(t *testing.T, a, b state.State, now time.Time) {
 	final := func(s state.State) state.Settled {
 		require.Equal(t, state.Reserved, reserve(t, s, key1, "front-1", now))
-		return settle(t, s, state.Settlement{Serial: serial, Key: key1, Reached: true, Accepted: accepted("inst-1", key1, "front-1", now),
+		return settle(t, s, state.Settlement{Serial: serial, Key: key1, Accepted: accepted("inst-1", key1, "front-1", now),
 			Status: payroc.StatusCompleted, RefundID: "ref-1"}, now)
 	}
 	require.True(t, final(a).Audit, "the first final answer is audited")
@@ -204,7 +204,7 @@ func foreign(t *testing.T, a, b state.State, now time.Time) {
 	_, _, err := a.Observe(ctx, "inst-1", payroc.StatusCompleted, "", now)
 	require.NoError(t, err)
 	require.Equal(t, state.Reserved, reserve(t, b, key2, "front-2", now))
-	done := settle(t, b, state.Settlement{Serial: serial, Key: key2, Reached: true, Accepted: accepted("inst-1", key2, "front-2", now),
+	done := settle(t, b, state.Settlement{Serial: serial, Key: key2, Accepted: accepted("inst-1", key2, "front-2", now),
 		Status: payroc.StatusInProgress}, now)
 	assert.True(t, done.Foreign)
 	_, _, found, err := a.Lookup(ctx, "", "inst-1", "front-2", now)
