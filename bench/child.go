@@ -54,36 +54,9 @@ func childMain(role string) int {
 		return 1
 	}
 	nofile := raiseOpenFileLimit(1 << 20)
-	upstream := os.Getenv(childUpstream)
-	var h http.Handler
-	var proxy *server.Server
-	switch role {
-	case "proxy":
-		devices, err := simDevices(upstream)
-		if err != nil {
-			return fail(err)
-		}
-		proxy, err = server.New(server.Config{
-			WebDir:        os.TempDir(),
-			Devices:       devices,
-			Rate:          100_000,
-			APIURL:        upstream + "/v1",
-			IdentityURL:   upstream,
-			APIKey:        os.Getenv(childAPIKey),
-			TokenSecrets:  [][]byte{[]byte(os.Getenv(childSecret))},
-			PollTimeout:   2 * time.Minute,
-			ShutdownGrace: time.Second,
-			Logger:        slog.New(slog.NewJSONHandler(devNull(), &slog.HandlerOptions{Level: slog.LevelInfo})),
-			Version:       "bench",
-		})
-		if err != nil {
-			return fail(err)
-		}
-		h = proxy
-	case "bare":
-		h = bareProxy(upstream)
-	default:
-		return fail(fmt.Errorf("unknown role %q", role))
+	srv, err := childServer(role, os.Getenv(childUpstream))
+	if err != nil {
+		return fail(err)
 	}
 	front, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -100,27 +73,56 @@ func childMain(role string) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cert, key := os.Getenv(childCert), os.Getenv(childKey)
-	var hs *http.Server
-	if proxy != nil {
-		go func() { done <- proxy.ServeTLS(ctx, front, cert, key) }()
-	} else {
-		// The same server settings as the proxy's own (its HTTPServer), minus the handler.
-		hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-			MaxHeaderBytes: 128 << 10, ErrorLog: log.New(io.Discard, "", 0)}
-		go func() { done <- hs.ServeTLS(front, cert, key) }()
-	}
+	go func() { done <- srv(ctx, front, os.Getenv(childCert), os.Getenv(childKey)) }()
 	fmt.Printf("front=https://%s ctl=http://%s nofile=%d\n", front.Addr(), ctl.Addr(), nofile)
 	_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes stdin (or dies): time to go
 	cancel()
-	if hs != nil {
-		_ = hs.Close()
-	}
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 	}
 	return 0
+}
+
+// serveFunc serves HTTPS on l until ctx ends.
+type serveFunc func(ctx context.Context, l net.Listener, cert, key string) error
+
+// childServer is the front of role: the proxy, or the bare ReverseProxy behind the proxy's own server
+// settings (its HTTPServer, minus the handler).
+func childServer(role, upstream string) (serveFunc, error) {
+	switch role {
+	case "proxy":
+		devices, err := simDevices(upstream)
+		if err != nil {
+			return nil, err
+		}
+		proxy, err := server.New(server.Config{
+			WebDir:        os.TempDir(),
+			Devices:       devices,
+			Rate:          100_000,
+			APIURL:        upstream + "/v1",
+			IdentityURL:   upstream,
+			APIKey:        os.Getenv(childAPIKey),
+			TokenSecrets:  [][]byte{[]byte(os.Getenv(childSecret))},
+			PollTimeout:   2 * time.Minute,
+			ShutdownGrace: time.Second,
+			Logger:        slog.New(slog.NewJSONHandler(devNull(), &slog.HandlerOptions{Level: slog.LevelInfo})),
+			Version:       "bench",
+		})
+		if err != nil {
+			return nil, err
+		}
+		return proxy.ServeTLS, nil
+	case "bare":
+		return func(ctx context.Context, l net.Listener, cert, key string) error {
+			hs := &http.Server{Handler: bareProxy(upstream), ReadHeaderTimeout: 10 * time.Second,
+				IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 128 << 10, ErrorLog: log.New(io.Discard, "", 0)}
+			stop := context.AfterFunc(ctx, func() { _ = hs.Close() })
+			defer stop()
+			return hs.ServeTLS(l, cert, key)
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown role %q", role)
 }
 
 // simDevices reads the simulator's devices (GET /sim/devices) as the proxy's device list.

@@ -240,70 +240,24 @@ func (in *injector) learn(key string, status int, body []byte) {
 // wrap puts the injector on hop l in front of next.
 func (in *injector) wrap(l layer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.EscapedPath()
-		if l == layerUpstream {
-			if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-				in.mu.Lock()
-				in.bearers[tok] = true
-				in.mu.Unlock()
-			}
-			if path == "/authorize" || path == "/v1/authorize" {
-				if in.identityDown() {
-					_, _ = io.Copy(io.Discard, r.Body)
-					writeStatusProblem(w, http.StatusServiceUnavailable)
-					return
-				}
-				rec := &recorder{ResponseWriter: w, header: http.Header{}}
-				next.ServeHTTP(rec, r)
-				var tr struct {
-					AccessToken string `json:"access_token"`
-				}
-				if json.Unmarshal(rec.body.Bytes(), &tr) == nil && tr.AccessToken != "" {
-					in.mu.Lock()
-					in.bearers[tr.AccessToken] = true
-					in.mu.Unlock()
-				}
-				rec.flush()
-				return
-			}
+		if l == layerUpstream && in.upstream(w, r, next) {
+			return
 		}
-		rest, _ := httpapi.TrimV1(path)
+		rest, _ := httpapi.TrimV1(r.URL.EscapedPath())
 		route, param, _ := httpapi.Match(r.Method, rest)
 		key := ""
 		if route != httpapi.RouteNone {
 			key = in.keyOf(route, param, r)
 		}
 		f := in.take(l, route, key)
-		if f != nil {
-			switch f.kind {
-			case faultResetBefore:
-				resetConn(w)
-				return
-			case faultStatus:
-				_, _ = io.Copy(io.Discard, r.Body)
-				writeStatusProblem(w, f.status)
-				return
-			case faultUnauthorized, faultIdentityDown:
-				_, _ = io.Copy(io.Discard, r.Body)
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeNotAuthorized, "The bearer token has been revoked"))
-				return
-			case faultSlow:
-				// A slow server keeps working after its caller gave up: the delay ignores the request's context.
-				time.Sleep(f.delay)
-			}
+		if f != nil && in.before(w, r, f) {
+			return
 		}
 		rec := &recorder{ResponseWriter: w, header: http.Header{}}
 		next.ServeHTTP(rec, r)
 		in.learn(key, rec.status, rec.body.Bytes())
 		if l == layerFront {
-			in.mu.Lock()
-			for k, vs := range rec.header {
-				fmt.Fprintf(&in.frontAnswers, "%s: %s\n", k, strings.Join(vs, ", "))
-			}
-			in.frontAnswers.Write(rec.body.Bytes())
-			in.frontAnswers.WriteByte('\n')
-			in.mu.Unlock()
+			in.noteFrontAnswer(rec)
 		}
 		if f != nil && f.kind == faultResetAfter {
 			resetConn(w)
@@ -311,6 +265,71 @@ func (in *injector) wrap(l layer, next http.Handler) http.Handler {
 		}
 		rec.flush()
 	})
+}
+
+// upstream notes every Payroc bearer it sees (the leak checks hunt for them) and serves the identity
+// route itself when identity is down; it reports whether it answered.
+func (in *injector) upstream(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		in.noteBearer(tok)
+	}
+	if path := r.URL.EscapedPath(); path != "/authorize" && path != "/v1/authorize" {
+		return false
+	}
+	if in.identityDown() {
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeStatusProblem(w, http.StatusServiceUnavailable)
+		return true
+	}
+	rec := &recorder{ResponseWriter: w, header: http.Header{}}
+	next.ServeHTTP(rec, r)
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(rec.body.Bytes(), &tr) == nil && tr.AccessToken != "" {
+		in.noteBearer(tr.AccessToken)
+	}
+	rec.flush()
+	return true
+}
+
+// before applies a fault that acts before the request is served; it reports whether it answered.
+func (in *injector) before(w http.ResponseWriter, r *http.Request, f *fault) bool {
+	switch f.kind {
+	case faultResetBefore:
+		resetConn(w)
+		return true
+	case faultStatus:
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeStatusProblem(w, f.status)
+		return true
+	case faultUnauthorized, faultIdentityDown:
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		httpapi.WriteProblem(w, httpapi.Problem("", payroc.CodeNotAuthorized, "The bearer token has been revoked"))
+		return true
+	case faultSlow:
+		// A slow server keeps working after its caller gave up: the delay ignores the request's context.
+		time.Sleep(f.delay)
+	}
+	return false
+}
+
+func (in *injector) noteBearer(tok string) {
+	in.mu.Lock()
+	in.bearers[tok] = true
+	in.mu.Unlock()
+}
+
+// noteFrontAnswer keeps what the front answered the client, headers and body, for the leak checks.
+func (in *injector) noteFrontAnswer(rec *recorder) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for k, vs := range rec.header {
+		fmt.Fprintf(&in.frontAnswers, "%s: %s\n", k, strings.Join(vs, ", "))
+	}
+	in.frontAnswers.Write(rec.body.Bytes())
+	in.frontAnswers.WriteByte('\n')
 }
 
 // writeStatusProblem answers status with a problem document in Payroc's shape, as an overloaded or failing

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrefund/cloud/internal/httpapi"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/lane"
@@ -228,21 +229,6 @@ func (s *scope) close() {
 	s.fns = nil
 }
 
-// upstreamTransport is the bare ReverseProxy's transport: the same pool sizes and timeouts as the proxy's own
-// upstream client, so the comparison is about what the proxy does, not how many connections it keeps.
-func upstreamTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConns:          200,
-		MaxIdleConnsPerHost:   100,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-}
-
 // bareProxy is the baseline: httputil.ReverseProxy forwarding everything to upstream, nothing else.
 func bareProxy(upstream string) http.Handler {
 	u, err := url.Parse(upstream)
@@ -251,7 +237,7 @@ func bareProxy(upstream string) http.Handler {
 	}
 	return &httputil.ReverseProxy{
 		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
-		Transport: upstreamTransport(),
+		Transport: httpapi.UpstreamTransport(), // the proxy's own upstream settings
 		ErrorLog:  log.New(io.Discard, "", 0),
 	}
 }

@@ -365,35 +365,15 @@ func (o *options) checkSimFlags() error {
 
 // runToken is `proxy token`: print one lane token signed with the first PROXY_TOKEN_SECRET key.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("proxy token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	devices := fs.String("devices", "", "the serial numbers the token may drive, comma-separated: `S1,S2,...` (required)")
-	maxAmount := fs.Int64("max-amount", 0, "largest refund in minor units, e.g. 50000 for 500.00 (required)")
-	currency := fs.String("currency", "USD", "the one currency the token may refund")
-	ttl := fs.Duration("ttl", lane.DefaultTTL, "how long the token is valid (at most "+lane.MaxTTL.String()+")")
-	laneID := fs.String("lane", "", "the lane (POS station) id; tokens for the same lane share its refunds (default: random)")
-	var confirmAbove *int64
-	fs.Func("confirm-above", "`N`: the amount in minor units at or above which the page asks to confirm a refund, for this token\n(0: every refund; default: the proxy's -confirm-above)", func(v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return errors.New("must be a whole number of minor units, 0 or more")
-		}
-		confirmAbove = &n
-		return nil
-	})
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID] [-confirm-above N]\n\n"+
-			"Prints a lane token (one line on stdout), signed with the first key of PROXY_TOKEN_SECRET.\n\nFlags:\n")
-		fs.PrintDefaults()
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "proxy token: "+format+"\n", a...)
+		return 2
 	}
+	spec, fs := tokenFlags(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 2
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "proxy token: "+format+"\n", a...)
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -411,20 +391,51 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return fail("%v", err)
 	}
-	serials := splitList(*devices, "")
-	if len(serials) == 0 {
+	spec.Devices = splitList(spec.devices, "")
+	if len(spec.Devices) == 0 {
 		return fail("-devices is required: the serial numbers the token may drive")
 	}
-	if *maxAmount <= 0 {
+	if spec.MaxAmount <= 0 {
 		return fail("-max-amount is required: the largest refund in minor units")
 	}
-	tok, _, err := ring.Issue(lane.Spec{Lane: *laneID, Devices: serials, MaxAmount: *maxAmount, Currency: *currency, TTL: *ttl,
-		ConfirmAbove: confirmAbove})
+	tok, _, err := ring.Issue(spec.Spec)
 	if err != nil {
 		return fail("%v", err)
 	}
 	fmt.Fprintln(stdout, tok)
 	return 0
+}
+
+// tokenSpec is the lane token `proxy token` issues, as its flags set it (devices still comma-separated).
+type tokenSpec struct {
+	lane.Spec
+	devices string
+}
+
+// tokenFlags defines the flags of `proxy token`.
+func tokenFlags(stderr io.Writer) (*tokenSpec, *flag.FlagSet) {
+	spec := &tokenSpec{}
+	fs := flag.NewFlagSet("proxy token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&spec.devices, "devices", "", "the serial numbers the token may drive, comma-separated: `S1,S2,...` (required)")
+	fs.Int64Var(&spec.MaxAmount, "max-amount", 0, "largest refund in minor units, e.g. 50000 for 500.00 (required)")
+	fs.StringVar(&spec.Currency, "currency", "USD", "the one currency the token may refund")
+	fs.DurationVar(&spec.TTL, "ttl", lane.DefaultTTL, "how long the token is valid (at most "+lane.MaxTTL.String()+")")
+	fs.StringVar(&spec.Lane, "lane", "", "the lane (POS station) id; tokens for the same lane share its refunds (default: random)")
+	fs.Func("confirm-above", "`N`: the amount in minor units at or above which the page asks to confirm a refund, for this token\n(0: every refund; default: the proxy's -confirm-above)", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return errors.New("must be a whole number of minor units, 0 or more")
+		}
+		spec.ConfirmAbove = &n
+		return nil
+	})
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: proxy token -devices S1,S2 -max-amount N [-currency USD] [-ttl 12h] [-lane ID] [-confirm-above N]\n\n"+
+			"Prints a lane token (one line on stdout), signed with the first key of PROXY_TOKEN_SECRET.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return spec, fs
 }
 
 // confirmSetting maps the -confirm-above flag (0: confirm every refund) to server.Config.ConfirmAbove

@@ -41,35 +41,11 @@ func (d fetchDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Respons
 	stop := context.AfterFunc(ctx, func() { ac.Call("abort") })
 	defer stop()
 
-	headers := js.Global().Get("Object").New()
-	for k, v := range req.Header {
-		headers.Set(k, v)
-	}
-	init := js.Global().Get("Object").New()
-	init.Set("method", req.Method)
-	init.Set("headers", headers)
-	init.Set("signal", ac.Get("signal"))
-	init.Set("cache", "no-store")   // every status GET must reach the server
-	init.Set("credentials", "omit") // the lane token is the only credential; no cookies ride along
-	init.Set("redirect", "error")   // a refund API that redirects is misconfigured; never follow with the token
-	init.Set("referrerPolicy", "same-origin")
-	if req.Body != nil {
-		b := js.Global().Get("Uint8Array").New(len(req.Body))
-		js.CopyBytesToJS(b, req.Body)
-		init.Set("body", b)
-	}
-
-	res, err := await(ctx, js.Global().Call("fetch", req.URL, init))
+	res, err := await(ctx, js.Global().Call("fetch", req.URL, fetchInit(req, ac.Get("signal"))))
 	if err != nil {
 		return nil, fetchError(ctx, err)
 	}
-	out := &payroc.Response{StatusCode: res.Get("status").Int(), Header: payroc.Header{}}
-	each := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		out.Header.Set(arg(args, 1).String(), arg(args, 0).String())
-		return nil
-	})
-	res.Get("headers").Call("forEach", each) // calls back synchronously
-	each.Release()
+	out := &payroc.Response{StatusCode: res.Get("status").Int(), Header: headersOf(res)}
 
 	if n, err := strconv.ParseInt(out.Header.Get("content-length"), 10, 64); err == nil && n > payroc.MaxResponseBytes {
 		ac.Call("abort")
@@ -87,6 +63,40 @@ func (d fetchDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Respons
 	out.Body = make([]byte, n)
 	js.CopyBytesToGo(out.Body, arr)
 	return out, nil
+}
+
+// fetchInit is the RequestInit of req: its method, headers and body, and the policies every call keeps.
+func fetchInit(req *payroc.Request, signal js.Value) js.Value {
+	headers := js.Global().Get("Object").New()
+	for k, v := range req.Header {
+		headers.Set(k, v)
+	}
+	init := js.Global().Get("Object").New()
+	init.Set("method", req.Method)
+	init.Set("headers", headers)
+	init.Set("signal", signal)
+	init.Set("cache", "no-store")   // every status GET must reach the server
+	init.Set("credentials", "omit") // the lane token is the only credential; no cookies ride along
+	init.Set("redirect", "error")   // a refund API that redirects is misconfigured; never follow with the token
+	init.Set("referrerPolicy", "same-origin")
+	if req.Body != nil {
+		b := js.Global().Get("Uint8Array").New(len(req.Body))
+		js.CopyBytesToJS(b, req.Body)
+		init.Set("body", b)
+	}
+	return init
+}
+
+// headersOf reads a fetch Response's headers.
+func headersOf(res js.Value) payroc.Header {
+	h := payroc.Header{}
+	each := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		h.Set(arg(args, 1).String(), arg(args, 0).String())
+		return nil
+	})
+	res.Get("headers").Call("forEach", each) // calls back synchronously
+	each.Release()
+	return h
 }
 
 // errCallTimeout is the cause of a request that ran out of CallTimeout.

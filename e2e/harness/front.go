@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/posrefund/cloud/internal/httpapi"
 )
 
 // Front is a tiny round-robin load balancer in front of several proxies, as a merchant runs them: no
@@ -117,10 +119,10 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	stop := context.AfterFunc(b.dead, cancel)
 	defer stop()
-	sw := &statusRecorder{ResponseWriter: w}
+	sw := &httpapi.StatusWriter{ResponseWriter: w}
 	b.rp.ServeHTTP(sw, r.WithContext(ctx))
 	f.mu.Lock()
-	f.hits = append(f.hits, Hit{Method: r.Method, Path: r.URL.Path, Instance: i, Status: sw.status})
+	f.hits = append(f.hits, Hit{Method: r.Method, Path: r.URL.Path, Instance: i, Status: sw.Status})
 	f.mu.Unlock()
 }
 
@@ -152,31 +154,5 @@ func (f *Front) Close() {
 	<-f.done
 	for _, b := range f.backends {
 		b.cancel()
-	}
-}
-
-// statusRecorder remembers the status written through it.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Flush() {
-	if fl, ok := s.ResponseWriter.(http.Flusher); ok {
-		fl.Flush()
 	}
 }

@@ -93,65 +93,75 @@ func (r *Recorder) loop(ctx context.Context) {
 		case ev = <-r.queue:
 		}
 		r.mu.Lock()
-		switch e := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			x := r.get(e.RequestID)
-			x.Method, x.URL, x.Type = e.Request.Method, e.Request.URL, string(e.Type)
-			addHeaders(x.RequestHeaders, e.Request.Headers, false)
-			for _, p := range e.Request.PostDataEntries {
-				x.RequestBody += string(p.Bytes)
-			}
-			if e.Request.HasPostData && x.RequestBody == "" {
-				id := e.RequestID
-				r.bodies.Add(1)
-				go func() {
-					defer r.bodies.Done()
-					cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-					defer cancel()
-					res, err := chromedp.Call(cctx, network.GetRequestPostData, network.GetRequestPostDataParams{RequestID: id})
-					r.mu.Lock()
-					defer r.mu.Unlock()
-					if err == nil {
-						r.byID[id].RequestBody = string(res.PostData)
-					}
-				}()
-			}
-		case *network.EventRequestWillBeSentExtraInfo:
-			addHeaders(r.get(e.RequestID).RequestHeaders, e.Headers, false)
-		case *network.EventResponseReceived:
-			x := r.get(e.RequestID)
-			x.Status, x.MimeType = e.Response.Status, e.Response.MimeType
-			if x.URL == "" {
-				x.URL = e.Response.URL
-			}
-			addHeaders(x.ResponseHeaders, e.Response.Headers, true)
-			addHeaders(x.RequestHeaders, e.Response.RequestHeaders, false)
-		case *network.EventResponseReceivedExtraInfo:
-			x := r.get(e.RequestID)
-			addHeaders(x.ResponseHeaders, e.Headers, true)
-			if x.Status == 0 {
-				x.Status = e.StatusCode
-			}
-		case *network.EventLoadingFailed:
-			x := r.get(e.RequestID)
-			x.Failed, x.Done = e.ErrorText, true
-		case *network.EventLoadingFinished:
-			x := r.get(e.RequestID)
-			id := e.RequestID
-			r.bodies.Add(1)
-			go func() {
-				defer r.bodies.Done()
-				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				defer cancel()
-				res, err := chromedp.Call(cctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: id})
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				x.Body, x.BodyErr, x.Done = res.Body, err, true
-			}()
-		}
+		r.apply(ctx, ev)
 		r.mu.Unlock()
 		r.queued.Add(-1)
 	}
+}
+
+// apply files one network event under its request; r.mu is held.
+func (r *Recorder) apply(ctx context.Context, ev any) {
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		r.requestSent(ctx, e)
+	case *network.EventRequestWillBeSentExtraInfo:
+		addHeaders(r.get(e.RequestID).RequestHeaders, e.Headers, false)
+	case *network.EventResponseReceived:
+		x := r.get(e.RequestID)
+		x.Status, x.MimeType = e.Response.Status, e.Response.MimeType
+		if x.URL == "" {
+			x.URL = e.Response.URL
+		}
+		addHeaders(x.ResponseHeaders, e.Response.Headers, true)
+		addHeaders(x.RequestHeaders, e.Response.RequestHeaders, false)
+	case *network.EventResponseReceivedExtraInfo:
+		x := r.get(e.RequestID)
+		addHeaders(x.ResponseHeaders, e.Headers, true)
+		if x.Status == 0 {
+			x.Status = e.StatusCode
+		}
+	case *network.EventLoadingFailed:
+		x := r.get(e.RequestID)
+		x.Failed, x.Done = e.ErrorText, true
+	case *network.EventLoadingFinished:
+		r.fetchBody(ctx, r.get(e.RequestID), e.RequestID)
+	}
+}
+
+// requestSent files a request and its body; a body the event leaves out is asked for on its own.
+func (r *Recorder) requestSent(ctx context.Context, e *network.EventRequestWillBeSent) {
+	x := r.get(e.RequestID)
+	x.Method, x.URL, x.Type = e.Request.Method, e.Request.URL, string(e.Type)
+	addHeaders(x.RequestHeaders, e.Request.Headers, false)
+	for _, p := range e.Request.PostDataEntries {
+		x.RequestBody += string(p.Bytes)
+	}
+	if !e.Request.HasPostData || x.RequestBody != "" {
+		return
+	}
+	id := e.RequestID
+	r.bodies.Go(func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		res, err := chromedp.Call(cctx, network.GetRequestPostData, network.GetRequestPostDataParams{RequestID: id})
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err == nil {
+			r.byID[id].RequestBody = string(res.PostData)
+		}
+	})
+}
+
+// fetchBody reads a finished response's body, off the event loop.
+func (r *Recorder) fetchBody(ctx context.Context, x *Exchange, id network.RequestID) {
+	r.bodies.Go(func() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		res, err := chromedp.Call(cctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: id})
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		x.Body, x.BodyErr, x.Done = res.Body, err, true
+	})
 }
 
 func addHeaders(dst map[string]string, h network.Headers, lower bool) {

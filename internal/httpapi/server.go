@@ -3,8 +3,10 @@ package httpapi
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Bearer returns the token of an "Authorization: Bearer <token>" header (the scheme in any case). present is
@@ -58,3 +60,19 @@ func (w *StatusWriter) Write(b []byte) (int, error) {
 
 // Unwrap returns the underlying writer.
 func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// UpstreamTransport is the transport of the proxy's client to Payroc: pool sizes and timeouts sized for many
+// lanes' long-polls on a few connections (HTTP/2 when the gateway offers it). The bench's bare ReverseProxy
+// uses the same, so that a comparison is about what the proxy does, not how many connections it keeps.
+func UpstreamTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConns:          200,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}

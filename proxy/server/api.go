@@ -275,13 +275,7 @@ func (s *Server) settle(ctx context.Context, st state.Settlement) (state.Settled
 
 // getInstruction: one long-poll, passed through; the browser leaving cancels it upstream at once.
 func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
-	a, _, found, err := s.state.Lookup(r.Context(), c.ID, id, c.Lane, s.now())
-	if e := s.admission(w, a, err); e != nil {
-		writeProblem(w, e)
-		return
-	}
-	if !found {
-		writeProblem(w, notFound())
+	if _, ok := s.lookup(w, r, c, id); !ok {
 		return
 	}
 	if !s.polls.acquire(c.Lane, s.cfg.MaxPollsPerLane) {
@@ -320,13 +314,8 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 
 // cancel forwards a DELETE; a 204 or a 409 means the instruction is over and the device is free.
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
-	a, rec, found, err := s.state.Lookup(r.Context(), c.ID, id, c.Lane, s.now())
-	if e := s.admission(w, a, err); e != nil {
-		writeProblem(w, e)
-		return
-	}
-	if !found {
-		writeProblem(w, notFound())
+	rec, ok := s.lookup(w, r, c, id)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.CallTimeout)
@@ -391,6 +380,22 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claim
 		return
 	}
 	s.writeUpstream(w, r, res)
+}
+
+// lookup is the opening of the routes on one instruction: the request's admission (revocation, rate) and
+// the instruction's lane, in one state call. An instruction of another lane, or unknown, is a 404. It
+// answers the refusal itself and reports whether the request may go on.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) (state.Instruction, bool) {
+	a, rec, found, err := s.state.Lookup(r.Context(), c.ID, id, c.Lane, s.now())
+	if e := s.admission(w, a, err); e != nil {
+		writeProblem(w, e)
+		return state.Instruction{}, false
+	}
+	if !found {
+		writeProblem(w, notFound())
+		return state.Instruction{}, false
+	}
+	return rec, true
 }
 
 // noteStatus files a status the proxy saw; the first final one (across instances) frees the device and is

@@ -69,6 +69,25 @@ func (s *Server) admission(w http.ResponseWriter, a state.Admission, err error) 
 	return nil
 }
 
+// admin is the opening of every admin route: the method, same-origin (a browser on another site cannot use
+// a back office's ambient access), then the admin key. It answers the refusal itself and reports whether
+// the request may go on.
+func (s *Server) admin(w http.ResponseWriter, r *http.Request, method string) bool {
+	if !onlyMethod(w, r, method) {
+		return false
+	}
+	if err := s.cop.Check(r); err != nil {
+		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused"))
+		return false
+	}
+	if !s.adminAuthorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy-admin"`)
+		writeProblem(w, problem(payroc.CodeNotAuthorized, "Send the admin key as Authorization: Bearer <key>"))
+		return false
+	}
+	return true
+}
+
 // adminAuthorized compares the admin bearer in constant time (hashing first, so even the length leaks nothing).
 func (s *Server) adminAuthorized(r *http.Request) bool {
 	tok, _, ok := httpapi.Bearer(r)

@@ -126,16 +126,7 @@ func (s *Server) serveDevToken(w http.ResponseWriter, r *http.Request) {
 
 // serveAdmin answers POST /admin/lane-tokens for the merchant's back office (Bearer PROXY_ADMIN_KEY).
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	if !onlyMethod(w, r, http.MethodPost) {
-		return
-	}
-	if err := s.cop.Check(r); err != nil {
-		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused"))
-		return
-	}
-	if !s.adminAuthorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy-admin"`)
-		writeProblem(w, problem(payroc.CodeNotAuthorized, "Send the admin key as Authorization: Bearer <key>"))
+	if !s.admin(w, r, http.MethodPost) {
 		return
 	}
 	body, e := s.readBody(w, r)

@@ -17,16 +17,7 @@ import (
 // answer 204 too: the back office's wish is granted either way, and the answer says nothing about which
 // ids exist.
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if !onlyMethod(w, r, http.MethodDelete) {
-		return
-	}
-	if err := s.cop.Check(r); err != nil {
-		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused"))
-		return
-	}
-	if !s.adminAuthorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="payroc-proxy-admin"`)
-		writeProblem(w, problem(payroc.CodeNotAuthorized, "Send the admin key as Authorization: Bearer <key>"))
+	if !s.admin(w, r, http.MethodDelete) {
 		return
 	}
 	id := strings.TrimPrefix(r.URL.Path, "/admin/lane-tokens/")

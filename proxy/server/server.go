@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -161,17 +160,7 @@ func (s *Server) onMint(took time.Duration, err error) {
 }
 
 func defaultHTTPClient() *http.Client {
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConns:          200,
-		MaxIdleConnsPerHost:   100,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &http.Client{Transport: httpapi.UpstreamTransport(), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // never follow a redirect with the bearer attached
 	}}
 }
