@@ -22,15 +22,59 @@ var (
 )
 
 // TestContractEveryStatus sends raw requests (many of which the client would refuse to send) and checks each
-// status and problem slug the simulator can produce.
+// status and problem slug the simulator can produce, one subtest per case.
 //
-// It runs in a synctest bubble, so the expired bearer is one minted two hours earlier on the bubble's clock.
-// (No t.Run inside a bubble: each case's name is in its failure messages.)
+// Each case runs in a synctest bubble of its own, from the same starting point (contractCases), so the
+// expired bearer is one minted two hours earlier on the bubble's clock, and no case depends on another's
+// leftovers. A bubble cannot hold subtests, so the subtest holds the bubble.
 func TestContractEveryStatus(t *testing.T) {
-	synctest.Test(t, contractEveryStatus)
+	var names []string
+	synctest.Test(t, func(t *testing.T) {
+		for _, c := range contractCases(t) {
+			names = append(names, c.name)
+		}
+	})
+	for i, name := range names {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { contractCases(t)[i].run(t) })
+		})
+	}
 }
 
-func contractEveryStatus(t *testing.T) {
+// contractCase is one request of the contract and what it must answer.
+type contractCase struct {
+	name   string
+	method string
+	path   string
+	header map[string]string
+	body   string
+	fail   func() // sets a fault first
+	status int
+	code   string // problem slug, for errors
+	param  string // errors[0].parameter, when set
+	detail string // the problem's detail, when set (Payroc's own text)
+	check  func(t require.TestingT, res *http.Response, b []byte)
+	e      *env
+}
+
+func (c contractCase) run(t *testing.T) {
+	if c.fail != nil {
+		c.fail()
+	}
+	res, b := c.e.do(t, c.method, c.path, c.header, c.body)
+	require.Equal(t, c.status, res.StatusCode, "status: %s", b)
+	if c.status >= 400 {
+		checkProblem(t, res, b, c.code, c.detail, c.param)
+	}
+	if c.check != nil {
+		c.check(t, res, b)
+	}
+	assert.Zero(t, c.e.sim.Stats().PendingFaults, "faults left over")
+}
+
+// contractCases starts a simulator in the caller's bubble with an instruction in each status, a completed
+// refund and a used key, and returns the cases against it.
+func contractCases(t *testing.T) []contractCase {
 	e := startInBubble(t, sim.Config{Delay: time.Hour, Hold: 20 * time.Millisecond, Timeout: time.Hour})
 	oldTok := e.token(t) // expired two hours from now
 	time.Sleep(2 * time.Hour)
@@ -60,19 +104,6 @@ func contractEveryStatus(t *testing.T) {
 	require.Equal(t, 202, res.StatusCode, "submit: %s", b)
 	instPath := "/v1/refund-instructions/"
 
-	type tc struct {
-		name   string
-		method string
-		path   string
-		header map[string]string
-		body   string
-		fail   func() // sets a fault first
-		status int
-		code   string // problem slug, for errors
-		param  string // errors[0].parameter, when set
-		detail string // the problem's detail, when set (Payroc's own text)
-		check  func(t require.TestingT, res *http.Response, b []byte)
-	}
 	with := func(h map[string]string, k, v string) map[string]string {
 		c := map[string]string{}
 		for a, b := range h {
@@ -86,7 +117,7 @@ func contractEveryStatus(t *testing.T) {
 		return c
 	}
 	sh := submitHeaders(tok, payroc.NewIdempotencyKey())
-	cases := []tc{
+	cases := []contractCase{
 		{name: "submit 202", method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: submitHeaders(tok, payroc.NewIdempotencyKey()), body: body(4999), status: 202,
 			check: func(t require.TestingT, res *http.Response, b []byte) {
 				ri := instructionOf(t, b)
@@ -233,42 +264,16 @@ func contractEveryStatus(t *testing.T) {
 		{name: "forced fault with a slug of its own", fail: func() {
 			_ = e.sim.FailNext(1, 400, sim.FailOptions{Route: sim.RouteSubmit, Code: "capabilities-missing", Detail: "The terminal cannot refund"})
 		}, method: "POST", path: "/v1/devices/1850010868/refund-instructions", header: sh, body: body(4999), status: 400, code: "capabilities-missing"},
-		// Last: it cancels the in-progress instruction.
 		{name: "cancel in progress 204", method: "DELETE", path: instPath + inProgress.RefundInstructionID, header: bearer(tok), status: 204,
 			check: func(t require.TestingT, res *http.Response, b []byte) {
 				assert.Empty(t, b)
 			}},
 	}
-	for _, c := range cases {
-		if c.fail != nil {
-			c.fail()
-		}
-		res, b := e.do(t, c.method, c.path, c.header, c.body)
-		ct := caseT{t, c.name}
-		if !assert.Equal(ct, c.status, res.StatusCode, "status: %s", b) {
-			continue
-		}
-		if c.status >= 400 {
-			checkProblem(ct, res, b, c.code, c.detail, c.param)
-		}
-		if c.check != nil {
-			c.check(ct, res, b)
-		}
+	for i := range cases {
+		cases[i].e = e
 	}
-	assert.Zero(t, e.sim.Stats().PendingFaults, "faults left over")
+	return cases
 }
-
-// caseT names a case in its failures: a synctest bubble has no t.Run.
-type caseT struct {
-	t    *testing.T
-	name string
-}
-
-func (c caseT) Errorf(format string, args ...any) {
-	c.t.Errorf("%s: "+format, append([]any{c.name}, args...)...)
-}
-func (c caseT) FailNow() { c.t.FailNow() }
-func (c caseT) Helper()  { c.t.Helper() }
 
 // checkProblem checks a problem document: the full shape, and the code, detail and first errors[] parameter
 // when given.
