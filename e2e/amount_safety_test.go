@@ -131,7 +131,7 @@ func TestAmbiguousAmountAsksWhichWasMeant(t *testing.T) {
 		assert.Equal(t, "Refund", p.Text("refund-button"), "no amount on the button while it is unclear")
 	}
 	p.Click("refund-button")
-	p.WaitText("amount-error", "Choose what you meant")
+	p.WaitText("amount-error", "Choose what you meant: $1,000.00 or $1.00")
 	assert.Empty(t, submits(net), "an ambiguous amount is never sent")
 
 	p.Click("amount-suggest-b")
@@ -147,4 +147,26 @@ func TestAmbiguousAmountAsksWhichWasMeant(t *testing.T) {
 		p.WaitText("amount-preview", want)
 		assert.False(t, p.Visible("amount-suggest"), "%q is not ambiguous", text)
 	}
+}
+
+// An amount that reads one way and means another is refused, never guessed: a space or an apostrophe only
+// groups thousands in threes, and a symbol or code of another currency is not this till's money. A lone
+// comma before three digits in a two-decimal currency can only group thousands.
+func TestAmountThatCouldMeanAnotherIsRefused(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t)
+	net := p.RecordNetwork()
+	for text, want := range map[string]string{
+		"12 50": "grouped in threes", "9 9": "grouped in threes", "12'50": "grouped in threes",
+		"CA$5": "refunds in USD only", "€5": "refunds in USD only", "12,34 €": "refunds in USD only", "EUR 5": "refunds in USD only",
+	} {
+		p.Type("amount", text)
+		p.Click("refund-button")
+		p.WaitText("amount-error", want)
+		assert.NotContains(t, p.Text("refund-button"), "$", "%q: the button names no amount", text)
+	}
+	assert.Empty(t, submits(net), "no such amount reaches the reader")
+	p.Type("amount", "1,234")
+	p.WaitText("amount-preview", "$1,234.00")
+	assert.False(t, p.Visible("amount-suggest"), "1,234 in dollars is not ambiguous")
 }

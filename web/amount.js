@@ -21,61 +21,107 @@ export function currencyDigits(currency) {
 }
 
 /**
- * Reads an amount typed in major units ("12.50", "12,50", "1,234.50", "1.234,50", "1 234,5", "$12.50",
- * "12.50 USD") and returns one of:
+ * Reads an amount typed in major units ("12.50", "12,50", "1,234.50", "1.234,50", "1 234,56", "1'234.50",
+ * "$12.50", "12.50 USD") and returns one of:
  *   { minor }                 a BigInt ≥ 1
  *   { ambiguous: [a, b] }     two readings, each { minor, text }: "1,000" in a two-decimal currency may be
  *                             1,000.00 or 1.00, and the cashier must say which
  *   { error, params }         an error code (see strings.js, "amount.*") and what its sentence needs
- * Either "." or "," may be the decimal separator; the other may group thousands. A currency symbol or the
- * currency's code and spaces are ignored. A lone separator followed by exactly three digits is grouping when
- * the currency has no decimals (JPY "1,234" is 1234 yen); in a two-decimal currency it is ambiguous when both
- * readings make sense ("1,000", "12.340") and an error otherwise ("1.234": too many decimals).
+ * Either "." or "," may be the decimal separator; the other may group thousands. A space or an apostrophe
+ * only groups thousands, in threes ("1 234,56", "1'234.50"): "12 50" is refused, never read as 1250. The
+ * lane's own currency may be written (its code, or its symbol in English or French: "$", "US$", "$ US"); a
+ * symbol or code of another currency is refused, naming the lane's. A lone separator followed by exactly three
+ * digits groups thousands when the currency has fewer decimals than three (JPY "1,234" is 1234 yen; USD
+ * "1,234" is 1,234.00), unless the three digits end in 0 and both readings make sense in a two-decimal
+ * currency ("1,000", "12.340"): then the cashier chooses.
  */
 export function parseAmount(text, currency) {
   const digits = currencyDigits(currency);
   const code = String(currency ?? '').toUpperCase();
-  let s = String(text ?? '').trim();
-  if (code) s = s.replace(new RegExp(`(^${code}|${code}$)`, 'i'), '');
-  s = s.replace(/(?:US|CA|C|A)?\p{Sc}/giu, '').replace(/[\s\u00a0\u202f']/g, '');
+  let s = String(text ?? '').replace(/[\u00a0\u202f\u2009]/g, ' ').trim();
   if (s === '') return { error: 'empty', params: {} };
-  if (s.startsWith('-')) return { error: 'negative', params: {} };
+  if (/[-\u2212]/.test(s)) return { error: 'negative', params: {} };
+  s = stripCurrency(s, code);
+  if (s === null) return { error: 'otherCurrency', params: { currency: code } };
+  if (/[ '\u2019]/.test(s)) {
+    // Spaces and apostrophes group thousands only: 1–3 digits, then groups of three, then the decimals.
+    if (!/^[0-9]{1,3}(?:[ '\u2019][0-9]{3})+(?:[.,][0-9]*)?$/.test(s)) return { error: 'grouping', params: {} };
+    s = s.replace(/[ '\u2019]/g, '');
+    const sep = s.match(/[.,]/);
+    if (sep) return decimalAmount(s.slice(0, sep.index), s.slice(sep.index + 1), digits, code);
+    return wholeAmount(s, digits);
+  }
+  if (s === '') return { error: 'empty', params: {} };
   if (!/^[0-9.,]+$/.test(s) || !/[0-9]/.test(s)) return { error: 'chars', params: {} };
   const seps = s.replace(/[0-9]/g, '');
-  let intPart = s;
-  let frac = '';
-  if (seps.length > 0) {
-    const dec = s.lastIndexOf('.') > s.lastIndexOf(',') ? '.' : ',';
-    const group = dec === '.' ? ',' : '.';
-    const decCount = seps.split(dec).length - 1;
-    const lastSep = s.lastIndexOf(dec);
-    const tail = s.slice(lastSep + 1);
-    const lone = decCount === 1 && tail.length === 3 && !seps.includes(group);
-    if (lone && digits === 2 && tail.endsWith('0') && /^[0-9]{1,3}$/.test(s.slice(0, lastSep))) {
-      const grouped = BigInt(s.slice(0, lastSep) + tail) * 100n;
-      const decimal = BigInt(s.slice(0, lastSep) || '0') * 100n + BigInt(tail.slice(0, 2));
-      if (decimal >= 1n) {
-        return { ambiguous: [{ minor: grouped, text: minorToDecimal(grouped, currency) }, { minor: decimal, text: minorToDecimal(decimal, currency) }] };
-      }
-    }
-    const groupingOnly = decCount > 1 || (lone && digits === 0);
-    if (groupingOnly) {
-      if (seps.includes(group)) return { error: 'separators', params: {} };
-      if (!groupedOK(s, dec)) return { error: 'grouping', params: {} };
-      intPart = s.split(dec).join('');
-    } else {
-      intPart = s.slice(0, lastSep);
-      frac = tail;
-      if (intPart.includes(group)) {
-        if (!groupedOK(intPart, group)) return { error: 'grouping', params: {} };
-        intPart = intPart.split(group).join('');
-      }
-      if (digits === 0) return { error: 'noDecimals', params: { currency: code } };
-      if (frac.length > digits) return { error: 'tooManyDecimals', params: { currency: code, digits } };
+  if (seps.length === 0) return wholeAmount(s, digits);
+  const dec = s.lastIndexOf('.') > s.lastIndexOf(',') ? '.' : ',';
+  const group = dec === '.' ? ',' : '.';
+  const decCount = seps.split(dec).length - 1;
+  const lastSep = s.lastIndexOf(dec);
+  const head = s.slice(0, lastSep);
+  const tail = s.slice(lastSep + 1);
+  const lone = decCount === 1 && tail.length === 3 && !seps.includes(group) && digits < 3;
+  if (lone && digits === 2 && tail.endsWith('0') && /^[0-9]{1,3}$/.test(head)) {
+    const grouped = BigInt(head + tail) * 100n;
+    const decimal = BigInt(head || '0') * 100n + BigInt(tail.slice(0, 2));
+    if (decimal >= 1n) {
+      return { ambiguous: [{ minor: grouped, text: minorToDecimal(grouped, currency) }, { minor: decimal, text: minorToDecimal(decimal, currency) }] };
     }
   }
-  if (intPart === '' && frac === '') return { error: 'empty', params: {} };
-  const minor = BigInt(intPart || '0') * 10n ** BigInt(digits) + BigInt(frac.padEnd(digits, '0') || '0');
+  if (decCount > 1 || lone) { // the separator groups thousands: no decimals were typed
+    if (seps.includes(group)) return { error: 'separators', params: {} };
+    if (!groupedOK(s, dec)) return { error: 'grouping', params: {} };
+    return wholeAmount(s.split(dec).join(''), digits);
+  }
+  if (head.includes(group) && !groupedOK(head, group)) return { error: 'grouping', params: {} };
+  return decimalAmount(head.split(group).join(''), tail, digits, code);
+}
+
+// stripCurrency removes the lane's own currency, written before or after the number, and returns what is
+// left; null when a symbol or code of another currency is there (a CA$ amount on a USD till is not USD).
+function stripCurrency(s, code) {
+  const own = ownMarkers(code);
+  for (const m of own) {
+    const low = s.toLowerCase();
+    if (low.startsWith(m)) { s = s.slice(m.length).trim(); break; }
+    if (low.endsWith(m)) { s = s.slice(0, -m.length).trim(); break; }
+  }
+  const foreign = /\p{Sc}/u.test(s) || /^[a-z]{3}\s*[0-9.,]|[0-9.,]\s*[a-z]{3}$/i.test(s);
+  return foreign && /[0-9]/.test(s) ? null : s;
+}
+
+// ownMarkers are the ways the page's languages write the currency itself: its code and its symbols in
+// English and French, long and narrow ("$", "US$", "$ US" for USD; "CA$", "$" for CAD), lower case,
+// longest first so "US$" is taken whole.
+function ownMarkers(code) {
+  const out = new Set(code ? [code.toLowerCase()] : []);
+  for (const locale of ['en-US', 'en-CA', 'fr-CA']) {
+    for (const currencyDisplay of ['symbol', 'narrowSymbol']) {
+      try {
+        const parts = new Intl.NumberFormat(locale, { style: 'currency', currency: code, currencyDisplay }).formatToParts(1);
+        const sym = parts.find((p) => p.type === 'currency')?.value;
+        if (sym) out.add(sym.toLowerCase().replace(/\s+/g, ' '));
+      } catch { /* not a currency Intl knows: its code alone */ }
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+// wholeAmount is a number of major units with no decimals typed.
+function wholeAmount(intText, digits) {
+  return checked(BigInt(intText || '0') * 10n ** BigInt(digits));
+}
+
+// decimalAmount is major units and the decimals typed after the separator.
+function decimalAmount(intText, frac, digits, code) {
+  if (intText === '' && frac === '') return { error: 'empty', params: {} };
+  if (digits === 0) return { error: 'noDecimals', params: { currency: code } };
+  if (frac.length > digits) return { error: 'tooManyDecimals', params: { currency: code, digits } };
+  return checked(BigInt(intText || '0') * 10n ** BigInt(digits) + BigInt(frac.padEnd(digits, '0') || '0'));
+}
+
+function checked(minor) {
   if (minor < 1n) return { error: 'zero', params: {} };
   if (minor > MAX_MINOR) return { error: 'tooLarge', params: {} };
   return { minor };

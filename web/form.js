@@ -87,7 +87,8 @@ export function readForm(state) {
   const amount = parseAmount(el.amount.value, currency);
   if (amount.error) errors.amount = { key: `amount.${amount.error}`, params: amount.params };
   else if (amount.ambiguous) {
-    errors.amount = { key: 'amount.ambiguous', params: { a: amount.ambiguous[0].text, b: amount.ambiguous[1].text } };
+    const [a, b] = amount.ambiguous.map((x) => money(x.minor, currency)); // as the suggestion buttons say it
+    errors.amount = { key: 'amount.ambiguous', params: { a, b } };
   } else if (lane?.maxAmount && amount.minor > BigInt(lane.maxAmount)) {
     errors.amount = { key: 'amount.overMax', params: { max: money(lane.maxAmount, currency) } };
   }
