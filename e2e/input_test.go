@@ -24,7 +24,7 @@ func TestBadInputIsRefusedBeforeThePaymentService(t *testing.T) {
 		{"Zero", "0", "more than zero"},
 		{"ZeroWithDecimals", "0.00", "more than zero"},
 		{"Negative", "-5", "minus"},
-		{"TooManyDecimals", "1.234", "at most 2 digits"},
+		{"TooManyDecimals", "1.2345", "at most 2 digits"},
 		{"NotANumber", "12abc", "digits"},
 		{"AboveTheLaneMaximum", "50.01", "most this till may refund is $50.00"},
 	} {

@@ -43,6 +43,7 @@ export function parseAmount(text, currency) {
   if (/[-\u2212]/.test(s)) return { error: 'negative', params: {} };
   s = stripCurrency(s, code);
   if (s === null) return { error: 'otherCurrency', params: { currency: code } };
+  if (/[^0-9.,' \u2019]/.test(s)) return { error: 'chars', params: {} };
   if (/[ '\u2019]/.test(s)) {
     // Spaces and apostrophes group thousands only: 1–3 digits, then groups of three, then the decimals.
     if (!/^[0-9]{1,3}(?:[ '\u2019][0-9]{3})+(?:[.,][0-9]*)?$/.test(s)) return { error: 'grouping', params: {} };
@@ -87,8 +88,18 @@ function stripCurrency(s, code) {
     if (low.startsWith(m)) { s = s.slice(m.length).trim(); break; }
     if (low.endsWith(m)) { s = s.slice(0, -m.length).trim(); break; }
   }
-  const foreign = /\p{Sc}/u.test(s) || /^[a-z]{3}\s*[0-9.,]|[0-9.,]\s*[a-z]{3}$/i.test(s);
+  const code3 = s.match(/^([a-z]{3})\s*[0-9.,]|[0-9.,]\s*([a-z]{3})$/i);
+  const foreign = /\p{Sc}/u.test(s) || (code3 && isCurrencyCode(code3[1] ?? code3[2]));
   return foreign && /[0-9]/.test(s) ? null : s;
+}
+
+// isCurrencyCode says whether three letters are an ISO 4217 code ("EUR"), not a typing slip ("abc").
+function isCurrencyCode(letters) {
+  try {
+    return Intl.supportedValuesOf('currency').includes(letters.toUpperCase());
+  } catch {
+    return false;
+  }
 }
 
 // ownMarkers are the ways the page's languages write the currency itself: its code and its symbols in
