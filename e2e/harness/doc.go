@@ -42,6 +42,10 @@
 //   - StartStack runs the simulator (fast device timings, its counters and fault controls at hand as
 //     Stack.Sim) and the proxy on loopback; Proxy.Restart restarts the proxy on the same address with an
 //     empty memory; Stack.Bearers lists every Payroc bearer token the simulator issued.
+//   - StackConfig{Redis: true, Instances: 2} runs proxies that share a real redis-server behind a round-robin
+//     front with no stickiness (Stack.Front), as a deployment of several instances does: Front.Kill takes an
+//     instance away mid-run, Stack.StopRedis and Stack.StartRedis take Redis away and bring it back empty. A
+//     missing redis-server is an error naming the command that installs it.
 //
 // Chromium is never optional: when it is missing or cannot start, StartBrowser returns an error naming the
 // command that installs it, and the caller fails its tests (this suite never skips).
