@@ -26,7 +26,7 @@
 //
 // What it gives a test, and why:
 //
-//   - One Chromium per package (StartBrowser): a start costs about a second. Each test gets a fresh tab in a
+//   - One Chromium per package (StartBrowser): a start costs far more than a tab. Each test gets a fresh tab in a
 //     browser context of its own (Browser.NewTab), so localStorage — where the module records unfinished
 //     refunds — never leaks between tests; SharingStorage opens a second tab of the same profile.
 //   - A deadline per step (Tab.StepTimeout): a page that never shows what the test waits for fails in seconds,

@@ -7,8 +7,8 @@
 // duplicate members, matches names in any case and replaces invalid UTF-8), so a body such as
 // {"order":{"amount":1,"AMOUNT":100000}} could be checked as one refund and read by Payroc as another.
 //
-// The package is host-only by choice: json v2 adds about 230 KB of brotli to the browser module, which would
-// take payroc.wasm past its 1,000,000-byte budget (see the README). The module decodes its caller's objects
+// The package is host-only by choice: json v2 in the browser module would take payroc.wasm past its size
+// budget (P1 in the README; what it measured is in bench/RESULTS.md). The module decodes its caller's objects
 // with encoding/json (wasm/pending.ParseRequest); the proxy decodes every body it forwards with this
 // package and sends Payroc only its own encoding of what it checked.
 package strict

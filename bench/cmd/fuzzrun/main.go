@@ -1,7 +1,7 @@
 // Command fuzzrun runs every fuzz target of the module for a set time each and prints one summary line, the
 // R2 figure of `make bench`:
 //
-//	R2 fuzzing: 6 targets x 30s, 2,345,678 execs, 12 new interesting inputs, failures=0 (FuzzLaneVerify 410,221, …)
+//	R2 fuzzing: N targets x 30s, E execs, I new interesting inputs, failures=0 (FuzzLaneVerify E1, …)
 //
 // `make fuzz` runs it with FUZZTIME (default 30s) and shows go test's own output; `make bench` runs a short
 // round quietly. Targets are found in the _test.go sources (func FuzzXxx(f *testing.F)), so listing them

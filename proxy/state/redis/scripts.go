@@ -21,9 +21,9 @@ import goredis "github.com/redis/go-redis/v9"
 //
 // Records are MessagePack arrays in plain strings (Redis's own cmsgpack), not hashes: a script reads all
 // of a call's keys with one MGET and writes each with one SET … PX, where a hash needs an HSET and a
-// PEXPIRE, and numbers stay binary instead of going through printf and strtod on every touch. Measured by
-// P3 (make bench), the Redis server's CPU per submit + status GET went from 233–261 µs (hashes and a set of
-// busy devices that every submit wrote) to 206–213 µs, and its memory per refund from 656 to 559 bytes.
+// PEXPIRE, and numbers stay binary instead of going through printf and strtod on every touch. That costs
+// Redis less CPU per refund and less memory per record than hashes did (P3 with -state redis; the figures
+// before and after are in bench/RESULTS.md).
 //
 // Keys other scripts touch are built from P inside the scripts, so on a Redis Cluster every key must hash to
 // one slot: give a prefix with a hash tag, such as "{payroc}:".
