@@ -1,6 +1,6 @@
 // Package bench holds the project's measured performance and reliability figures: `make bench` runs its
 // benchmarks once each (go test -run '^$' -bench . -benchtime 1x ./bench/) and every benchmark prints one line,
-// labelled as in issue 6:
+// labelled as the README's figures table names them:
 //
 //   - P1 wasm size: raw, gzip and brotli bytes of web/payroc.wasm beside a minimal Go wasm (syscall/js +
 //     encoding/json, ./bench/minwasm) built at bench time with the same flags and compressed by the same tool.
