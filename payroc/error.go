@@ -38,6 +38,8 @@ const (
 	CodeIdentityUnavailable = "identity-unavailable"
 	CodeUpstreamTimeout     = "upstream-timeout"
 	CodeStateUnavailable    = "state-unavailable"
+	CodeRequestTimeout      = "request-timeout"     // the body did not arrive within the body timeout
+	CodeMisdirectedRequest  = "misdirected-request" // a Host the proxy is not configured to answer
 
 	// Local: nothing reached a server, or no answer came back.
 	CodeInvalidRequest = "invalid-request" // validation failed before sending; Errors names the fields
@@ -65,6 +67,7 @@ var codeStatus = map[string]int{
 	CodeLaneTokenMissing: 401, CodeLaneTokenInvalid: 401, CodeLaneTokenExpired: 401, CodeLaneTokenRevoked: 401,
 	CodeOutOfScope: 403, CodeMethodNotAllowed: 405, CodeDeviceBusy: 409, CodePayloadTooLarge: 413, CodeRateLimited: 429,
 	CodeUpstreamError: 502, CodeIdentityUnavailable: 503, CodeUpstreamTimeout: 504, CodeStateUnavailable: 503,
+	CodeRequestTimeout: 408, CodeMisdirectedRequest: 421,
 	CodeInvalidRequest: 0, CodeNetworkError: 0, CodeModuleExited: 0, CodeInternalError: 0,
 	CodeStorageUnavailable: 0, CodeTokenUnavailable: 0, CodeModuleUnavailable: 0,
 }
@@ -87,7 +90,8 @@ var codeTitle = map[string]string{
 	CodeOutOfScope: "Out of scope", CodeMethodNotAllowed: "Method not allowed", CodeDeviceBusy: "Device busy",
 	CodePayloadTooLarge: "Payload too large", CodeRateLimited: "Rate limited",
 	CodeUpstreamError: "Upstream error", CodeIdentityUnavailable: "Identity unavailable",
-	CodeUpstreamTimeout: "Upstream timeout", CodeStateUnavailable: "State unavailable", CodeInvalidRequest: "Invalid request",
+	CodeUpstreamTimeout: "Upstream timeout", CodeStateUnavailable: "State unavailable",
+	CodeRequestTimeout: "Request timeout", CodeMisdirectedRequest: "Misdirected request", CodeInvalidRequest: "Invalid request",
 	CodeNetworkError: "Network error", CodeModuleExited: "Module exited", CodeInternalError: "Internal error",
 	CodeStorageUnavailable: "Storage unavailable", CodeTokenUnavailable: "Token unavailable",
 	CodeModuleUnavailable: "Module unavailable",

@@ -287,7 +287,7 @@ export type PayrocCode =
 export type ProxyCode =
   | 'lane-token-missing' | 'lane-token-invalid' | 'lane-token-expired' | 'lane-token-revoked' | 'out-of-scope'
   | 'method-not-allowed' | 'device-busy' | 'payload-too-large' | 'rate-limited' | 'upstream-error'
-  | 'identity-unavailable' | 'upstream-timeout' | 'state-unavailable';
+  | 'identity-unavailable' | 'upstream-timeout' | 'state-unavailable' | 'request-timeout' | 'misdirected-request';
 
 /**
  * Local codes (status 0 unless said): invalid-request (refused before sending; problem.errors[] names the

@@ -2,9 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -73,25 +70,6 @@ func (s *Server) drainBody(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
-}
-
-// readBody reads r's whole body within Config.MaxBodyBytes and 30 seconds; on failure it returns the
-// problem to answer (413 payload-too-large, or 400).
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *payroc.Error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil // nothing to read (a GET, usually): no deadline to set
-	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(30 * time.Second))
-	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, problem(payroc.CodePayloadTooLarge, fmt.Sprintf("The body is over %d bytes", s.cfg.MaxBodyBytes))
-		}
-		return nil, badRequest("The request body could not be read")
-	}
-	return body, nil
 }
 
 // submit reads as auth (done by serveAPI) -> policy -> state -> forward: validate the request and check the

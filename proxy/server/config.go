@@ -87,6 +87,10 @@ type Config struct {
 	State state.State
 	// MaxBodyBytes bounds a request body (default payroc.MaxRequestBytes, 64 KiB).
 	MaxBodyBytes int64
+	// BodyTimeout bounds reading a request body, from the end of its headers (default 30s): a body still
+	// incomplete then is answered 408 request-timeout and its connection closed, so a client that trickles
+	// a body cannot hold a connection open.
+	BodyTimeout time.Duration
 	// ShutdownGrace is how long Serve lets open requests (long-polls) finish after its context ends before
 	// they are answered 504 and the server closes (default 30s).
 	ShutdownGrace time.Duration
@@ -151,6 +155,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = payroc.MaxRequestBytes
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 30 * time.Second
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 30 * time.Second

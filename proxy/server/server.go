@@ -211,6 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.logRequest(sw, r, time.Now())
 	defer s.recoverPanic(sw, r)
 	s.setSecurityHeaders(sw.Header(), r)
+	s.limitBodyTime(w, r)
 	s.route(sw, r)
 }
 
