@@ -104,7 +104,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	}
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `HOST:PORT`")
 	fs.StringVar(&o.web, "web", "web", "`DIR` of the static files: the POS page, payroc.js, payroc.d.ts, payroc.wasm(+.br/.gz), wasm_exec.js")
-	fs.StringVar(&o.publicURL, "public-url", "", "the origin browsers use, e.g. https://pos.example when behind a TLS-terminating load balancer;\nused for link rewriting and origin checks (default: each request's own origin)")
+	fs.StringVar(&o.publicURL, "public-url", "", "the origin browsers use, e.g. https://pos.example when behind a TLS-terminating load balancer;\nused for link rewriting and origin checks (default: each request's own origin). With PAYROC_API_KEY\nonly requests for this host, -addr or the address they reached are answered (421 otherwise; /healthz,\n/readyz and /metrics answer any); the simulator answers any Host")
 	fs.StringVar(&o.devices, "devices", "", "the devices this proxy may drive, with their processing terminals: `SERIAL=TERMINAL[=LABEL],...`\n(default in simulator mode: the simulator's)")
 	fs.Int64Var(&o.maxAmount, "max-amount", 0, "global cap per refund in minor units, on top of each lane token's own (0: none)")
 	fs.Int64Var(&o.confirmAbove, "confirm-above", server.DefaultConfirmAbove, "the amount in minor units at or above which the page asks the cashier to confirm a refund;\n0 confirms every refund (a lane token's own confirmAbove claim overrides it)")

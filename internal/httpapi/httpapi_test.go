@@ -91,6 +91,10 @@ func TestBearer(t *testing.T) {
 		assert.Equal(t, tt.present, present, "Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
 		assert.Equal(t, tt.ok, ok, "Bearer(%q) = %q, %v, %v", tt.header, tok, present, ok)
 	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header["Authorization"] = []string{"Bearer abc", "Bearer abc"}
+	tok, present, ok := Bearer(r)
+	assert.True(t, present && !ok && tok == "", "two Authorization headers: Bearer = %q, %v, %v; want refused", tok, present, ok)
 }
 
 func TestSecretEqual(t *testing.T) {

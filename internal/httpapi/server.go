@@ -10,12 +10,17 @@ import (
 )
 
 // Bearer returns the token of an "Authorization: Bearer <token>" header (the scheme in any case). present is
-// false when there is no Authorization header at all; ok is false when there is one but it is not a bearer.
+// false when there is no Authorization header at all; ok is false when there is one but it is not a bearer,
+// or when there is more than one: which credential counts would depend on who reads the request.
 func Bearer(r *http.Request) (tok string, present, ok bool) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	vals := r.Header["Authorization"]
+	if len(vals) == 0 || len(vals) == 1 && vals[0] == "" {
 		return "", false, false
 	}
+	if len(vals) > 1 {
+		return "", true, false
+	}
+	h := vals[0]
 	scheme, rest, found := strings.Cut(h, " ")
 	rest = strings.TrimSpace(rest)
 	if !found || !strings.EqualFold(scheme, "Bearer") || rest == "" {

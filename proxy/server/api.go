@@ -36,8 +36,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
 		return "other"
 	}
 	label := route.String()
-	if err := s.cop.Check(r); err != nil {
-		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused: this origin is not allowed"))
+	if s.crossOriginRefused(r) {
+		writeProblem(w, crossOriginProblem())
 		return label
 	}
 	// The token's revocation and rate are checked with each route's first state call: one round trip.
@@ -117,7 +117,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 // refuseSubmit audits and answers a submit the proxy refused before sending anything.
 func (s *Server) refuseSubmit(w http.ResponseWriter, r *http.Request, c *lane.Claims, serial, key string, e *payroc.Error) {
 	s.audit(r.Context(), "submit", slog.String("idempotencyKey", auditKey(key)), slog.String("laneTokenId", c.ID),
-		slog.String("lane", c.Lane), slog.String("serialNumber", serial), slog.Int("status", e.Status),
+		slog.String("lane", c.Lane), slog.String("serialNumber", auditSerial(serial)), slog.Int("status", e.Status),
 		slog.String("result", e.Code))
 	writeProblem(w, e)
 }
@@ -429,6 +429,15 @@ func auditKey(k string) string {
 	}
 	if k == "" {
 		return ""
+	}
+	return "(malformed)"
+}
+
+// auditSerial keeps a refused submit's serial number (a path segment) in the audit line only when it is a
+// well-formed one, as auditKey does for its key.
+func auditSerial(serial string) string {
+	if payroc.ValidateSerialNumber(serial) == nil {
+		return serial
 	}
 	return "(malformed)"
 }

@@ -76,8 +76,8 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request, method string) bo
 	if !onlyMethod(w, r, method) {
 		return false
 	}
-	if err := s.cop.Check(r); err != nil {
-		writeProblem(w, problem(payroc.CodeForbidden, "Cross-origin request refused"))
+	if s.crossOriginRefused(r) {
+		writeProblem(w, crossOriginProblem())
 		return false
 	}
 	if !s.adminAuthorized(r) {

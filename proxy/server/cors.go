@@ -57,3 +57,20 @@ func (s *Server) staticCORS(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 }
+
+// crossOriginRefused runs cross-origin protection on r as if it were a POST, so a GET of /lane or of the API
+// from a page of an origin not allowed is refused (403) like a write, rather than answered without CORS
+// headers. A same-origin fetch (Sec-Fetch-Site same-origin) and a non-browser client (neither header) pass
+// without a copy of the request.
+func (s *Server) crossOriginRefused(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return s.cop.Check(r) != nil
+	}
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site == "same-origin" || site == "none" || site == "" && r.Header.Get("Origin") == "" {
+		return false
+	}
+	probe := *r
+	probe.Method = http.MethodPost
+	return s.cop.Check(&probe) != nil
+}

@@ -171,7 +171,8 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	return h
 }
 
-// assertNoSecretsLogged: neither the API key, any Payroc bearer, the signing key nor the admin key is in a log.
+// assertNoSecretsLogged: neither the API key, any Payroc bearer, the signing key, the admin key nor any lane
+// token (they all start "pl1.") is in a log.
 func (h *harness) assertNoSecretsLogged() {
 	logs := h.logs.String()
 	secrets := []string{testAPIKey, testSecret, testAdminKey}
@@ -183,6 +184,7 @@ func (h *harness) assertNoSecretsLogged() {
 	for _, s := range secrets {
 		assert.NotContains(h.t, logs, s, "a secret (%.12s…) is in the logs", s)
 	}
+	assert.NotContains(h.t, logs, "pl1.", "a lane token is in the logs")
 }
 
 // token issues a lane token directly with the proxy's signing key.

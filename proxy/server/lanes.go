@@ -94,6 +94,10 @@ func (s *Server) serveLane(w http.ResponseWriter, r *http.Request) {
 	if s.preflight(w, r) || !onlyMethod(w, r, http.MethodGet) {
 		return
 	}
+	if s.crossOriginRefused(r) {
+		writeProblem(w, crossOriginProblem())
+		return
+	}
 	c, ok := s.admitLane(w, r)
 	if !ok {
 		return
@@ -115,6 +119,10 @@ func (s *Server) serveLane(w http.ResponseWriter, r *http.Request) {
 // serveDevToken answers GET /dev/token in simulator mode: a token for lane "dev" on every simulated device.
 func (s *Server) serveDevToken(w http.ResponseWriter, r *http.Request) {
 	if s.preflight(w, r) || !onlyMethod(w, r, http.MethodGet) {
+		return
+	}
+	if s.crossOriginRefused(r) {
+		writeProblem(w, crossOriginProblem())
 		return
 	}
 	serials := make([]string, 0, len(s.cfg.Devices))

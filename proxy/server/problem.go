@@ -46,3 +46,8 @@ func stateUnavailable() *payroc.Error {
 	return retryAfter(problem(payroc.CodeStateUnavailable,
 		"The proxy's shared state cannot be reached; nothing was sent to Payroc. Try again shortly"), time.Second)
 }
+
+// crossOriginProblem is the 403 for a request from a page of an origin neither the proxy's own nor allowed.
+func crossOriginProblem() *payroc.Error {
+	return problem(payroc.CodeForbidden, "Cross-origin request refused: this origin is not allowed")
+}

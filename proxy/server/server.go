@@ -40,6 +40,7 @@ type Server struct {
 	allowOrigins map[string]bool
 	cop          *http.CrossOriginProtection
 	publicOrigin string // PublicURL without a trailing slash, or ""
+	publicHost   string // PublicURL's host, normalised (normalHost), or ""
 
 	// drain: baseCtx is the parent of every request's context; it is cancelled when the shutdown grace is
 	// over, so open long-polls answer at once.
@@ -81,6 +82,9 @@ func New(cfg Config) (*Server, error) {
 		cop:          http.NewCrossOriginProtection(),
 		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
 	}
+	if u, err := url.Parse(s.publicOrigin); err == nil {
+		s.publicHost = normalHost(u.Host)
+	}
 	s.openState()
 	base, cancel := context.WithCancel(context.Background())
 	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
@@ -96,6 +100,10 @@ func New(cfg Config) (*Server, error) {
 	s.client = s.upstreamClient(payroc.HTTPDoer{Client: hc})
 	s.static = newStatic(cfg.WebDir)
 	s.warnings = s.static.check()
+	if !cfg.Simulate && cfg.PublicURL == "" {
+		s.warnings = append(s.warnings, "no public URL: only requests for "+cfg.Addr+" or the address they reached are answered "+
+			"(421 misdirected-request otherwise); behind a load balancer set the public URL")
+	}
 	for _, w := range s.warnings {
 		s.log.Warn(w, "web", cfg.WebDir)
 	}
@@ -212,6 +220,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverPanic(sw, r)
 	s.setSecurityHeaders(sw.Header(), r)
 	s.limitBodyTime(w, r)
+	if e := s.screen(sw, r); e != nil {
+		sw.route = "refused"
+		writeProblem(sw, e)
+		return
+	}
 	s.route(sw, r)
 }
 
@@ -237,13 +250,14 @@ func (s *Server) recoverPanic(sw *statusWriter, r *http.Request) {
 	if p == http.ErrAbortHandler {
 		panic(p)
 	}
-	s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p))
+	s.log.Error("panic serving request", "method", methodLabel(r.Method), "route", sw.route, "panic", fmt.Sprint(p))
 	if sw.Status == 0 {
 		writeProblem(sw, problem(payroc.CodeInternalError, "The proxy failed; nothing was sent to Payroc"))
 	}
 }
 
-// logRequest counts the request in the metrics and writes its access-log line. Successful API calls are
+// logRequest counts the request in the metrics and writes its access-log line: the route and the lane token
+// id, never the request target (a lane token pasted into a path, query or fragment would be logged whole). Successful API calls are
 // already in the audit lines (submit, cancel, final outcome) and the metrics; a line for each of them (every
 // long-poll of every open watch) would bury the refusals and failures, which stay at Info. Static and
 // operations requests are Debug too.
@@ -257,9 +271,18 @@ func (s *Server) logRequest(sw *statusWriter, r *http.Request, start time.Time) 
 	if status >= 400 || sw.route == "lane" || sw.route == "dev_token" || sw.route == "admin" {
 		lvl = slog.LevelInfo
 	}
-	s.logAttrs(r.Context(), lvl, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.String("route", sw.route), slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()),
-		slog.String("laneTokenId", sw.tokenID))
+	s.logAttrs(r.Context(), lvl, "request", slog.String("method", methodLabel(r.Method)), slog.String("route", sw.route),
+		slog.Int("status", status), slog.Int64("ms", time.Since(start).Milliseconds()), slog.String("laneTokenId", sw.tokenID))
+}
+
+// methodLabel is r.Method for a log line: any token is a valid method, so one the proxy has no use for is
+// logged as "other" (it could be anything a client typed, even a pasted token).
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // Header values every answer carries, made once: setting them costs no allocation per request (net/http

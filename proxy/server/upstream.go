@@ -45,7 +45,7 @@ func (s *Server) upstreamProblem(r *http.Request, err error) *payroc.Error {
 	if e.Code == payroc.CodeIdentityUnavailable {
 		return retryAfter(problem(payroc.CodeIdentityUnavailable, "No Payroc access token could be had: the identity service is unavailable or refused the API key"), time.Second)
 	}
-	s.log.Warn("upstream call failed", "path", r.URL.Path, "code", e.Code)
+	s.log.Warn("upstream call failed", "method", methodLabel(r.Method), "code", e.Code)
 	return problem(payroc.CodeUpstreamError, "Payroc could not be reached")
 }
 
@@ -68,7 +68,7 @@ func (s *Server) detachedProblem(r *http.Request, err error) *payroc.Error {
 // written.
 func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response) {
 	if res.StatusCode == http.StatusUnauthorized {
-		s.log.Error("Payroc refused the proxy's bearer token", "path", r.URL.Path)
+		s.log.Error("Payroc refused the proxy's bearer token", "method", methodLabel(r.Method), "route", routeOf(w))
 		writeProblem(w, problem(payroc.CodeUpstreamError, "Payroc refused the proxy's credentials"))
 		return
 	}
@@ -107,4 +107,12 @@ func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payr
 // bodyAllowed reports whether a response with status may carry a body (not 1xx, 204 or 304).
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// routeOf is the route label of the request w answers, for a log line ("" outside ServeHTTP).
+func routeOf(w http.ResponseWriter) string {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw.route
+	}
+	return ""
 }
