@@ -125,7 +125,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.identityURL, "identity-url", "", "upstream identity base `URL` (POST {URL}/authorize; overrides -env)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "certificate `FILE` (PEM): serve HTTPS with HTTP/2 (with -tls-key)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `FILE` (PEM) for -tls-cert")
-	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long open long-polls may finish before they are answered and the proxy exits")
+	fs.DurationVar(&o.grace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long the proxy goes on answering (/readyz not ready, open long-polls answered within\na second) before it stops accepting and exits")
 	fs.DurationVar(&o.busyTimeout, "busy-timeout", 3*time.Minute, "free a device whose in-flight refund nobody has asked about for this long")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.state, "state", "memory", "where the shared state lives: memory (one instance) or redis (PROXY_REDIS_URL; several\ninstances behind any load balancer)")

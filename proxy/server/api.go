@@ -265,14 +265,12 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 	defer s.polls.release(c.Lane)
 	s.metrics.longPolls.Inc()
 	defer s.metrics.longPolls.Dec()
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PollTimeout)
+	ctx, cancel := s.pollContext(r)
 	defer cancel()
 	res, err := s.forward(ctx, w, httpapi.RouteGetInstruction, "GET", "/refund-instructions/"+url.PathEscape(id),
 		payroc.Header{"accept": acceptOf(r)}, nil)
 	if err != nil {
-		if e := s.upstreamProblem(r, err); e != nil {
-			writeProblem(w, e)
-		}
+		s.pollFailed(ctx, w, r, id, err)
 		return
 	}
 	// Only a final status changes the state: Lookup has already kept the device held for a watched refund,

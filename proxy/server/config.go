@@ -91,8 +91,8 @@ type Config struct {
 	// incomplete then is answered 408 request-timeout and its connection closed, so a client that trickles
 	// a body cannot hold a connection open.
 	BodyTimeout time.Duration
-	// ShutdownGrace is how long Serve lets open requests (long-polls) finish after its context ends before
-	// they are answered 504 and the server closes (default 30s).
+	// ShutdownGrace is how long Serve goes on answering after its context ends, not ready and with open
+	// long-polls answered within a second, before it stops accepting and closes (default 30s).
 	ShutdownGrace time.Duration
 	// WriteTimeout bounds writing an ordinary response (default 60s); long-polls extend it per request.
 	WriteTimeout time.Duration

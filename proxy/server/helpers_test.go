@@ -128,7 +128,7 @@ func newHarness(t testing.TB, opts ...option) *harness {
 		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MintMinBackoff: 50 * time.Millisecond,
 		MintMaxBackoff: 200 * time.Millisecond,
-		ShutdownGrace:  2 * time.Second,
+		ShutdownGrace:  100 * time.Millisecond, // each stop serves out the grace
 		Version:        "test",
 	}
 	for _, o := range opts {

@@ -2,10 +2,8 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -98,66 +96,6 @@ func TestProxyLongPollOutlivesWriteTimeout(t *testing.T) {
 	require.Contains(t, r.body, `"inProgress"`, "long-poll: %v", r)
 	d := time.Since(start)
 	require.GreaterOrEqual(t, d, 700*time.Millisecond, "answered after %v: the simulator did not hold it", d)
-}
-
-func TestProxyGracefulShutdownLetsLongPollFinish(t *testing.T) {
-	noLeaks(t)
-	h := newHarness(t, func(s *sim.Config, c *server.Config) { s.Hold = 10 * time.Second; c.ShutdownGrace = 10 * time.Second })
-	tok := h.devToken()
-	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
-	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
-	require.Eventually(t, func() bool { return h.heldPolls() == 1 }, 5*time.Second, 5*time.Millisecond, "the long-poll to be held")
-	h.client.CloseIdleConnections()
-
-	stopped := make(chan error, 1)
-	go func() { stopped <- h.stop() }()
-	addr := strings.TrimPrefix(h.url, "http://")
-	require.Eventually(t, func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err != nil
-	}, 5*time.Second, 5*time.Millisecond, "the listener to close")
-	select {
-	case err := <-stopped:
-		t.Fatalf("Serve returned (%v) with a long-poll open", err)
-	default:
-	}
-	// The device finishes during the grace period: the open long-poll gets its answer.
-	require.NoError(t, h.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted))
-	r := <-done
-	var got payroc.RefundInstruction
-	require.Nil(t, r.err, "long-poll during shutdown: %v", r)
-	require.EqualValues(t, 200, r.status, "long-poll during shutdown: %v", r)
-	require.NoError(t, json.Unmarshal([]byte(r.body), &got), "long-poll during shutdown: %v", r)
-	require.Equal(t, payroc.StatusCompleted, got.Status, "long-poll during shutdown: %v", r)
-	require.NoError(t, <-stopped)
-	h.sim.Close()
-	h.client.CloseIdleConnections()
-}
-
-func TestProxyGracefulShutdownAnswersLongPollAtGraceEnd(t *testing.T) {
-	noLeaks(t)
-	h := newHarness(t, func(s *sim.Config, c *server.Config) {
-		s.Hold = 20 * time.Second
-		c.ShutdownGrace = 300 * time.Millisecond
-	})
-	tok := h.devToken()
-	inst, _ := h.mustSubmit(tok, "1850010868", 403, "")
-	done := h.startPoll(context.Background(), tok, inst.RefundInstructionID)
-	require.Eventually(t, func() bool { return h.heldPolls() == 1 }, 5*time.Second, 5*time.Millisecond, "the long-poll to be held")
-	start := time.Now()
-	require.NoError(t, h.stop())
-	r := <-done
-	require.Nil(t, r.err, "long-poll: %v", r.err)
-	problemOf(t, &http.Response{StatusCode: r.status, Header: r.header}, []byte(r.body), 504, "upstream-timeout")
-	require.NotEmpty(t, r.header.Get("Retry-After"), "no Retry-After: the page should poll again")
-	d := time.Since(start)
-	require.LessOrEqual(t, d, 5*time.Second, "shutdown took %v with a 300ms grace", d)
-	require.Eventually(t, func() bool { return h.heldPolls() == 0 }, 2*time.Second, 5*time.Millisecond, "the upstream poll to end")
-	h.sim.Close()
-	h.client.CloseIdleConnections()
 }
 
 // Every upstream call may take longer than an ordinary answer's write timeout (a slow submit or cancel, not

@@ -39,10 +39,12 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, l)
 }
 
-// Serve answers HTTP on l until ctx ends, then shuts down gracefully: it stops accepting, lets open requests
-// (long-polls) finish for up to Config.ShutdownGrace, then ends the rest (an open long-poll answers a
-// retryable 504 upstream-timeout, and the page polls again) and closes. It returns nil after a clean shutdown.
-// A Server serves once.
+// Serve answers HTTP on l until ctx ends, then leaves gracefully over Config.ShutdownGrace: /readyz turns
+// not-ready at once, open status long-polls are answered within a second with the current status (the page
+// polls again, through another instance behind a load balancer), and new requests are still answered, each
+// on a connection that then closes. When the grace is over it stops accepting, ends what is still open (a
+// long-poll answers a retryable 504 upstream-timeout), lets answers in flight finish for a few seconds more,
+// and closes. It returns nil after a clean shutdown. A Server serves once.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error { return s.serve(ctx, l, "", "") }
 
 // ServeTLS is Serve over TLS with HTTP/2 (a page with many long-polls needs HTTP/2: browsers allow six
@@ -67,31 +69,43 @@ func (s *Server) serve(ctx context.Context, l net.Listener, certFile, keyFile st
 		return err
 	case <-ctx.Done():
 	}
-	s.draining.Store(true)
-	s.log.Info("shutting down: no new connections; letting open requests finish", "grace", s.cfg.ShutdownGrace.String())
-	gctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
-	defer cancel()
-	if err := hs.Shutdown(gctx); err != nil {
-		// Grace is over: end the open requests (they answer at once) and give them a moment to write.
-		s.cancelBase()
-		deadline := time.Now().Add(5 * time.Second)
-		for s.active.Load() > 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		_ = hs.Close()
+	s.startLeaving(hs)
+	s.log.Info("leaving: not ready, answering open long-polls, still serving for the grace", "grace", s.cfg.ShutdownGrace.String())
+	grace := time.NewTimer(s.cfg.ShutdownGrace)
+	select {
+	case <-grace.C:
+	case <-s.baseCtx.Done(): // Close ends the grace early
+	case err := <-errc: // the listener failed during the grace
+		s.Close()
+		return err
 	}
-	s.Close()
+	s.log.Info("shutting down: no new connections")
+	s.shutdown(hs)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// Close stops the Server: open requests end at once (an open long-poll answers a retryable 504), and idle
+// shutdown ends the grace: no new connections, every open request's context ends (an open long-poll answers
+// 504 at once; a submit or cancel already sent runs to its end), and answers in flight get a few seconds to
+// be written before the connections close.
+func (s *Server) shutdown(hs *http.Server) {
+	s.cancelBase()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+	}
+	s.Close()
+}
+
+// Close stops the Server (and ends Serve's shutdown grace early): open requests end at once (an open long-poll answers a retryable 504), and idle
 // upstream connections are dropped. Serve calls it when done; call it after using the Server as a plain
 // handler (httptest.NewServer) to leave no goroutines behind. A closed Server answers nothing useful again.
 func (s *Server) Close() {
 	s.draining.Store(true)
+	s.leaveNow()
 	s.cancelBase()
 	if t, ok := s.httpClient.Transport.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()

@@ -46,8 +46,11 @@ type Server struct {
 	// over, so open long-polls answer at once.
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
-	draining   atomic.Bool
-	active     atomic.Int64 // requests being served
+	// leaveCtx ends when the shutdown grace starts (startLeaving): open long-polls answer then.
+	leaveCtx context.Context
+	leaveNow context.CancelFunc
+	draining atomic.Bool
+	active   atomic.Int64 // requests being served
 
 	warnings []string
 }
@@ -88,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 	s.openState()
 	base, cancel := context.WithCancel(context.Background())
 	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
+	s.leaveCtx, s.leaveNow = context.WithCancel(context.Background())
 	for _, d := range cfg.Devices {
 		s.devices[d.Serial] = d
 	}
