@@ -6,6 +6,10 @@
 //
 // What a request meets, in order (the first refusal answers, and nothing reaches Payroc):
 //
+//   - every request: a body must arrive in full within Config.BodyTimeout (408 request-timeout, connection
+//     closed); an HTTP/1 request with Transfer-Encoding is refused and its connection closed (a request
+//     framed two ways is how requests are smuggled); outside simulator mode a Host the proxy is not
+//     configured for is 421 misdirected-request (screen.go).
 //   - /v1/...: CORS (same-origin unless Config.AllowOrigins), the allowlist of the four routes at their exact
 //     paths (404/405 problems otherwise), http.CrossOriginProtection on POST and DELETE, the lane token (401
 //     lane-token-missing/-invalid/-expired/-revoked), the per-token rate limit (429 rate-limited), the body limit
@@ -18,6 +22,9 @@
 //     long-poll whose write deadline is extended, and which is cancelled upstream when the browser leaves.
 //   - GET /lane, GET /dev/token (Config.Simulate), POST /admin/lane-tokens (Config.AdminKey), GET /healthz,
 //     /readyz and /metrics; everything else is a static file of Config.WebDir.
+//
+// On Serve's context ending (SIGTERM) the proxy leaves over Config.ShutdownGrace: /readyz not ready at once,
+// open long-polls answered with the current status, new requests still answered (leave.go).
 //
 // The state (the lane of each instruction, refund and Idempotency-Key, the device guards, the rate buckets and
 // the revoked tokens) sits behind the state.State interface: state.Memory for one instance (the default), or
