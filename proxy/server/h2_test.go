@@ -58,8 +58,8 @@ func TestHTTP2LongPollsShareOneConnection(t *testing.T) {
 	c := &http.Client{Transport: tr}
 	tok := h.token("front-1", 100000)
 	pc := &payroc.Client{BaseURL: "https://" + addr + "/v1", Doer: payroc.HTTPDoer{Client: c}, Tokens: payroc.NewStaticToken(tok, nil)}
-	inst, err := pc.Submit(t.Context(), "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
-		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 403, Currency: "USD"}}, "")
+	inst, err := pc.Submit(t.Context(), mustRefund(t, "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",
+		Order: payroc.RefundOrder{OrderID: "ORDER-1001", Description: "Refund", Amount: 403, Currency: "USD"}}, ""))
 	require.NoError(t, err) // amount 403 stays in progress until finished below
 	results := make(chan pollResult, polls)
 	for range polls {
