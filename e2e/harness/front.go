@@ -38,9 +38,10 @@ type Hit struct {
 }
 
 type backend struct {
-	stop func()
-	rp   *httputil.ReverseProxy
-	up   bool
+	origin string // the instance's own origin, for Leave's readiness checks
+	stop   func()
+	rp     *httputil.ReverseProxy
+	up     bool
 	// dead ends the requests in flight to this instance when it is killed.
 	dead   context.Context
 	cancel context.CancelFunc
@@ -67,7 +68,7 @@ func StartFrontOf(origins []string, stop func(i int)) (*Front, error) {
 		if err != nil {
 			return nil, err
 		}
-		b := &backend{stop: func() { stop(i) }, up: true}
+		b := &backend{origin: origin, stop: func() { stop(i) }, up: true}
 		b.dead, b.cancel = context.WithCancel(context.Background())
 		b.rp = &httputil.ReverseProxy{
 			Rewrite: func(r *httputil.ProxyRequest) {
