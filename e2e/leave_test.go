@@ -79,13 +79,14 @@ func TestLeavingInstanceMidRefund(t *testing.T) {
 	<-gone
 }
 
-// startSharedHolding is startShared with a simulator that holds a status long-poll for hold.
+// startSharedHolding is startShared with a simulator that holds a status long-poll for hold, and never
+// times out an instruction the test has not finished (however slow the machine).
 func startSharedHolding(t *testing.T, hold time.Duration) *harness.Stack {
 	t.Helper()
 	setupOrFail(t)
 	st, err := harness.StartStack(harness.StackConfig{
 		WebDir:    filepath.Join(env.root, "web"),
-		Sim:       sim.Config{APIKey: fmt.Sprintf("e2e-leave-key-%d", time.Now().UnixNano()), ExtraDevices: 4, Hold: hold},
+		Sim:       sim.Config{APIKey: fmt.Sprintf("e2e-leave-key-%d", time.Now().UnixNano()), ExtraDevices: 4, Hold: hold, Timeout: time.Hour},
 		Redis:     true,
 		Instances: 2,
 	})

@@ -46,7 +46,7 @@ func serveTLS(t *testing.T, h *harness) (addr string, pool *x509.CertPool) {
 // long-poll open at once over one HTTP/2 connection, and each gets its answer.
 func TestHTTP2LongPollsShareOneConnection(t *testing.T) {
 	const polls = 8
-	h := newHarness(t, func(s *sim.Config, _ *server.Config) { s.Hold = time.Minute })
+	h := newHarness(t, func(s *sim.Config, _ *server.Config) { s.Hold, s.Timeout = time.Minute, time.Hour })
 	addr, pool := serveTLS(t, h)
 	var dials atomic.Int32
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true,

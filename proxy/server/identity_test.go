@@ -18,7 +18,7 @@ import (
 func TestIdentityOutageWhileTheBearerExpires(t *testing.T) {
 	clock := newFakeClock() // bearer expiry and backoff run on it: no expiry mid-test, however slow the machine
 	h := newHarness(t, func(s *sim.Config, c *server.Config) {
-		s.TokenTTL = 10 * time.Minute
+		s.TokenTTL, s.Timeout = 10*time.Minute, time.Hour // the first refund stays in progress until finished
 		c.MintMinBackoff, c.MintMaxBackoff = time.Second, time.Second
 		c.Now = clock.Now
 	})

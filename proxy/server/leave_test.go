@@ -20,7 +20,10 @@ import (
 // through. The simulator holds every poll for a minute: only leaving can end one sooner.
 func TestLeavingAnswersLongPollsAndKeepsServing(t *testing.T) {
 	noLeaks(t)
-	h := newHarness(t, func(s *sim.Config, c *server.Config) { s.Hold = time.Minute; c.ShutdownGrace = time.Minute })
+	h := newHarness(t, func(s *sim.Config, c *server.Config) {
+		s.Hold, s.Timeout = time.Minute, time.Hour // only the test and leaving end a poll or the refund
+		c.ShutdownGrace = time.Minute
+	})
 	tok := h.token("front-1", 100000)
 	inst, _ := h.mustSubmit(tok, "1850010868", 403, "") // stays in progress until the test finishes it
 	id := inst.RefundInstructionID
