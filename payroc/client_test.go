@@ -399,3 +399,11 @@ func TestClientRunRefundReportsAReplayWithAnotherInstructionID(t *testing.T) {
 		"onStatus must see the replay's new instruction id although its status did not change")
 	assert.Equal(t, OutcomeCanceled, res.Outcome)
 }
+
+// deviceRefund is validRequest for device 1850010868 under key ("" makes one).
+func deviceRefund(t *testing.T, key string) DeviceRefund {
+	t.Helper()
+	r, err := NewDeviceRefund("1850010868", *validRequest(), key)
+	require.NoError(t, err)
+	return r
+}

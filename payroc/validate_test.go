@@ -169,14 +169,6 @@ func TestTypeWord(t *testing.T) {
 	}
 }
 
-// deviceRefund is validRequest for device 1850010868 under key ("" makes one).
-func deviceRefund(t *testing.T, key string) DeviceRefund {
-	t.Helper()
-	r, err := NewDeviceRefund("1850010868", *validRequest(), key)
-	require.NoError(t, err)
-	return r
-}
-
 // isKey checks a key is a UUID v4 in canonical form.
 func isKey(key string) error {
 	k, err := ParseIdempotencyKey(key)
