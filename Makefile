@@ -18,7 +18,7 @@ endif
 endif
 GO_LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean
+.PHONY: run build test test-loaded vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean
 
 ## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
 run: wasm
@@ -32,6 +32,22 @@ build:
 test: vet chromium redis wasm package examples e2e/node_modules
 	$(GO) test -race -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./payroc/ ./wasm/...
+
+## test-loaded: `make test` LOADED_RUNS times in a row (default 3) while two CPU-bound processes
+## (internal/cmd/cpuload) run beside it, killed after pass or fail: no test may depend on the machine's speed
+LOADED_RUNS ?= 3
+test-loaded:
+	@set -e; dir=$$(mktemp -d); $(GO) build -o "$$dir/cpuload" ./internal/cmd/cpuload; \
+	"$$dir/cpuload" & one=$$!; "$$dir/cpuload" & two=$$!; \
+	trap 'kill $$one $$two 2>/dev/null || true; wait $$one $$two 2>/dev/null || true; rm -rf "$$dir"' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "test-loaded: two CPU-bound processes ($$one, $$two) beside $(LOADED_RUNS) runs of make test"; \
+	for i in $$(seq 1 $(LOADED_RUNS)); do \
+	  start=$$SECONDS; \
+	  $(MAKE) --no-print-directory test || { echo "test-loaded: run $$i of $(LOADED_RUNS) FAILED after $$((SECONDS-start))s"; exit 1; }; \
+	  echo "test-loaded: run $$i of $(LOADED_RUNS) passed in $$((SECONDS-start))s"; \
+	done; \
+	echo "test-loaded: $(LOADED_RUNS) runs passed under load in $${SECONDS}s"
 
 ## vet: gofmt, go.mod tidy, go vet and staticcheck (pinned by the tool line in go.mod), on the host and for js/wasm
 vet:
