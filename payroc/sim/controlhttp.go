@@ -52,6 +52,8 @@ func (s *Simulator) control(name string) (method string, serve http.HandlerFunc)
 		return http.MethodPost, s.controlFail
 	case "drop":
 		return http.MethodPost, s.controlDrop
+	case "hold":
+		return http.MethodPost, s.controlHold
 	case "latency":
 		return http.MethodPost, s.controlLatency
 	case "finish":
@@ -93,6 +95,16 @@ func (s *Simulator) controlDrop(w http.ResponseWriter, r *http.Request) {
 	}
 	if decodeControl(w, r, &b) {
 		controlResult(w, s.DropNext(countOr1(b.Count), b.Route))
+	}
+}
+
+func (s *Simulator) controlHold(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Count  int    `json:"count"`
+		Device string `json:"device"`
+	}
+	if decodeControl(w, r, &b) {
+		controlResult(w, s.HoldNext(countOr1(b.Count), b.Device))
 	}
 }
 

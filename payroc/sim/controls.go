@@ -99,10 +99,17 @@ type drop struct {
 	left  int
 }
 
+// hold is a HoldNext: the next left instructions submitted to device ("" any) stay inProgress.
+type hold struct {
+	device string
+	left   int
+}
+
 // controls are the test knobs and counters. Guarded by Simulator.mu.
 type controls struct {
 	faults  []*fault
 	drops   []*drop
+	holds   []*hold
 	latency map[Route]time.Duration
 
 	identityCalls       int
@@ -146,6 +153,36 @@ func (s *Simulator) DropNext(n int, route Route) error {
 	defer s.mu.Unlock()
 	s.ctl.drops = append(s.ctl.drops, &drop{route: route, left: n})
 	return nil
+}
+
+// HoldNext makes the next n instructions submitted to the device with serialNumber ("" means any device)
+// stay inProgress whatever their amount says: their device never finishes them and they never time out. A
+// test ends each one itself, with Finish or a DELETE (which outcome 5 still loses), or by closing the
+// simulator. It is how a test keeps a refund in progress for as long as its own steps take, on however busy a
+// machine, instead of racing Delay or Timeout. Holds queue up in the order they are set; each submit that
+// makes an instruction takes at most one (a replay makes none and takes none).
+func (s *Simulator) HoldNext(n int, serialNumber string) error {
+	if _, known := s.bySerial[serialNumber]; n < 1 || serialNumber != "" && !known {
+		return fmt.Errorf("%w: HoldNext needs n ≥ 1 and a known device or \"\" (got %d, %q)", ErrBadControl, n, serialNumber)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctl.holds = append(s.ctl.holds, &hold{device: serialNumber, left: n})
+	return nil
+}
+
+// takeHoldLocked reports whether an instruction on device is to be held, using up one hold if so.
+func (s *Simulator) takeHoldLocked(device string) bool {
+	for i, h := range s.ctl.holds {
+		if h.device == "" || h.device == device {
+			h.left--
+			if h.left == 0 {
+				s.ctl.holds = append(s.ctl.holds[:i:i], s.ctl.holds[i+1:]...)
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // SetLatency adds d before every request for route is processed (RouteAny: every refund endpoint without a
@@ -196,7 +233,7 @@ func (s *Simulator) finish(id string, status payroc.Status) (instView, error) {
 	return in.view(), nil
 }
 
-// Reset clears the pending faults, drops and latencies and zeroes the counters. Instructions, refunds,
+// Reset clears the pending faults, drops, holds and latencies and zeroes the counters. Instructions, refunds,
 // idempotency keys and tokens stay.
 func (s *Simulator) Reset() {
 	s.mu.Lock()
@@ -219,12 +256,13 @@ type Stats struct {
 	InstructionsByKey   map[string]int `json:"instructionsByKey"`
 	RefundsByKey        map[string]int `json:"refundsByKey"`
 	// State, not counters: instructions in progress, instructions held in memory, long-polls held now, and
-	// the forced failures and drops still to come.
+	// the forced failures, drops and instruction holds (HoldNext) still to come.
 	InProgress    int `json:"inProgress"`
 	Stored        int `json:"stored"`
 	HeldPolls     int `json:"heldPolls"`
 	PendingFaults int `json:"pendingFaults"`
 	PendingDrops  int `json:"pendingDrops"`
+	PendingHolds  int `json:"pendingHolds"`
 }
 
 // Stats returns a snapshot of the counters.
@@ -252,6 +290,9 @@ func (s *Simulator) Stats() Stats {
 	}
 	for _, d := range s.ctl.drops {
 		st.PendingDrops += d.left
+	}
+	for _, h := range s.ctl.holds {
+		st.PendingHolds += h.left
 	}
 	return st
 }

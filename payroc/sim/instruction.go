@@ -70,6 +70,7 @@ type instruction struct {
 	waiters      int  // long-polls held on it now
 	holdsExpired int  // long-polls that ran out their hold while it was inProgress
 	due          bool // outcome 4: its time has come, but a long-poll is still in its first hold
+	held         bool // HoldNext: no device timer; only Finish, a DELETE or Close ends it
 }
 
 // instView is a copy of what an answer needs, taken under the lock.
@@ -101,7 +102,7 @@ func (v instView) wire(origin string) *payroc.RefundInstruction {
 	return ri
 }
 
-// createLocked stores a new instruction and starts its device.
+// createLocked stores a new instruction and starts its device, unless a HoldNext keeps it in progress.
 func (s *Simulator) createLocked(key string, canon []byte, dev Device, req *payroc.RefundInstructionRequest, now time.Time) *instruction {
 	id := newInstructionID()
 	for s.insts[id] != nil {
@@ -122,6 +123,10 @@ func (s *Simulator) createLocked(key string, canon []byte, dev Device, req *payr
 	s.byKey[key] = in
 	s.ctl.instructionsCreated++
 	s.ctl.instructionsByKey[key]++
+	if s.takeHoldLocked(dev.SerialNumber) {
+		in.held = true
+		return in
+	}
 	switch in.outcome {
 	case outcomeNoCard, outcomeCancelLoses:
 		s.armLocked(in, s.cfg.Timeout, func() { s.finishLocked(in, payroc.StatusFailure, msgTimedOut) })
@@ -174,7 +179,7 @@ func (s *Simulator) slowDueLocked(in *instruction) {
 // holdExpiredLocked: a long-poll on in answered unchanged.
 func (s *Simulator) holdExpiredLocked(in *instruction) {
 	in.holdsExpired++
-	if in.outcome == outcomeSlow && in.holdsExpired == 1 && !s.closed {
+	if in.outcome == outcomeSlow && in.holdsExpired == 1 && !in.held && !s.closed {
 		s.armLocked(in, s.cfg.Delay, func() { s.completeLocked(in, true) })
 	}
 }
