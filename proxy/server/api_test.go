@@ -429,9 +429,9 @@ func TestProxyUpstreamUnreachableAndSlow(t *testing.T) {
 	res, b, _ := h.submit(h.devToken(), "1850010868", 4999, "")
 	problemOf(t, res, b, 502, "upstream-error")
 
-	slow := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = 150 * time.Millisecond })
+	slow := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = lostAnswerTimeout })
 	tok := slow.devToken()
-	require.NoError(t, slow.sim.SetLatency(sim.RouteSubmit, time.Second))
+	require.NoError(t, slow.sim.SetLatency(sim.RouteSubmit, time.Hour)) // held until the proxy gives up
 	res, b, key := slow.submit(tok, "1850010868", 4999, "")
 	problemOf(t, res, b, 504, "upstream-timeout")
 	// Unknown whether the device got it: another key is refused, the same key goes through.

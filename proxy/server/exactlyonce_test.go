@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +19,10 @@ import (
 // A submit whose answer never came may have reached the device. A later replay of its key that Payroc refuses
 // (a 429 here) proves nothing about the first attempt, so the device must stay held against other keys.
 func TestProxyBusyGuardKeptWhenAReplayIsRefusedAfterALostAnswer(t *testing.T) {
-	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = 150 * time.Millisecond })
+	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.CallTimeout = lostAnswerTimeout })
 	tok := h.token("front-1", 100000)
-	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, time.Second))
+	// The simulator holds the submit until the proxy stops waiting, then makes the instruction.
+	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, time.Hour))
 	res, b, key := h.submit(tok, "1850010868", 403, "")
 	problemOf(t, res, b, 504, "upstream-timeout")
 	// Payroc goes on and makes the instruction after the proxy stopped waiting.
@@ -42,13 +45,28 @@ func TestProxyBusyGuardKeptWhenAReplayIsRefusedAfterALostAnswer(t *testing.T) {
 	_ = h.sim.Finish(inst.RefundInstructionID, payroc.StatusCanceled)
 }
 
+// lostAnswerTimeout is the proxy's call timeout in the tests of a submit whose answer never comes (the
+// simulator holds it until the proxy gives up): generous, as every other upstream call of those tests must
+// finish within it on however busy a machine.
+const lostAnswerTimeout = 2 * time.Second
+
 // Two submits with one key at once: one is refused upstream while the other is still on its way. The refusal
 // must not free the device under the submit that goes on to make the instruction.
 func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token("front-1", 100000)
 	key := payroc.NewIdempotencyKey()
-	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, time.Second))
+	// The first submit is held on its way to the simulator until the replay has been refused.
+	arrived, gate := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // before the harness stops, whatever failed
+	var gated atomic.Bool
+	h.rec.setGate(func(r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/refund-instructions") && gated.CompareAndSwap(false, true) {
+			close(arrived)
+			<-gate
+		}
+	})
 	req, _ := http.NewRequest("POST", h.url+"/v1/devices/1850010868/refund-instructions", bytes.NewReader(refundBody("1850010868", 403)))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
@@ -63,14 +81,16 @@ func TestProxyBusyGuardKeptWhileAConcurrentReplayIsInFlight(t *testing.T) {
 		res.Body.Close()
 		first <- res.StatusCode
 	}()
-	require.Eventually(t, func() bool {
-		return h.sim.Stats().Requests[sim.RouteSubmit] == 1
-	}, 5*time.Second, 5*time.Millisecond, "the first submit to reach the simulator")
-	// The replay overtakes it (no latency) and Payroc refuses it: the key is being processed.
-	require.NoError(t, h.sim.SetLatency(sim.RouteSubmit, 0))
+	select {
+	case <-arrived:
+	case <-time.After(time.Minute):
+		t.Fatal("the first submit never went upstream")
+	}
+	// The replay overtakes it and Payroc refuses it: the key is being processed.
 	require.NoError(t, h.sim.FailNext(1, 409, sim.FailOptions{Route: sim.RouteSubmit, Code: payroc.CodeIdempotencyKeyInUse}))
 	res, b, _ := h.submit(tok, "1850010868", 403, key)
 	problemOf(t, res, b, 409, "idempotency-key-in-use")
+	release()
 	status := <-first
 	require.Equal(t, http.StatusAccepted, status, "first submit: %d", status)
 	before := h.sim.Stats().Requests[sim.RouteSubmit]

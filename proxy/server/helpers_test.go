@@ -74,6 +74,7 @@ type recorder struct {
 	next http.Handler
 	mu   sync.Mutex
 	reqs []upstreamRequest
+	gate func(*http.Request) // see setGate
 }
 
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -81,8 +82,20 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rc.mu.Lock()
 	rc.reqs = append(rc.reqs, upstreamRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	gate := rc.gate
 	rc.mu.Unlock()
+	if gate != nil {
+		gate(r)
+	}
 	rc.next.ServeHTTP(w, r)
+}
+
+// setGate runs gate before the simulator sees each later request: a test blocks a request there to keep it
+// in flight for exactly as long as its own steps take, instead of racing a latency timer.
+func (rc *recorder) setGate(gate func(*http.Request)) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.gate = gate
 }
 
 func (rc *recorder) requests() []upstreamRequest {
@@ -117,8 +130,10 @@ type lateState struct {
 
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
+	// An instruction nobody finishes (amounts ending in 03 and 05) stays in progress until the test ends it:
+	// its timeout is longer than any run, so no test races it on a busy machine.
 	scfg := sim.Config{APIKey: testAPIKey, Delay: 20 * time.Millisecond, Hold: 300 * time.Millisecond,
-		Timeout: 5 * time.Second, ExtraDevices: 2}
+		Timeout: time.Hour, ExtraDevices: 2}
 	logs := &syncBuffer{}
 	cfg := server.Config{
 		APIKey:         testAPIKey,
