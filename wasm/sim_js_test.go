@@ -51,7 +51,7 @@ func (d roundTripDoer) Do(ctx context.Context, req *payroc.Request) (*payroc.Res
 // simulator's identity service as the token.
 func newSimAPI(t *testing.T) (js.Value, *pending.Store, *sim.Simulator) {
 	t.Helper()
-	s := sim.New(sim.Config{Delay: 20 * time.Millisecond, Hold: 150 * time.Millisecond, Timeout: 5 * time.Second})
+	s := sim.New(sim.Config{Delay: 20 * time.Millisecond, Hold: 150 * time.Millisecond, Timeout: time.Hour}) // a cancel, never a timeout, ends 03 and 05
 	t.Cleanup(s.Close)
 	d := roundTripDoer{s.Transport()}
 	id := &payroc.Identity{BaseURL: "http://sim.test", APIKey: s.APIKey(), Doer: d}

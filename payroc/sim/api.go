@@ -363,3 +363,23 @@ func drain(r *http.Request) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, payroc.MaxRequestBytes+1))
 	}
 }
+
+// bufferBody reads the request's body (up to the API's limit and one byte more) into memory and puts it back
+// for the handler.
+func bufferBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, payroc.MaxRequestBytes+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
+}
+
+// errReader returns its error, or io.EOF when it has none.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	return 0, io.EOF
+}

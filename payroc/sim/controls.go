@@ -186,7 +186,9 @@ func (s *Simulator) takeHoldLocked(device string) bool {
 }
 
 // SetLatency adds d before every request for route is processed (RouteAny: every refund endpoint without a
-// latency of its own). Zero removes it. A held long-poll's hold starts after the latency.
+// latency of its own). Zero removes it. A held long-poll's hold starts after the latency. A caller that leaves
+// ends the wait early, and the request is then processed all the same, as Payroc goes on with a call whose
+// answer nobody waits for: a long latency holds a call until its client gives up.
 func (s *Simulator) SetLatency(route Route, d time.Duration) error {
 	if d < 0 || !controllable(route) {
 		return fmt.Errorf("%w: SetLatency needs d ≥ 0 and a known route (got %v, %q)", ErrBadControl, d, route)

@@ -194,3 +194,25 @@ func TestGoControlsRejectBadInput(t *testing.T) {
 	assert.EqualValues(t, 0, st.PendingFaults, "stats %+v", st)
 	assert.EqualValues(t, 0, st.PendingDrops, "stats %+v", st)
 }
+
+// A latency ends when the caller leaves, for a submit with a body too, and the simulator then goes on with the
+// request as Payroc would: a test holds a call this way until its client gives up, racing no timer.
+func TestLatencyEndsWhenTheCallerLeaves(t *testing.T) {
+	e := start(t, sim.Config{Delay: time.Hour, Hold: time.Hour, Timeout: time.Hour})
+	tok := e.token(t)
+	require.NoError(t, e.sim.SetLatency(sim.RouteSubmit, time.Hour))
+	key := payroc.NewIdempotencyKey()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := e.try(ctx, "POST", "/v1/devices/1850010868/refund-instructions", submitHeaders(tok, key), body(4999))
+		errc <- err
+	}()
+	require.Eventually(t, func() bool { return e.sim.Stats().Requests[sim.RouteSubmit] == 1 }, time.Minute, time.Millisecond,
+		"the submit to arrive")
+	cancel()
+	require.ErrorIs(t, <-errc, context.Canceled)
+	require.Eventually(t, func() bool { return e.sim.InstructionsFor(key) == 1 }, time.Minute, time.Millisecond,
+		"the simulator to make the instruction once its caller left, not an hour later")
+}

@@ -251,10 +251,12 @@ func TestSlowOutcomeCompletesWithoutPolls(t *testing.T) {
 // TestLongPollOutlivesAShortWriteTimeout: a server whose WriteTimeout is shorter than the hold still
 // delivers the held answer.
 func TestLongPollOutlivesAShortWriteTimeout(t *testing.T) {
-	s := sim.New(sim.Config{Delay: time.Hour, Hold: 150 * time.Millisecond, Timeout: time.Hour})
+	// The write timeout is long enough for the ordinary answers before the poll on a busy machine; the hold,
+	// a floor, is longer still.
+	s := sim.New(sim.Config{Delay: time.Hour, Hold: 1500 * time.Millisecond, Timeout: time.Hour})
 	defer s.Close()
 	srv := httptest.NewUnstartedServer(s)
-	srv.Config.WriteTimeout = 30 * time.Millisecond
+	srv.Config.WriteTimeout = time.Second
 	srv.Start()
 	defer srv.Close()
 	doer := payroc.HTTPDoer{Client: srv.Client()}

@@ -201,6 +201,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if d := s.latency(route); d > 0 {
+		// Read the body first: only then does net/http watch the connection and end the request's context
+		// when the client leaves, which ends the latency (as Payroc goes on with a request its caller gave up).
+		bufferBody(r)
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
