@@ -254,10 +254,22 @@ func TestAPIAbortSignalDuringWatch(t *testing.T) {
 		let e1 = null;
 		const t0 = performance.now();
 		let took = 0;
+		// Abort once the watch has seen the first status and its next long-poll is open: the page's fetch
+		// tells when that poll starts, so no timer races the poll's hold.
+		let armed = false;
+		const fetch0 = globalThis.fetch;
+		globalThis.fetch = function (input, init) {
+			const p = fetch0.apply(this, arguments);
+			if (armed && (init?.method ?? 'GET') === 'GET' && String(input).includes('/refund-instructions/' + s.refundInstructionId)) {
+				armed = false;
+				setTimeout(() => ac.abort(), 0);
+			}
+			return p;
+		};
 		try {
-			// Abort once the watch has seen the first status and its next long-poll is open.
-			await payroc.watch(s.refundInstructionId, { signal: ac.signal, onStatus: (i) => { seen.push(i.status); setTimeout(() => ac.abort(), 150); } });
+			await payroc.watch(s.refundInstructionId, { signal: ac.signal, onStatus: (i) => { seen.push(i.status); armed = true; } });
 		} catch (e) { e1 = err(e); took = performance.now() - t0; }
+		globalThis.fetch = fetch0;
 		const ac2 = new AbortController();
 		let e2 = null;
 		const mine = new Error('cashier left');
@@ -332,13 +344,18 @@ func TestAPIPendingAndResume(t *testing.T) {
 	assert.Equal(t, 1, refundsOf(s.Key), "simulator refunds for the key")
 }
 
+// shortTTL is the lifetime of the lane tokens the renewal tests wait out: long enough for the page to load and
+// a submit to pass on a busy machine before it ends (the tests need it to expire after that), short enough to
+// wait for.
+const shortTTL = "8s"
+
 // An expired lane token is renewed through getToken and the call goes on; the renewed token (same lane)
 // still reaches the refund the old one started.
 func TestAPIExpiredLaneTokenRenewedThroughGetToken(t *testing.T) {
 	t.Parallel()
 	setupOrFail(t)
 	dev := newDevice(t)
-	short := laneSpec{devices: []sim.Device{dev}, ttl: "2s", lane: "e2e-renew"}
+	short := laneSpec{devices: []sim.Device{dev}, ttl: shortTTL, lane: "e2e-renew"}
 	long := short
 	long.ttl = "1h"
 	var renewals atomic.Int32

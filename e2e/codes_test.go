@@ -36,7 +36,7 @@ func TestAPIGetTokenFailureIsTokenUnavailable(t *testing.T) {
 	t.Parallel()
 	setupOrFail(t)
 	dev := newDevice(t)
-	short := laneSpec{devices: []sim.Device{dev}, ttl: "2s", lane: "e2e-token-unavailable"}
+	short := laneSpec{devices: []sim.Device{dev}, ttl: shortTTL, lane: "e2e-token-unavailable"}
 	var renewals atomic.Int32
 	fail := func(context.Context, []any) (string, error) {
 		renewals.Add(1)
