@@ -46,15 +46,12 @@ func spin(ctx context.Context) uint64 {
 		rounds++
 		select {
 		case <-ctx.Done():
-			sink = x
+			runtime.KeepAlive(x)
 			return rounds
 		default:
 		}
 	}
 }
-
-// sink keeps the loop's result alive.
-var sink uint64
 
 // watchParent cancels when the process's parent changes (it was re-parented because its parent died).
 func watchParent(ctx context.Context, cancel context.CancelFunc, parent int, every time.Duration) {
