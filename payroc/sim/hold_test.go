@@ -69,8 +69,7 @@ func TestHoldNextKeepsTheSlowOutcomeThroughEveryHold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := startInBubble(t, sim.Config{Delay: time.Millisecond, Hold: time.Second, Timeout: time.Minute})
 		require.NoError(t, e.sim.HoldNext(1, ""))
-		ri, err := e.client.Submit(t.Context(), "1850010868", request(1004), payroc.NewIdempotencyKey())
-		require.NoError(t, err)
+		ri := mustSubmit(t, e, 1004)
 		for range 5 {
 			got, err := e.client.Instruction(t.Context(), ri.RefundInstructionID)
 			require.NoError(t, err)
