@@ -18,7 +18,7 @@ endif
 endif
 GO_LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-loaded vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean
+.PHONY: run build test test-loaded vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean model
 
 ## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
 run: wasm
@@ -48,6 +48,18 @@ test-loaded:
 	  echo "test-loaded: run $$i of $(LOADED_RUNS) passed in $$((SECONDS-start))s"; \
 	done; \
 	echo "test-loaded: $(LOADED_RUNS) runs passed under load in $${SECONDS}s"
+
+## model: the exactly-once models run long (make test runs them at rapid's default of 100 histories): the page
+## model and the store differential (memory against a real redis-server), MODEL_CHECKS histories each, and the
+## proxy model on both backends, PROXY_MODEL_CHECKS each (a whole rig per history); prints the histories and
+## steps explored and the violations found
+MODEL_CHECKS ?= 5000
+PROXY_MODEL_CHECKS ?= 500
+model: redis
+	set -o pipefail; $(GO) test -count=1 -v -run 'TestPageModel$$|TestRedisAgreesWithMemory' ./wasm/pending/ ./proxy/state/redis/ \
+		-rapid.checks=$(MODEL_CHECKS) | grep -E 'model:|^(ok|FAIL|--- FAIL)|rapid\] failed'
+	set -o pipefail; $(GO) test -count=1 -v -run 'TestProxyModel$$' ./proxy/server/ \
+		-rapid.checks=$(PROXY_MODEL_CHECKS) | grep -E 'model:|^(ok|FAIL|--- FAIL)|rapid\] failed'
 
 ## vet: gofmt, go.mod tidy, go vet and staticcheck (pinned by the tool line in go.mod), on the host and for js/wasm
 vet:

@@ -39,8 +39,15 @@ func newAPI(cfg config) *api {
 	}
 	return &api{
 		client: &payroc.Client{BaseURL: base, Doer: cfg.Doer, Tokens: payroc.NewStaticToken(cfg.Token, renew), Retry: cfg.Retry},
-		store:  pending.NewStore(cfg.Storage),
+		store:  newStore(cfg.Storage),
 	}
+}
+
+// newStore is the pending-record store over s, its storage failures on the console.
+func newStore(s pending.Storage) *pending.Store {
+	st := pending.NewStore(s)
+	st.Warn = warnStorage
+	return st
 }
 
 // callGetToken asks the page for a new lane token; it runs on a call's goroutine, so it may wait. A
@@ -212,14 +219,6 @@ func recordError(err error) error {
 		"the refund could not be recorded in this browser's storage, so it was not sent: "+err.Error())
 }
 
-// tracked returns a copy of the client whose requests go through a fresh tracker.
-func (a *api) tracked() (*payroc.Client, *pending.Tracker) {
-	t := pending.Track(a.client.Doer)
-	c := *a.client
-	c.Doer = t
-	return &c, t
-}
-
 // call is the opening every promise-returning function shares: read the options (the second argument),
 // then, on the promise's goroutine, refuse the call when its argument (argErr) or its options are wrong,
 // before any work; otherwise run work.
@@ -241,13 +240,10 @@ func (a *api) submit(args []js.Value) js.Value {
 		if err != nil {
 			return "", err
 		}
-		c, t := a.tracked()
-		inst, err := c.Submit(ctx, r)
+		inst, err := a.store.Submit(ctx, a.client, r, fresh)
 		if err != nil {
-			a.dropIfNothingCreated(r.IdempotencyKey(), fresh, t)
 			return "", err
 		}
-		warnStorage(a.store.Observe(r.IdempotencyKey(), inst, true))
 		return marshal(inst)
 	})
 }
@@ -307,13 +303,11 @@ func (a *api) watch(args []js.Value) js.Value {
 func (a *api) cancel(args []js.Value) js.Value {
 	id, idErr := stringArg(args, 0, "refundInstructionId")
 	return call(args, idErr, func(ctx context.Context, _ options) (string, error) {
-		inst, err := a.client.Cancel(ctx, id)
+		// A 404 (the proxy restarted) re-attaches first: the recorded submit is replayed, then canceled.
+		inst, err := a.store.Cancel(ctx, a.client, id)
 		if err != nil {
 			return "", err
 		}
-		key, err := a.store.ObserveInstruction(inst, true)
-		warnStorage(err)
-		inst.IdempotencyKey = key
 		return marshal(inst)
 	})
 }
@@ -362,34 +356,13 @@ func (a *api) resume(args []js.Value) js.Value {
 	})
 }
 
-// run is refund and resume: the whole flow, recording each status; the record goes once the result is
-// known, or when this call's own submit (fresh: its begin made the record) created nothing.
+// run is refund and resume (pending.Store.Run), each status also handed to the caller's onStatus.
 func (a *api) run(ctx context.Context, r payroc.DeviceRefund, knownID string, fresh bool, onStatus js.Value) (string, error) {
-	c, t := a.tracked()
-	key := r.IdempotencyKey()
-	opts := payroc.RunOptions{
-		RefundInstructionID: knownID,
-		OnStatus: func(inst *payroc.RefundInstruction) {
-			warnStorage(a.store.Observe(key, inst, false))
-			report(onStatus, inst)
-		},
-	}
-	// RunRefund itself resubmits (same key) once when the instruction it watches turns unknown, as after a
-	// proxy restart, and reports each status once.
-	res, err := c.RunRefund(ctx, r, opts)
+	res, err := a.store.Run(ctx, a.client, r, knownID, fresh, func(inst *payroc.RefundInstruction) { report(onStatus, inst) })
 	if err != nil {
-		a.dropIfNothingCreated(key, fresh, t)
 		return "", err
 	}
-	warnStorage(a.store.Remove(key))
 	return marshal(res)
-}
-
-// dropIfNothingCreated removes the record of a failed submit when the failure proves nothing was created
-// (see pending.Store.DropIfNothingCreated).
-func (a *api) dropIfNothingCreated(key string, fresh bool, t *pending.Tracker) {
-	_, err := a.store.DropIfNothingCreated(key, fresh, t)
-	warnStorage(err)
 }
 
 // pending() → PendingRefund[] JSON.

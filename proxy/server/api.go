@@ -91,6 +91,14 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		s.refuseSubmit(w, r, c, serial, key, e)
 		return
 	}
+	if held == state.DeviceBusy && s.freeFinishedHolder(r.Context(), w, serial) {
+		now = s.now()
+		a, held, err = s.state.Reserve(r.Context(), c.ID, state.Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
+		if e := s.admission(w, a, err); e != nil {
+			s.refuseSubmit(w, r, c, serial, key, e)
+			return
+		}
+	}
 	switch held {
 	case state.DeviceBusy:
 		s.refuseSubmit(w, r, c, serial, key, problem(payroc.CodeDeviceBusy, "Another refund is in progress on device "+serial))
@@ -225,6 +233,10 @@ func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *sta
 		// the same key once the state is back, and Payroc answers with this same instruction.
 		s.audit(r.Context(), "submit", append(attrs, slog.String("refundInstructionId", inst.RefundInstructionID),
 			slog.String("result", payroc.CodeStateUnavailable))...)
+		if inst.Status.Final() {
+			// The store may have marked it audited before its answer was lost: audit it here (see noteStatus).
+			s.auditFinal(r.Context(), *rec, inst)
+		}
 		writeProblem(w, stateUnavailable())
 		return
 	case done.Foreign:
@@ -253,7 +265,8 @@ func (s *Server) settle(ctx context.Context, st state.Settlement) (state.Settled
 
 // getInstruction: one long-poll, passed through; the browser leaving cancels it upstream at once.
 func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.Claims, id string) {
-	if _, ok := s.lookup(w, r, c, id); !ok {
+	rec, ok := s.lookup(w, r, c, id)
+	if !ok {
 		return
 	}
 	if !s.polls.acquire(c.Lane, s.cfg.MaxPollsPerLane) {
@@ -277,7 +290,7 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 	// so a status still in progress costs no second state call (a round trip on a shared store).
 	if res.StatusCode == http.StatusOK {
 		if inst := parseInstruction(res.Body); inst != nil && inst.RefundInstructionID == id && inst.Status.Final() {
-			if err := s.noteStatus(r.Context(), inst); err != nil {
+			if err := s.noteStatus(r.Context(), rec, inst); err != nil {
 				// A final status the state has not taken would keep the device held and the refund unknown:
 				// the page asks again (a status GET changes nothing upstream) once the state is back.
 				writeProblem(w, stateUnavailable())
@@ -309,7 +322,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 	switch {
 	case res.StatusCode >= 200 && res.StatusCode < 300:
 		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", "canceled"))...)
-		_ = s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCanceled})
+		_ = s.noteStatus(r.Context(), rec, &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCanceled})
 	case res.StatusCode == http.StatusConflict:
 		p := payroc.ParseProblem(res.StatusCode, res.Header, res.Body)
 		result := p.Code
@@ -317,7 +330,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 			// The device finished first: the 409 carries the refund link.
 			result = "completed-first"
 			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
-			_ = s.noteStatus(r.Context(), &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCompleted, Link: p.Link})
+			_ = s.noteStatus(r.Context(), rec, &payroc.RefundInstruction{RefundInstructionID: id, Status: payroc.StatusCompleted, Link: p.Link})
 		} else {
 			s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode), slog.String("result", result))...)
 			if p.Code == payroc.CodeCannotBeCanceled {
@@ -377,10 +390,18 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 // noteStatus files a status the proxy saw; the first final one (across instances) frees the device and is
 // audited. A store failure is counted, logged and returned: the cancel paths have already acted upstream and
 // answer as Payroc did (the next status GET files the outcome); a status GET answers 503 instead.
-func (s *Server) noteStatus(ctx context.Context, inst *payroc.RefundInstruction) error {
+//
+// A failed call may still have run (its answer timed out on the way back), marking the outcome audited in
+// the store: no later call would then say "first time". So on a failure a final status is audited here,
+// from known (the record the request looked up), and this instance remembers it and does not audit it
+// again: every final outcome is audited at least once, and at most once per instance.
+func (s *Server) noteStatus(ctx context.Context, known state.Instruction, inst *payroc.RefundInstruction) error {
 	rec, auditNow, err := s.state.Observe(context.WithoutCancel(ctx), inst.RefundInstructionID, inst.Status, refundIDOf(inst), s.now())
 	if err != nil {
 		s.stateFailed(err)
+		if inst.Status.Final() && known.ID == inst.RefundInstructionID {
+			s.auditFinal(ctx, known, inst)
+		}
 		return err
 	}
 	if auditNow {
@@ -397,8 +418,11 @@ func refundIDOf(inst *payroc.RefundInstruction) string {
 	return ""
 }
 
-// auditFinal writes the audit line of an instruction's final outcome.
+// auditFinal writes the audit line of an instruction's final outcome, once per instance.
 func (s *Server) auditFinal(ctx context.Context, rec state.Instruction, inst *payroc.RefundInstruction) {
+	if !s.audited.add(rec.ID) {
+		return
+	}
 	refundID := refundIDOf(inst)
 	attrs := make([]slog.Attr, 0, 12) // room for refundId and errorMessage: one allocation
 	attrs = append(attrs, slog.String("idempotencyKey", rec.Key), slog.String("laneTokenId", rec.TokenID), slog.String("lane", rec.Lane),

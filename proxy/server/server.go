@@ -53,6 +53,8 @@ type Server struct {
 	active   atomic.Int64 // requests being served
 
 	warnings []string
+	// audited: the final outcomes this instance has audited (at most once per instance, see noteStatus).
+	audited auditedSet
 }
 
 // New checks cfg, fills in defaults and builds the proxy. Nothing is contacted yet: the first Payroc token is

@@ -134,34 +134,55 @@ func (s *Memory) idle(h *holder, now time.Time) bool {
 func (s *Memory) Settle(_ context.Context, st Settlement, now time.Time) (Settled, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h := s.devices[st.Serial]; h != nil && h.key == st.Key {
+	h := s.guard(st.Serial, now)
+	mine := h != nil && h.key == st.Key
+	if mine {
 		h.sending = max(h.sending-1, 0)
 		h.lastSeen = now
 		h.reached = h.reached || !st.NothingCreated
-		if h.sending == 0 && !h.reached {
-			delete(s.devices, st.Serial)
+	}
+	var rec *memInstruction
+	foreign := false
+	if a := st.Accepted; a != nil {
+		rec = s.file(a, now)
+		foreign = rec == nil
+		if mine && !foreign {
+			// The instruction runs on the device it was filed under: a replay answered with an instruction
+			// of another device (the key's one instruction) made nothing on this one.
+			h.reached = rec.Serial == st.Serial
+			if h.reached {
+				h.instructionID = rec.ID
+			}
 		}
 	}
-	if st.Accepted == nil {
+	if mine && h.sending == 0 && !h.reached {
+		delete(s.devices, st.Serial)
+	}
+	switch {
+	case st.Accepted == nil:
 		return Settled{}, nil
-	}
-	rec := *st.Accepted
-	if old, ok := s.instructions.get(rec.ID, now); ok {
-		if old.Lane != rec.Lane {
-			return Settled{Foreign: true}, nil
-		}
-		old.TokenID = rec.TokenID
-		s.instructions.set(rec.ID, old, now)
-	} else {
-		s.instructions.set(rec.ID, &memInstruction{Instruction: rec}, now)
-	}
-	s.keys.set(strings.ToLower(rec.Key), rec.Lane, now)
-	if h := s.devices[rec.Serial]; h != nil && h.key == rec.Key {
-		h.instructionID = rec.ID
-		h.lastSeen = now
+	case foreign:
+		return Settled{Foreign: true}, nil
 	}
 	out, audit := s.observe(rec.ID, st.Status, st.RefundID, now)
 	return Settled{Record: out, Audit: audit}, nil
+}
+
+// file files accepted under its lane (nil when its id is another lane's) and returns the record: an
+// existing one keeps its device, key and order, and takes the latest token. Call with mu held.
+func (s *Memory) file(a *Instruction, now time.Time) *memInstruction {
+	rec, ok := s.instructions.get(a.ID, now)
+	switch {
+	case ok && rec.Lane != a.Lane:
+		return nil
+	case ok:
+		rec.TokenID = a.TokenID
+	default:
+		rec = &memInstruction{Instruction: *a}
+	}
+	s.instructions.set(a.ID, rec, now)
+	s.keys.set(strings.ToLower(a.Key), a.Lane, now)
+	return rec
 }
 
 // Lookup implements State.
@@ -175,7 +196,7 @@ func (s *Memory) Lookup(_ context.Context, tokenID, id, laneID string, now time.
 	if !ok || rec.Lane != laneID {
 		return Admission{}, Instruction{}, false, nil
 	}
-	if h := s.devices[rec.Serial]; h != nil && h.instructionID == id {
+	if h := s.guard(rec.Serial, now); h != nil && h.instructionID == id {
 		h.lastSeen = now
 	}
 	return Admission{}, rec.Instruction, true, nil
@@ -195,7 +216,7 @@ func (s *Memory) observe(id string, st payroc.Status, refundID string, now time.
 	if !ok {
 		return Instruction{}, false
 	}
-	if h := s.heldBy(r); h != nil {
+	if h := s.heldBy(r, now); h != nil {
 		if st.Final() {
 			delete(s.devices, r.Serial)
 		} else {
@@ -230,20 +251,36 @@ func (s *Memory) BusyDevices(_ context.Context, now time.Time) (int, error) {
 	defer s.mu.Unlock()
 	n := 0
 	for serial, h := range s.devices {
-		if s.idle(h, now) {
+		switch {
+		case s.expired(h, now):
 			delete(s.devices, serial)
-			continue
+		case !s.idle(h, now):
+			n++
 		}
-		n++
 	}
 	return n, nil
+}
+
+// Holder implements State.
+func (s *Memory) Holder(_ context.Context, serial string, now time.Time) (Instruction, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.guard(serial, now)
+	if h == nil || h.instructionID == "" || s.idle(h, now) {
+		return Instruction{}, false, nil
+	}
+	r, ok := s.instructions.get(h.instructionID, now)
+	if !ok {
+		return Instruction{}, false, nil
+	}
+	return r.Instruction, true, nil
 }
 
 // Release implements State.
 func (s *Memory) Release(_ context.Context, id string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, ok := s.instructions.get(id, now); ok && s.heldBy(r) != nil {
+	if r, ok := s.instructions.get(id, now); ok && s.heldBy(r, now) != nil {
 		delete(s.devices, r.Serial)
 	}
 	return nil
@@ -253,9 +290,27 @@ func (s *Memory) Release(_ context.Context, id string, now time.Time) error {
 func (s *Memory) Ping(context.Context) error { return nil }
 
 // heldBy returns the holder of r's device when it is holding it for r. Call with mu held.
-func (s *Memory) heldBy(r *memInstruction) *holder {
-	if h := s.devices[r.Serial]; h != nil && (h.instructionID == r.ID || h.key == r.Key) {
+func (s *Memory) heldBy(r *memInstruction, now time.Time) *holder {
+	if h := s.guard(r.Serial, now); h != nil && (h.instructionID == r.ID || h.key == r.Key) {
 		return h
 	}
 	return nil
+}
+
+// guard returns the holder of serial, unless it has expired: a guard untouched for BusyTimeout + SendTimeout
+// is gone for good, as its Redis key is, and no later touch revives it. (An idle one, quiet for
+// BusyTimeout with no submit on its way, is only skipped by Reserve and BusyDevices, on both backends.)
+// Call with mu held.
+func (s *Memory) guard(serial string, now time.Time) *holder {
+	h := s.devices[serial]
+	if h != nil && s.expired(h, now) {
+		delete(s.devices, serial)
+		return nil
+	}
+	return h
+}
+
+// expired reports whether h is past its life, BusyTimeout + SendTimeout after its last touch.
+func (s *Memory) expired(h *holder, now time.Time) bool {
+	return now.Sub(h.lastSeen) >= s.set.BusyTimeout+s.set.SendTimeout
 }

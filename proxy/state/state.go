@@ -36,6 +36,10 @@ type State interface {
 	// (when completed) under its lane. It returns the record, and audit true the first time (across every
 	// instance) a final status is seen for it.
 	Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (rec Instruction, audit bool, err error)
+	// Holder returns the instruction that holds device serial's guard now (found false when the device is
+	// free, or held by a submit whose instruction is not known yet). The proxy asks the gateway about it when a
+	// submit meets a busy device: an instruction that ended unseen must not keep the device held.
+	Holder(ctx context.Context, serial string, now time.Time) (rec Instruction, found bool, err error)
 	// Release frees the device of instruction id without a known final status (a cancel answered 409 for an
 	// instruction that had already failed or been canceled).
 	Release(ctx context.Context, id string, now time.Time) error

@@ -218,9 +218,19 @@ func (s *State) RefundLane(ctx context.Context, tokenID, id string, now time.Tim
 	return state.Admission{}, str(v, 2), nil
 }
 
+// Holder implements state.State.
+func (s *State) Holder(ctx context.Context, serial string, now time.Time) (state.Instruction, bool, error) {
+	v, err := s.run(ctx, holderScript, now, serial, ms(s.set.BusyTimeout), s.life())
+	if err != nil || len(v) < 10 {
+		return state.Instruction{}, false, err
+	}
+	rec, _ := record(v)
+	return rec, true, nil
+}
+
 // Release implements state.State.
 func (s *State) Release(ctx context.Context, id string, now time.Time) error {
-	_, err := s.run(ctx, releaseScript, now, id)
+	_, err := s.run(ctx, releaseScript, now, id, s.life())
 	return err
 }
 

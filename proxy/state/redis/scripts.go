@@ -6,7 +6,9 @@ import goredis "github.com/redis/go-redis/v9"
 // free (no check-then-set), and a request's revocation check, rate limit and state read or write cost one
 // round trip. Times are Unix milliseconds from the calling instance's clock (instances keep NTP time; a
 // skew of a few milliseconds only shifts a rate limit or a timeout by as much); key lifetimes are Redis's own
-// PEXPIRE, so every key expires even if no instance ever comes back.
+// PEXPIRE, so every key expires even if no instance ever comes back. A guard's life is also checked against
+// now (its last-seen time plus BusyTimeout + SendTimeout), as the memory store checks it, so the two agree
+// on the caller's clock, a test's fake one included: PEXPIRE only collects the garbage.
 //
 // Keys, under the prefix P:
 //
@@ -102,40 +104,48 @@ return {0, 0, 0}
 // then when accepted 9 id, 10 lane, 11 token id, 12 amount, 13 currency, 14 order id, 15 submitted,
 // 16 final (0/1), 17 refund id, 18 lower-case key. Returns {} (nothing accepted), {-1} (the id is another
 // lane's) or the record as observe returns it. It does what the memory store does in three steps (the
-// submit's end, filing the instruction and its key, observing its status) with one write per key.
+// submit's end, filing the instruction and its key, observing its status on the instruction's device).
 var settleScript = goredis.NewScript(head + `
-local dk, accepted = P .. 'dev:' .. ARGV[3], ARGV[8] == '1'
+local dk, accepted, life = P .. 'dev:' .. ARGV[3], ARGV[8] == '1', tonumber(ARGV[6])
 local v
 if accepted then v = redis.call('MGET', dk, P .. 'ins:' .. ARGV[9]) else v = {redis.call('GET', dk)} end
 local g = v[1] and cmsgpack.unpack(v[1])
+if g and now - g[4] >= life then g = nil end
 local mine = g and g[1] == ARGV[4]
 if mine then
   g[4], g[5], g[6] = now, math.max(g[5] - 1, 0), g[6] or ARGV[5] == '1'
 end
 local r = accepted and v[2] and cmsgpack.unpack(v[2])
-if not accepted or (r and r[1] ~= ARGV[10]) then
-  if mine then
-    if g[5] == 0 and not g[6] then redis.call('DEL', dk) else redis.call('SET', dk, cmsgpack.pack(g), 'PX', ARGV[6]) end
-  end
-  if accepted then return {-1} end
-  return {}
-end
-local id, final = ARGV[9], ARGV[16] == '1'
-local audit = 0
-if final and not (r and r[9]) then audit = 1 end
-if r then
-  r[4], r[9] = ARGV[11], r[9] or final
-else
-  r = {ARGV[10], ARGV[3], ARGV[4], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], final}
-end
-redis.call('SET', P .. 'ins:' .. id, cmsgpack.pack(r), 'PX', ARGV[7])
-redis.call('SET', P .. 'key:' .. ARGV[18], ARGV[10], 'PX', ARGV[7])
-if mine then
-  if final then
-    redis.call('DEL', dk)
+local foreign = accepted and r and r[1] ~= ARGV[10]
+local id, final, audit = ARGV[9], ARGV[16] == '1', 0
+if accepted and not foreign then
+  if final and not (r and r[9]) then audit = 1 end
+  if r then
+    r[4], r[9] = ARGV[11], r[9] or final
   else
-    g[3], g[6] = id, true
-    redis.call('SET', dk, cmsgpack.pack(g), 'PX', ARGV[6])
+    r = {ARGV[10], ARGV[3], ARGV[4], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], final}
+  end
+  redis.call('SET', P .. 'ins:' .. id, cmsgpack.pack(r), 'PX', ARGV[7])
+  redis.call('SET', P .. 'key:' .. ARGV[18], ARGV[10], 'PX', ARGV[7])
+  if mine then
+    g[6] = r[2] == ARGV[3]
+    if g[6] then g[3] = id end
+  end
+end
+if mine then
+  if g[5] == 0 and not g[6] then redis.call('DEL', dk) else redis.call('SET', dk, cmsgpack.pack(g), 'PX', ARGV[6]) end
+end
+if not accepted then return {} end
+if foreign then return {-1} end
+local rk = P .. 'dev:' .. r[2]
+local hv = redis.call('GET', rk)
+local h = hv and cmsgpack.unpack(hv)
+if h and now - h[4] < life and (h[3] == id or h[1] == r[3]) then
+  if final then
+    redis.call('DEL', rk)
+  else
+    h[4] = now
+    redis.call('SET', rk, cmsgpack.pack(h), 'PX', ARGV[6])
   end
 end
 if ARGV[17] ~= '' then redis.call('SET', P .. 'ref:' .. ARGV[17], r[1], 'PX', ARGV[7]) end
@@ -157,7 +167,7 @@ local dk = P .. 'dev:' .. r[2]
 local gv = redis.call('GET', dk)
 if gv then
   local g = cmsgpack.unpack(gv)
-  if g[3] == id then
+  if g[3] == id and now - g[4] < tonumber(ARGV[8]) then
     g[4] = now
     redis.call('SET', dk, cmsgpack.pack(g), 'PX', ARGV[8])
   end
@@ -177,7 +187,7 @@ local dk = P .. 'dev:' .. r[2]
 local gv = redis.call('GET', dk)
 if gv then
   local g = cmsgpack.unpack(gv)
-  if g[3] == id or g[1] == r[3] then
+  if now - g[4] < tonumber(ARGV[7]) and (g[3] == id or g[1] == r[3]) then
     if final then
       redis.call('DEL', dk)
     else
@@ -204,7 +214,21 @@ if a ~= 0 then return {a, w} end
 return {0, 0, v[3]}
 `)
 
-// releaseScript: ARGV 3 id.
+// holderScript: ARGV 3 serial, 4 busy timeout, 5 busy + send timeout. Returns the record of the instruction
+// holding the device (as observe does, audit flag 0) or an empty table: free, idle, or no instruction yet.
+var holderScript = goredis.NewScript(head + `
+local gv = redis.call('GET', P .. 'dev:' .. ARGV[3])
+if not gv then return {} end
+local g = cmsgpack.unpack(gv)
+local quiet = now - g[4]
+if g[3] == '' or (g[5] == 0 and quiet >= tonumber(ARGV[4])) or quiet >= tonumber(ARGV[5]) then return {} end
+local v = redis.call('GET', P .. 'ins:' .. g[3])
+if not v then return {} end
+local r = cmsgpack.unpack(v)
+return {0, g[3], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
+`)
+
+// releaseScript: ARGV 3 id, 4 busy + send timeout.
 var releaseScript = goredis.NewScript(head + `
 local v = redis.call('GET', P .. 'ins:' .. ARGV[3])
 if not v then return 0 end
@@ -213,7 +237,7 @@ local dk = P .. 'dev:' .. r[2]
 local gv = redis.call('GET', dk)
 if gv then
   local g = cmsgpack.unpack(gv)
-  if g[3] == ARGV[3] or g[1] == r[3] then redis.call('DEL', dk) end
+  if now - g[4] < tonumber(ARGV[4]) and (g[3] == ARGV[3] or g[1] == r[3]) then redis.call('DEL', dk) end
 end
 return 0
 `)

@@ -26,9 +26,10 @@ var settings = state.Settings{TTL: time.Hour, BusyTimeout: time.Minute, SendTime
 	Rate: -1, MaxEntries: 1000, Devices: []string{serial}}
 
 const (
-	serial = "1850010868"
-	key1   = "0b7c3f6e-2d4a-4c1b-9e8f-1a2b3c4d5e6f"
-	key2   = "7d9e1f20-3b4c-4d5e-8f60-718293a4b5c6"
+	serial  = "1850010868"
+	serial2 = "1850010869"
+	key1    = "0b7c3f6e-2d4a-4c1b-9e8f-1a2b3c4d5e6f"
+	key2    = "7d9e1f20-3b4c-4d5e-8f60-718293a4b5c6"
 )
 
 // Run runs every case against the backend open builds.
@@ -52,6 +53,10 @@ func Run(t *testing.T, open Open) {
 		{"busy devices are counted", busyCount},
 		{"revoked tokens are refused everywhere", revocation},
 		{"one device, many instances at once: exactly one reserve", raceReserve},
+		{"a guard past its life stays gone, whatever touches it", guardExpires},
+		{"an idle guard is revived by its watcher, swept or not", idleRevived},
+		{"a replay answered with another device's instruction frees this device, ends that one's", otherDevice},
+		{"the holder of a device is its instruction, once known", holderOf},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -339,4 +344,113 @@ func rateLimit(t *testing.T, a, b state.State, now time.Time) {
 	adm, err = b.Admit(ctx, "tok-1", now.Add(500*time.Millisecond))
 	require.NoError(t, err)
 	assert.True(t, adm.Limited)
+}
+
+func reserveOn(t *testing.T, s state.State, dev, key, laneID string, now time.Time) state.ReserveResult {
+	t.Helper()
+	a, res, err := s.Reserve(ctx, "tok-"+laneID, state.Reservation{Serial: dev, Key: key, Lane: laneID}, now)
+	require.NoError(t, err)
+	require.True(t, a.OK(), "admission %+v", a)
+	return res
+}
+
+// guardExpires: past BusyTimeout + SendTimeout a guard is gone (its Redis key has expired): a watcher, a
+// status or a cancel arriving after that must not bring it back.
+func guardExpires(t *testing.T, a, b state.State, now time.Time) {
+	for name, touch := range map[string]func(at time.Time){
+		"lookup": func(at time.Time) {
+			_, _, found, err := b.Lookup(ctx, "", "inst-1", "front-1", at)
+			require.NoError(t, err)
+			require.True(t, found, "the instruction outlives its guard")
+		},
+		"status": func(at time.Time) {
+			_, _, err := b.Observe(ctx, "inst-1", payroc.StatusInProgress, "", at)
+			require.NoError(t, err)
+		},
+		"settle": func(at time.Time) {
+			settle(t, b, state.Settlement{Serial: serial, Key: key1}, at)
+		},
+	} {
+		now = now.Add(time.Hour / 10)
+		submitted(t, a, "inst-1", key1, "front-1", now)
+		late := now.Add(91 * time.Second)
+		touch(late)
+		assert.Equal(t, state.Reserved, reserve(t, a, key2, "front-2", late), "%s revived an expired guard", name)
+		_, _, err := a.Observe(ctx, "inst-2", payroc.StatusCanceled, "", late) // unknown: changes nothing
+		require.NoError(t, err)
+		require.NoError(t, a.Release(ctx, "inst-1", late))
+		settle(t, a, state.Settlement{Serial: serial, Key: key2, NothingCreated: true}, late) // frees it for the next round
+	}
+}
+
+// idleRevived: a guard quiet for BusyTimeout with no submit on its way is skipped by Reserve and not counted,
+// but it is still there: its watcher coming back keeps it, whether or not the gauge counted devices between.
+func idleRevived(t *testing.T, a, b state.State, now time.Time) {
+	for _, sweep := range []bool{false, true} {
+		now = now.Add(time.Hour / 10)
+		submitted(t, a, "inst-1", key1, "front-1", now)
+		if sweep {
+			n, err := b.BusyDevices(ctx, now.Add(61*time.Second))
+			require.NoError(t, err)
+			require.Zero(t, n, "an idle guard is not counted")
+		}
+		_, _, found, err := b.Lookup(ctx, "", "inst-1", "front-1", now.Add(62*time.Second))
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.Equal(t, state.DeviceBusy, reserve(t, a, key2, "front-2", now.Add(63*time.Second)), "swept %v", sweep)
+		_, _, err = a.Observe(ctx, "inst-1", payroc.StatusCanceled, "", now.Add(63*time.Second))
+		require.NoError(t, err)
+	}
+}
+
+// otherDevice: a replay of key1 sent to another device is answered with key1's one instruction, which runs on
+// the first device. Nothing of key1 runs on the second device, so its guard goes; the first device's guard
+// follows the instruction's status, as Observe's would.
+func otherDevice(t *testing.T, a, b state.State, now time.Time) {
+	for _, st := range []payroc.Status{payroc.StatusInProgress, payroc.StatusCompleted} {
+		now = now.Add(time.Hour / 10)
+		submitted(t, a, "inst-1", key1, "front-1", now)
+		require.Equal(t, state.Reserved, reserveOn(t, b, serial2, key1, "front-1", now))
+		wrong := accepted("inst-1", key1, "front-1", now)
+		wrong.Serial = serial2
+		done := settle(t, b, state.Settlement{Serial: serial2, Key: key1, Accepted: wrong, Status: st}, now)
+		require.False(t, done.Foreign)
+		assert.Equal(t, serial, done.Record.Serial, "the instruction stays filed under its device")
+		assert.Equal(t, state.Reserved, reserveOn(t, a, serial2, key2, "front-2", now), "%s: the second device is free", st)
+		settle(t, a, state.Settlement{Serial: serial2, Key: key2, NothingCreated: true}, now)
+		want := state.DeviceBusy
+		if st.Final() {
+			want = state.Reserved
+		}
+		assert.Equal(t, want, reserveOn(t, a, serial, key2, "front-2", now), "%s: the first device", st)
+		settle(t, a, state.Settlement{Serial: serial, Key: key2, NothingCreated: true}, now)
+		_, _, err := a.Observe(ctx, "inst-1", payroc.StatusCanceled, "", now)
+		require.NoError(t, err)
+	}
+}
+
+func holderOf(t *testing.T, a, b state.State, now time.Time) {
+	held := func(at time.Time) (state.Instruction, bool) {
+		t.Helper()
+		rec, found, err := b.Holder(ctx, serial, at)
+		require.NoError(t, err)
+		return rec, found
+	}
+	_, found := held(now)
+	assert.False(t, found, "a free device")
+	require.Equal(t, state.Reserved, reserve(t, a, key1, "front-1", now))
+	_, found = held(now)
+	assert.False(t, found, "a submit on its way: no instruction yet")
+	settle(t, a, state.Settlement{Serial: serial, Key: key1, Accepted: accepted("inst-1", key1, "front-1", now),
+		Status: payroc.StatusInProgress}, now)
+	rec, found := held(now)
+	require.True(t, found)
+	assert.Equal(t, "inst-1", rec.ID)
+	assert.Equal(t, "front-1", rec.Lane)
+	_, found = held(now.Add(61 * time.Second))
+	assert.False(t, found, "an idle guard holds nothing")
+	_, _, err := a.Observe(ctx, "inst-1", payroc.StatusCompleted, "", now)
+	require.NoError(t, err)
+	_, found = held(now)
+	assert.False(t, found, "a final status freed it")
 }

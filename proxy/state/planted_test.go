@@ -1,0 +1,125 @@
+package state_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/state"
+	"github.com/posrefund/cloud/proxy/state/statetest"
+)
+
+// recordingTB is the rapid.TB the planted-bug tests hand to statetest.Differential: it keeps the failure
+// rapid reports instead of failing the test, which wants exactly that failure.
+type recordingTB struct {
+	*testing.T
+	mu     sync.Mutex
+	failed bool
+	report strings.Builder
+}
+
+func (r *recordingTB) Errorf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
+func (r *recordingTB) Error(args ...any)                 { r.fail(fmt.Sprint(args...)) }
+func (r *recordingTB) Fatalf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
+func (r *recordingTB) Fatal(args ...any)                 { r.fail(fmt.Sprint(args...)) }
+func (r *recordingTB) Fail()                             { r.fail("") }
+func (r *recordingTB) FailNow()                          { r.fail("") }
+func (r *recordingTB) Logf(format string, args ...any)   { r.log(fmt.Sprintf(format, args...)) }
+func (r *recordingTB) Log(args ...any)                   { r.log(fmt.Sprint(args...)) }
+func (r *recordingTB) Failed() bool                      { r.mu.Lock(); defer r.mu.Unlock(); return r.failed }
+
+func (r *recordingTB) fail(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = true
+	r.report.WriteString(msg + "\n")
+}
+
+func (r *recordingTB) log(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.report.WriteString(msg + "\n")
+}
+
+// Planted bugs, each a test-only switch over the memory store.
+
+// dropsGuard forgets that a submit whose answer was lost may have reached the device.
+type dropsGuard struct{ state.State }
+
+func (d dropsGuard) Settle(ctx context.Context, s state.Settlement, now time.Time) (state.Settled, error) {
+	if s.Accepted == nil {
+		s.NothingCreated = true
+	}
+	return d.State.Settle(ctx, s, now)
+}
+
+// losesAudit never says a final outcome is seen for the first time.
+type losesAudit struct{ state.State }
+
+func (l losesAudit) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
+	rec, _, err := l.State.Observe(ctx, id, st, refundID, now)
+	return rec, false, err
+}
+
+// forgetsEarly drops an instruction's record once it is final, before its TTL: its lane can no longer read it.
+type forgetsEarly struct {
+	state.State
+	mu    *sync.Mutex
+	ended map[string]bool
+}
+
+func (f forgetsEarly) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
+	if st.Final() {
+		f.mu.Lock()
+		f.ended[id] = true
+		f.mu.Unlock()
+	}
+	return f.State.Observe(ctx, id, st, refundID, now)
+}
+
+func (f forgetsEarly) Lookup(ctx context.Context, tokenID, id, laneID string, now time.Time) (state.Admission, state.Instruction, bool, error) {
+	f.mu.Lock()
+	gone := f.ended[id]
+	f.mu.Unlock()
+	if gone {
+		return state.Admission{}, state.Instruction{}, false, nil
+	}
+	return f.State.Lookup(ctx, tokenID, id, laneID, now)
+}
+
+// The differential check finds each planted bug within its default number of histories, and shrinks it to
+// a short history (logged). Without this, a differential check that passes proves nothing.
+func TestDifferentialFindsPlantedBugs(t *testing.T) {
+	old := flag.Lookup("rapid.nofailfile").Value.String()
+	require.NoError(t, flag.Set("rapid.nofailfile", "true")) // the failures are wanted: no fail files
+	t.Cleanup(func() { _ = flag.Set("rapid.nofailfile", old) })
+	for _, tc := range []struct {
+		name  string
+		plant func(state.State) state.State
+	}{
+		{"drops the guard after a lost answer", func(s state.State) state.State { return dropsGuard{s} }},
+		{"loses an audit", func(s state.State) state.State { return losesAudit{s} }},
+		{"forgets a record early", func(s state.State) state.State {
+			return forgetsEarly{State: s, mu: &sync.Mutex{}, ended: map[string]bool{}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recordingTB{T: t}
+			statetest.Differential(rec, func(set state.Settings) (state.State, state.State) {
+				s := tc.plant(state.NewMemory(set))
+				return s, s
+			})
+			require.True(t, rec.Failed(), "the planted bug was not found")
+			assert.Contains(t, rec.report.String(), "the reference answered")
+			t.Logf("counterexample:\n%s", rec.report.String())
+		})
+	}
+}

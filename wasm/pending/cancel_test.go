@@ -1,0 +1,130 @@
+//go:build !js
+
+package pending_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/lane"
+	"github.com/posrefund/cloud/proxy/server"
+	"github.com/posrefund/cloud/wasm/pending"
+)
+
+const (
+	cancelAPIKey = "sim-key-7d1e5c0b9a3f4e21a8c6"
+	cancelSecret = "lane-secret-0123456789abcdef0123456789abcdef"
+)
+
+// proxyRig is the real proxy (memory state) in front of the real simulator, restartable behind one URL as a
+// redeploy is behind its load balancer.
+type proxyRig struct {
+	sim    *sim.Simulator
+	cfg    server.Config
+	cur    atomic.Pointer[server.Server]
+	client *payroc.Client
+}
+
+func newProxyRig(t *testing.T) *proxyRig {
+	t.Helper()
+	r := &proxyRig{sim: sim.New(sim.Config{APIKey: cancelAPIKey, Delay: 20 * time.Millisecond, Hold: 300 * time.Millisecond,
+		Timeout: 10 * time.Second})}
+	simSrv := httptest.NewServer(r.sim)
+	r.cfg = server.Config{APIKey: cancelAPIKey, Simulate: true, TokenSecrets: [][]byte{[]byte(cancelSecret)}, WebDir: t.TempDir(),
+		APIURL: simSrv.URL + "/v1", IdentityURL: simSrv.URL, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	for _, d := range r.sim.Devices() {
+		r.cfg.Devices = append(r.cfg.Devices, server.Device{Serial: d.SerialNumber, TerminalID: d.ProcessingTerminalID})
+	}
+	r.restart(t)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.cur.Load().ServeHTTP(w, req) }))
+	keys, err := lane.NewKeyring([][]byte{[]byte(cancelSecret)})
+	require.NoError(t, err)
+	tok, _, err := keys.Issue(lane.Spec{Lane: "front-1", Devices: []string{"1850010868"}, MaxAmount: 100000, TTL: time.Hour})
+	require.NoError(t, err)
+	r.client = &payroc.Client{BaseURL: proxy.URL + "/v1", Doer: payroc.HTTPDoer{Client: proxy.Client()},
+		Tokens: payroc.NewStaticToken(tok, nil)}
+	t.Cleanup(func() {
+		proxy.Close()
+		r.cur.Load().Close()
+		r.sim.Close()
+		simSrv.Close()
+	})
+	return r
+}
+
+// restart replaces the proxy with a fresh one: its memory state (which lane made which instruction) is gone.
+func (r *proxyRig) restart(t *testing.T) {
+	t.Helper()
+	p, err := server.New(r.cfg)
+	require.NoError(t, err)
+	if old := r.cur.Swap(p); old != nil {
+		old.Close()
+	}
+}
+
+// A refund waits for the card; the proxy restarts; Cancel is pressed. The proxy no longer knows the
+// instruction (404), so the cancel re-attaches: the recorded submit is replayed with its key, Payroc answers
+// with the same instruction, and that is canceled. Too late (the refund ended meanwhile), the replay's final
+// status is the answer. Either way no second instruction is made and the record ends.
+func TestCancelReattachesAfterAProxyRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  payroc.Status // what the device does before Cancel is pressed ("" nothing)
+		want payroc.Status
+	}{
+		{"in time", "", payroc.StatusCanceled},
+		{"too late", payroc.StatusCompleted, payroc.StatusCompleted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newProxyRig(t)
+			ctx := context.Background()
+			store := pending.NewStore(&pending.MemoryStorage{})
+			key := payroc.NewIdempotencyKey()
+			// Amount …03: no card is presented, the refund waits until canceled.
+			r, err := pending.ParseRequest(strings.Replace(validRequest, `"amount":4999`, `"amount":1003`, 1), key)
+			require.NoError(t, err)
+			_, err = store.Begin(r)
+			require.NoError(t, err)
+			inst, err := rig.client.Submit(ctx, r)
+			require.NoError(t, err)
+			require.NoError(t, store.Observe(key, inst, true))
+			if tc.end != "" {
+				require.NoError(t, rig.sim.Finish(inst.RefundInstructionID, tc.end))
+			}
+
+			rig.restart(t)
+			_, err = rig.client.Cancel(ctx, inst.RefundInstructionID)
+			require.ErrorIs(t, err, payroc.ErrNotFound, "the restarted proxy does not know the instruction: a bare cancel is lost")
+
+			got, err := store.Cancel(ctx, rig.client, inst.RefundInstructionID)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got.Status)
+			assert.Equal(t, inst.RefundInstructionID, got.RefundInstructionID)
+			assert.Equal(t, key, got.IdempotencyKey)
+			assert.EqualValues(t, 1, rig.sim.InstructionsFor(key), "the re-attach made a second instruction")
+			rec, err := store.Get(key)
+			require.NoError(t, err)
+			assert.Nil(t, rec, "the final status ends the record")
+		})
+	}
+}
+
+// A cancel for an instruction this browser has no record of cannot re-attach: the 404 stands.
+func TestCancelWithoutRecordKeepsTheNotFound(t *testing.T) {
+	rig := newProxyRig(t)
+	store := pending.NewStore(&pending.MemoryStorage{})
+	_, err := store.Cancel(context.Background(), rig.client, "a37439165d134678a9100ebba3b29597")
+	require.ErrorIs(t, err, payroc.ErrNotFound)
+}

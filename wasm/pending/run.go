@@ -1,0 +1,66 @@
+package pending
+
+import (
+	"context"
+
+	"github.com/posrefund/cloud/payroc"
+)
+
+// warn reports a storage failure that does not stop the call (the record is then older than the truth,
+// never newer: see Store).
+func (p *Store) warn(err error) {
+	if err != nil && p.Warn != nil {
+		p.Warn(err)
+	}
+}
+
+// tracked returns a copy of c whose requests go through a fresh tracker.
+func tracked(c *payroc.Client) (*payroc.Client, *Tracker) {
+	t := Track(c.Doer)
+	cc := *c
+	cc.Doer = t
+	return &cc, t
+}
+
+// Submit is the module's submit once Begin has recorded r (fresh: Begin made the record): one submit
+// through c, the instruction recorded the moment it arrives, and the record dropped only when the failure
+// proves nothing was created (DropIfNothingCreated).
+func (p *Store) Submit(ctx context.Context, c *payroc.Client, r payroc.DeviceRefund, fresh bool) (*payroc.RefundInstruction, error) {
+	tc, t := tracked(c)
+	inst, err := tc.Submit(ctx, r)
+	if err != nil {
+		_, derr := p.DropIfNothingCreated(r.IdempotencyKey(), fresh, t)
+		p.warn(derr)
+		return nil, err
+	}
+	p.warn(p.Observe(r.IdempotencyKey(), inst, true))
+	return inst, nil
+}
+
+// Run is the module's refund and resume: the whole flow (payroc.Client.RunRefund), recording each status
+// under r's key; knownID is the instruction an earlier run recorded. The record goes once the result is
+// known, or when this call's own submit (fresh) created nothing.
+func (p *Store) Run(ctx context.Context, c *payroc.Client, r payroc.DeviceRefund, knownID string, fresh bool,
+	onStatus func(*payroc.RefundInstruction)) (*payroc.RefundResult, error) {
+	tc, t := tracked(c)
+	key := r.IdempotencyKey()
+	opts := payroc.RunOptions{
+		RefundInstructionID: knownID,
+		OnStatus: func(inst *payroc.RefundInstruction) {
+			p.warn(p.Observe(key, inst, false))
+			if onStatus != nil {
+				onStatus(inst)
+			}
+		},
+	}
+	// RunRefund itself resubmits (same key) once when the instruction it watches turns unknown, as after a
+	// proxy restart, and reports each status once.
+	res, err := tc.RunRefund(ctx, r, opts)
+	if err != nil {
+		_, derr := p.DropIfNothingCreated(key, fresh, t)
+		p.warn(derr)
+		return nil, err
+	}
+	p.warn(p.Remove(key))
+	return res, nil
+}
