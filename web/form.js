@@ -27,46 +27,48 @@ export function newOrderId() {
   return `ORDER-${String(d.getFullYear()).slice(2)}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${rand}`;
 }
 
-let descriptionEdited = false;
-let descriptionFor = '';
-
-/** Sets the order number (and the default description, unless the cashier wrote one). */
-export function setOrderId(id) {
-  el.orderId.value = id;
-  if (!descriptionEdited) {
-    descriptionFor = id;
-    el.description.value = t('form.descriptionDefault', { orderId: id });
+/**
+ * The state patch of a new order number: the default description follows it, unless the cashier wrote one
+ * (it is then kept across orders and languages).
+ */
+export function orderPatch(state, id) {
+  const f = { ...state.form, orderId: id };
+  if (!f.descriptionEdited) {
+    f.description = t('form.descriptionDefault', { orderId: id });
+    f.descriptionFor = id;
   }
+  return { form: f };
 }
 
-/** Notes that the cashier edited the description (it is then kept across orders and languages). */
-export function descriptionTyped() {
-  descriptionEdited = el.description.value.trim() !== '';
+/** The state patch of a field the cashier changed (device, orderId, description, operator) to value. */
+export function fieldPatch(state, field, value) {
+  const f = { ...state.form, [field]: value };
+  if (field === 'description') f.descriptionEdited = value.trim() !== '';
+  return { form: f };
 }
 
-/** The lane's card readers as options, the last one used chosen again. */
-export function fillDevices(lane, lastSerial) {
-  el.device.replaceChildren();
-  for (const d of lane.devices ?? []) {
-    const o = document.createElement('option');
-    o.value = d.serialNumber;
-    o.dataset.terminal = d.processingTerminalId;
-    o.dataset.label = d.label ? `${d.label} (${d.serialNumber})` : d.serialNumber;
-    o.textContent = o.dataset.label;
-    el.device.append(o);
-  }
-  if (lastSerial && [...el.device.options].some((o) => o.value === lastSerial)) el.device.value = lastSerial;
+/** The default description again, in the current language (when the cashier did not write one). */
+export function relabelPatch(state) {
+  const f = state.form;
+  if (f.descriptionEdited || !f.descriptionFor || f.orderId !== f.descriptionFor) return {};
+  return { form: { ...f, description: t('form.descriptionDefault', { orderId: f.descriptionFor }) } };
+}
+
+/** The card reader to choose at first: the last one used when the lane still has it, else the first. */
+export function firstDevice(lane, lastSerial) {
+  const devices = lane?.devices ?? [];
+  return (devices.find((d) => d.serialNumber === lastSerial) ?? devices[0])?.serialNumber ?? '';
+}
+
+/** The amount field's state for text: the text and what it means in the lane's currency, parsed once. */
+export function amountOf(text, lane) {
+  return { text, parsed: parseAmount(text, lane?.currency ?? 'USD') };
 }
 
 /** The label of a card reader of the lane ("Front counter (1850010868)"), or its serial. */
 export function deviceLabel(serial) {
   const o = [...el.device.options].find((x) => x.value === serial);
   return o?.dataset.label ?? serial ?? '';
-}
-
-/** Reads the amount field against the lane's currency. */
-export function parseTyped(state) {
-  return parseAmount(el.amount.value, state.lane?.currency ?? 'USD');
 }
 
 /** The formatted amount of a minor amount in the lane's currency and the page's language. */
@@ -80,11 +82,11 @@ export function money(minor, currency) {
  */
 export function readForm(state) {
   const errors = {};
-  const lane = state.lane;
+  const { lane, form: f } = state;
   const currency = lane?.currency ?? 'USD';
-  const opt = el.device.selectedOptions[0];
-  if (!opt) errors.device = { key: (lane?.devices?.length ?? 0) === 0 ? 'field.deviceNone' : 'field.device' };
-  const amount = parseAmount(el.amount.value, currency);
+  const device = (lane?.devices ?? []).find((d) => d.serialNumber === f.device);
+  if (!device) errors.device = { key: (lane?.devices?.length ?? 0) === 0 ? 'field.deviceNone' : 'field.device' };
+  const amount = state.amount.parsed ?? parseAmount('', currency);
   if (amount.error) errors.amount = { key: `amount.${amount.error}`, params: amount.params };
   else if (amount.ambiguous) {
     const [a, b] = amount.ambiguous.map((x) => money(x.minor, currency)); // as the suggestion buttons say it
@@ -92,28 +94,61 @@ export function readForm(state) {
   } else if (lane?.maxAmount && amount.minor > BigInt(lane.maxAmount)) {
     errors.amount = { key: 'amount.overMax', params: { max: money(lane.maxAmount, currency) } };
   }
-  const orderId = el.orderId.value.trim();
+  const orderId = f.orderId.trim();
   if (!orderId) errors.orderId = { key: 'field.orderId' };
-  const description = el.description.value.trim();
+  const description = f.description.trim();
   if (!description) errors.description = { key: 'field.description' };
   if (Object.keys(errors).length) return { errors };
   const request = {
-    serialNumber: opt.value,
-    processingTerminalId: opt.dataset.terminal,
+    serialNumber: device.serialNumber,
+    processingTerminalId: device.processingTerminalId,
     order: { orderId, description, amount: Number(amount.minor), currency },
   };
-  const operator = el.operator.value.trim();
+  const operator = f.operator.trim();
   if (operator) request.operator = operator;
   return { request, minor: amount.minor };
 }
 
-/** Focuses the first field with an error. */
-export function focusFirstError(errors) {
+/** The focus request for the first field with an error, or null. */
+export function firstError(errors) {
   const first = Object.keys(FIELDS).find((f) => errors[f]);
-  if (first) $(FIELDS[first]).focus();
+  return first ? { id: FIELDS[first] } : null;
 }
 
 const EDITABLE = new Set(['idle', 'done', 'error', 'watching']);
+
+let optionsFor = null; // the lane whose card readers the device options are
+
+// renderDevices draws the lane's card readers as options (once per lane), the chosen one, and the busy ones.
+function renderDevices(state) {
+  if (state.lane !== optionsFor) {
+    optionsFor = state.lane;
+    el.device.replaceChildren();
+    for (const d of state.lane?.devices ?? []) {
+      const o = document.createElement('option');
+      o.value = d.serialNumber;
+      o.dataset.terminal = d.processingTerminalId;
+      o.dataset.label = d.label ? `${d.label} (${d.serialNumber})` : d.serialNumber;
+      o.textContent = o.dataset.label;
+      el.device.append(o);
+    }
+  }
+  if (state.form.device && el.device.value !== state.form.device) el.device.value = state.form.device;
+  for (const o of el.device.options) {
+    const busy = state.lockedSerials.includes(o.value);
+    o.disabled = busy;
+    o.textContent = busy ? t('form.deviceBusy', { label: o.dataset.label }) : o.dataset.label;
+  }
+}
+
+// renderValues writes the fields' values from the state, only where they differ (as after typing, they do not).
+function renderValues(state) {
+  const f = state.form;
+  for (const [e, value] of [[el.amount, state.amount.text], [el.orderId, f.orderId], [el.description, f.description],
+    [el.operator, f.operator]]) {
+    if (e.value !== value) e.value = value;
+  }
+}
 
 /** Draws the form from the state. */
 export function render(state) {
@@ -121,12 +156,8 @@ export function render(state) {
   const currency = lane?.currency ?? '';
   const editable = EDITABLE.has(state.phase) && !!lane;
   el.fields.disabled = !editable;
-
-  for (const o of el.device.options) {
-    const busy = state.lockedSerials.includes(o.value);
-    o.disabled = busy;
-    o.textContent = busy ? t('form.deviceBusy', { label: o.dataset.label }) : o.dataset.label;
-  }
+  renderDevices(state);
+  renderValues(state);
   el.currency.textContent = currency;
 
   // The live preview: what the typed text means, in the lane's currency.
@@ -180,19 +211,15 @@ export function render(state) {
   }
 }
 
-/** Shows a refund's details in the (locked) form, as when it is taken up after a reload. */
-export function show(request) {
+/** The state patch that shows a refund's details in the (locked) form, as when it is taken up after a reload. */
+export function showPatch(state, request) {
   const o = request?.order ?? {};
-  if ([...el.device.options].some((x) => x.value === request?.serialNumber)) el.device.value = request.serialNumber;
-  el.amount.value = o.amount != null ? minorToDecimal(o.amount, o.currency) : '';
-  el.orderId.value = o.orderId ?? '';
-  el.description.value = o.description ?? '';
-  el.operator.value = request?.operator ?? '';
-}
-
-/** Re-writes the default description in the current language (when the cashier did not write one). */
-export function relabel() {
-  if (!descriptionEdited && descriptionFor && el.orderId.value === descriptionFor) {
-    el.description.value = t('form.descriptionDefault', { orderId: descriptionFor });
-  }
+  const known = (state.lane?.devices ?? []).some((d) => d.serialNumber === request?.serialNumber);
+  return {
+    form: {
+      ...state.form, device: known ? request.serialNumber : state.form.device,
+      orderId: o.orderId ?? '', description: o.description ?? '', operator: request?.operator ?? '',
+    },
+    amount: amountOf(o.amount != null ? minorToDecimal(o.amount, o.currency) : '', state.lane),
+  };
 }
