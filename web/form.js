@@ -1,6 +1,7 @@
 // form.js — the refund form: card reader, amount (with its live preview, suggestions for ambiguous input and
-// the confirmation step), order, description, operator. render(state) draws it; readForm checks it and
-// builds the request.
+// the confirmation step), order, description, operator. The fields' values live in the state (the amount
+// parsed once, as typed); the patches below change them, render(state) draws them, and readForm checks the
+// state and builds the request.
 import { currencyDigits, formatMinor, minorToDecimal, parseAmount } from './amount.js';
 import { locale, t } from './strings.js';
 import { RUNNING } from './state.js';
@@ -197,7 +198,11 @@ export function render(state) {
   el.refund.textContent = running ? t('form.running')
     : parsed?.minor != null ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
 
-  // The confirmation is a modal dialog: in view on any screen, the form behind it inert.
+  renderConfirm(state);
+}
+
+// renderConfirm draws the confirmation, a modal dialog: in view on any screen, the form behind it inert.
+function renderConfirm(state) {
   const confirming = state.phase === 'confirming';
   if (confirming && !el.confirm.open) el.confirm.showModal();
   if (!confirming && el.confirm.open) el.confirm.close();
