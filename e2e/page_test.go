@@ -232,7 +232,7 @@ func TestEveryDocumentedHookIsOnThePage(t *testing.T) {
 	require.Greater(t, len(hooks), 50, "the README's hooks table (found %v)", hooks)
 	for _, fixed := range []string{"device", "amount", "amount-preview", "refund-button", "confirm", "confirm-amount",
 		"confirm-button", "confirm-back", "status", "cancel-button", "connection", "elapsed", "error", "resume-banner",
-		"receipt", "receipt-card", "receipt-merchant", "lang-switch"} {
+		"receipt", "receipt-card", "receipt-merchant", "lang-switch", "duplicate", "duplicate-button", "duplicate-back"} {
 		assert.Contains(t, hooks, fixed, "the README lists DESIGN's hook %q", fixed)
 	}
 	p := openPOS(t)

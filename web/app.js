@@ -16,6 +16,7 @@ import { remembered, startRefund } from './run.js';
 import { cancelRefund } from './cancel.js';
 import { backFromConfirm, confirmRefund, forgetOffered, resumeOffered } from './dialogs.js';
 import { offerNext, refreshLocks, takeUp } from './unfinished.js';
+import { loadRecent } from './recent.js';
 
 const baseURL = location.origin;
 
@@ -72,6 +73,12 @@ function wire() {
   form.el.confirmButton.addEventListener('click', confirmRefund);
   form.el.confirmBack.addEventListener('click', backFromConfirm);
   form.el.confirm.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); }); // Escape
+  form.el.duplicateButton.addEventListener('click', confirmRefund);
+  form.el.duplicateBack.addEventListener('click', backFromConfirm);
+  form.el.duplicate.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); });
+  // A held key repeats: a repeated Enter never submits, confirms or presses anything (it would send the
+  // same refund again and again, each ended and re-sent by the key's auto-repeat).
+  document.addEventListener('keydown', (e) => { if (e.repeat && e.key === 'Enter') e.preventDefault(); }, { capture: true });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') backFromConfirm(); });
   form.el.newOrderId.addEventListener('click', () => store.set(form.orderPatch(store.state, form.newOrderId())));
   progress.el.cancel.addEventListener('click', cancelRefund);
@@ -149,7 +156,8 @@ async function main() {
   }
   const list = await page.payroc.pending().catch(() => []);
   const s = store.state;
-  store.go('idle', { lane, amount: form.amountOf(s.amount.text, lane), form: { ...s.form, device: form.firstDevice(lane, device) } });
+  store.go('idle', { lane, amount: form.amountOf(s.amount.text, lane), form: { ...s.form, device: form.firstDevice(lane, device) },
+    recent: loadRecent(lane) });
   await refreshLocks();
   // An unfinished refund is taken up at once: the card reader may be waiting for the card right now.
   const latest = list.at(-1);

@@ -1,5 +1,6 @@
 // dialogs.js — the questions the page asks the cashier: the confirmation of a refund at or above the lane's
-// threshold (Refund runs it, Back or Escape sends nothing), and the banner's about an unfinished refund
+// threshold, or of the same amount on the same reader as a refund approved a moment ago (Refund runs it, Back
+// or Escape sends nothing), and the banner's about an unfinished refund
 // (Resume runs it again under its own key; Forget, only for one whose outcome is known or that the proxy no
 // longer knows, drops its record after a second, deliberate press).
 import { RUNNING } from './state.js';
@@ -7,17 +8,22 @@ import { DELIBERATE_MS, focusOn, page, store } from './page.js';
 import { runRefund } from './run.js';
 import { offerNext, refreshLocks } from './unfinished.js';
 
-/** The confirmation's Refund button: runs the refund asked about, unless pressed too soon to be meant. */
+const ASKING = new Set(['confirming', 'duplicate']);
+
+/**
+ * The Refund button of the confirmation or of the duplicate question: runs the refund asked about, unless
+ * pressed too soon after the question opened to be meant.
+ */
 export function confirmRefund() {
   const s = store.state;
-  if (s.phase !== 'confirming' || performance.now() - s.confirmOpenedAt < DELIBERATE_MS) return;
+  if (!ASKING.has(s.phase) || performance.now() - s.confirmOpenedAt < DELIBERATE_MS) return;
   runRefund(page.payroc.newIdempotencyKey(), s.refund.request, {});
 }
 
-/** The confirmation's Back button (or Escape): back to the form, nothing sent. */
+/** The Back button of either question (or Escape): back to the form, nothing sent. */
 export function backFromConfirm() {
-  if (store.state.phase !== 'confirming') return;
-  store.go('idle', { refund: null, focus: focusOn('amount') });
+  if (!ASKING.has(store.state.phase)) return;
+  store.go('idle', { refund: null, duplicateOf: null, focus: focusOn('amount') });
 }
 
 /** The banner's Resume button. */

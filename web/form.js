@@ -15,6 +15,8 @@ export const el = {
   orderId: $('order-id'), newOrderId: $('new-order-id'), description: $('description'), operator: $('operator'),
   refund: $('refund-button'), confirm: $('confirm'), confirmTitle: $('confirm-title'), confirmAmount: $('confirm-amount'),
   confirmText: $('confirm-text'), confirmButton: $('confirm-button'), confirmBack: $('confirm-back'),
+  duplicate: $('duplicate'), duplicateAmount: $('duplicate-amount'), duplicateText: $('duplicate-text'),
+  duplicateButton: $('duplicate-button'), duplicateBack: $('duplicate-back'),
 };
 
 /** Form fields by name → element id (the id of its error line is id + "-error"). */
@@ -193,12 +195,29 @@ export function render(state) {
   }
 
   const running = RUNNING.has(state.phase);
-  el.refund.hidden = state.phase === 'confirming';
+  el.refund.hidden = state.phase === 'confirming' || state.phase === 'duplicate';
   el.refund.disabled = !editable;
   el.refund.textContent = running ? t('form.running')
     : parsed?.minor != null ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
 
   renderConfirm(state);
+  renderDuplicate(state);
+}
+
+// renderDuplicate draws the question before the same refund again: a modal dialog, as the confirmation.
+function renderDuplicate(state) {
+  const asking = state.phase === 'duplicate';
+  if (asking && !el.duplicate.open) el.duplicate.showModal();
+  if (!asking && el.duplicate.open) el.duplicate.close();
+  if (!asking || !state.refund || !state.duplicateOf) return;
+  el.duplicate.dataset.openedAt = String(state.confirmOpenedAt);
+  const r = state.refund.request;
+  const d = state.duplicateOf;
+  const amount = money(r.order.amount, r.order.currency);
+  const time = new Date(d.at).toLocaleTimeString(locale(), { hour: 'numeric', minute: '2-digit' });
+  el.duplicateAmount.textContent = amount;
+  el.duplicateText.textContent = t(d.last4 ? 'duplicate.text' : 'duplicate.textNoCard', { amount, last4: d.last4, time });
+  el.duplicateButton.textContent = t('duplicate.button', { amount });
 }
 
 // renderConfirm draws the confirmation, a modal dialog: in view on any screen, the form behind it inert.

@@ -52,6 +52,7 @@ function statusOf(state) {
     case 'unavailable': return ['error', t(state.unavailableKey ?? 'status.unavailable')];
     case 'idle': return ['idle', t(state.idleKey ?? 'status.idle')];
     case 'confirming': return ['confirming', t('status.confirming')];
+    case 'duplicate': return ['duplicate', t('status.duplicate')];
     case 'sending': return ['sending', t('status.sending', { amount })];
     case 'recovering': return ['recovering', t('status.checking', { amount })];
     case 'inProgress':
@@ -113,7 +114,7 @@ export function render(state) {
   const running = RUNNING.has(phase) || phase === 'watching';
 
   // What is being refunded stays large and in view for the whole refund.
-  const shown = refund && phase !== 'confirming' && phase !== 'idle';
+  const shown = refund && phase !== 'confirming' && phase !== 'duplicate' && phase !== 'idle';
   el.summary.hidden = !shown;
   if (shown) {
     const o = refund.request?.order ?? {};

@@ -9,6 +9,7 @@ import { t } from './strings.js';
 import { focusOn, page, store } from './page.js';
 import { refreshLocks, tabs } from './unfinished.js';
 import * as receipt from './receipt.js';
+import { addRecent, sameRecent } from './recent.js';
 
 const OPERATOR_KEY = 'pos.operator';
 const DEVICE_KEY = 'pos.device';
@@ -71,6 +72,14 @@ export async function startRefund() {
   }
   if (store.state.lockedSerials.includes(request.serialNumber)) {
     store.set({ fieldErrors: { device: { key: 'field.deviceBusy' } }, focus: focusOn('device') });
+    return;
+  }
+  // The same amount on the same reader as a refund approved a moment ago: asked first (a confirmation, not a
+  // block), since a new order number hides it from every other check.
+  const again = sameRecent(store.state, request);
+  if (again) {
+    store.go('duplicate', { refund: { request, owner: 'self' }, outcome: null, error: null, duplicateOf: again,
+      confirmOpenedAt: performance.now(), focus: focusOn('duplicate-title') });
     return;
   }
   const confirmAbove = BigInt(store.state.lane?.confirmAbove ?? DEFAULT_CONFIRM_ABOVE);
@@ -160,11 +169,16 @@ function finished(key, result) {
   const next = {
     outcome: { kind: result.outcome, result }, refund: { ...s.refund, status: result.instruction?.status },
   };
-  // An approved refund's order is refunded: the next refund gets its own order number, and no amount.
-  const cleared = result.outcome === 'approved'
-    ? { ...form.orderPatch(s, form.newOrderId()), amount: form.amountOf('', s.lane) } : {};
+  // An approved refund's order is refunded: the next refund gets its own order number, and no amount; the
+  // same amount on the same reader soon after is asked about.
+  const cleared = result.outcome === 'approved' ? {
+    ...form.orderPatch(s, form.newOrderId()), amount: form.amountOf('', s.lane),
+    recent: addRecent(s.lane, s.refund.request, result),
+  } : {};
+  // The focus goes to the outcome, never to a control that sends money: the Enter that ended this refund
+  // (on Cancel, say) must not start the next one.
   const shown = { ...s, ...next, phase: 'done' };
-  store.go('done', { ...next, ...cleared, focus: focusOn(receipt.shows(shown) ? 'receipt-title' : 'refund-button') });
+  store.go('done', { ...next, ...cleared, focus: focusOn(receipt.shows(shown) ? 'receipt-title' : 'status') });
   announce();
 }
 
@@ -185,7 +199,7 @@ async function failed(key, err) {
   store.go('error', {
     error: { code, retryable: !!err?.retryable, detail: unknown.join('; '), mayHaveReached: !!pending },
     fieldErrors, pendingOffer: pending, forgettable: !!pending && code === 'not-found' && s.refund.recovered,
-    focus: pending ? focusOn('resume-button') : form.firstError(fieldErrors) ?? focusOn('refund-button'),
+    focus: focusOn('error'), // the outcome, never a control that sends money
   });
   announce();
   await refreshLocks();
