@@ -80,6 +80,23 @@ export function money(minor, currency) {
 }
 
 /**
+ * What keeps the typed amount from being sent ({ key, params } of its sentence), or null when it can be:
+ * nothing typed, text that is no amount, an amount that could mean two, or over the most this till may refund.
+ */
+export function amountProblem(state) {
+  const currency = state.lane?.currency ?? 'USD';
+  const amount = state.amount.parsed ?? parseAmount('', currency);
+  if (amount.error) return { key: `amount.${amount.error}`, params: amount.params };
+  if (amount.ambiguous) {
+    const [a, b] = amount.ambiguous.map((x) => money(x.minor, currency)); // as the suggestion buttons say it
+    return { key: 'amount.ambiguous', params: { a, b } };
+  }
+  const max = state.lane?.maxAmount;
+  if (max && amount.minor > BigInt(max)) return { key: 'amount.overMax', params: { max: money(max, currency) } };
+  return null;
+}
+
+/**
  * Checks the form. Returns { request, minor } or { errors } (field → { key, params }) with the first field
  * at fault first.
  */
@@ -90,13 +107,8 @@ export function readForm(state) {
   const device = (lane?.devices ?? []).find((d) => d.serialNumber === f.device);
   if (!device) errors.device = { key: (lane?.devices?.length ?? 0) === 0 ? 'field.deviceNone' : 'field.device' };
   const amount = state.amount.parsed ?? parseAmount('', currency);
-  if (amount.error) errors.amount = { key: `amount.${amount.error}`, params: amount.params };
-  else if (amount.ambiguous) {
-    const [a, b] = amount.ambiguous.map((x) => money(x.minor, currency)); // as the suggestion buttons say it
-    errors.amount = { key: 'amount.ambiguous', params: { a, b } };
-  } else if (lane?.maxAmount && amount.minor > BigInt(lane.maxAmount)) {
-    errors.amount = { key: 'amount.overMax', params: { max: money(lane.maxAmount, currency) } };
-  }
+  const problem = amountProblem(state);
+  if (problem) errors.amount = problem;
   const orderId = f.orderId.trim();
   if (!orderId) errors.orderId = { key: 'field.orderId' };
   const description = f.description.trim();
@@ -163,11 +175,15 @@ export function render(state) {
   renderValues(state);
   el.currency.textContent = currency;
 
-  // The live preview: what the typed text means, in the lane's currency.
+  // The live preview: what the typed text means, in the lane's currency, or what keeps it from being sent.
   const parsed = state.amount.parsed;
+  const problem = amountProblem(state);
+  const typedSomething = state.amount.text.trim() !== '';
   el.suggest.hidden = !(editable && parsed?.ambiguous);
-  el.preview.dataset.kind = parsed?.minor != null ? 'amount' : parsed?.ambiguous ? 'ask' : 'hint';
-  if (parsed?.minor != null) {
+  el.preview.dataset.kind = parsed?.ambiguous ? 'ask' : problem && typedSomething ? 'problem' : parsed?.minor != null ? 'amount' : 'hint';
+  if (el.preview.dataset.kind === 'problem') {
+    el.preview.textContent = t(problem.key, problem.params);
+  } else if (parsed?.minor != null) {
     el.preview.textContent = t('form.preview', { amount: money(parsed.minor, currency) });
   } else if (parsed?.ambiguous) {
     const [a, b] = parsed.ambiguous.map((x) => money(x.minor, currency));
@@ -190,15 +206,17 @@ export function render(state) {
     const e = state.fieldErrors[field];
     const text = e ? (e.text ?? t(e.key, e.params)) : '';
     $(`${id}-error`).textContent = text;
-    if (text) $(id).setAttribute('aria-invalid', 'true');
+    if (text || (field === 'amount' && problem && typedSomething)) $(id).setAttribute('aria-invalid', 'true');
     else $(id).removeAttribute('aria-invalid');
   }
 
   const running = RUNNING.has(state.phase);
   el.refund.hidden = state.phase === 'confirming' || state.phase === 'duplicate';
-  el.refund.disabled = !editable;
+  // Refund waits while what was typed cannot be sent: nothing may look ready to send money that will not go.
+  // (With nothing typed it stays enabled, and pressing it says to enter the amount.)
+  el.refund.disabled = !editable || (!!problem && typedSomething);
   el.refund.textContent = running ? t('form.running')
-    : parsed?.minor != null ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
+    : parsed?.minor != null && !problem ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
 
   renderConfirm(state);
   renderDuplicate(state);
