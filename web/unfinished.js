@@ -9,6 +9,10 @@ import { drive } from './run.js';
 /** The other tabs of this browser (tabs.js). */
 export const tabs = new Tabs(onTabMessage);
 
+// lateKey is the refund this tab watched until the tab running it let go of its lock, finished: that tab told
+// its outcome before letting go, but the message may arrive after the lock, and is still shown then.
+let lateKey = null;
+
 /**
  * Takes an unfinished refund of this browser up on load: this tab runs it when no other tab does; otherwise
  * it shows it read-only and takes it over when that tab lets go.
@@ -37,6 +41,7 @@ function watchOther(refund) {
     if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
       await drive(left.idempotencyKey, left.request, true, left);
     } else if (now.phase === 'watching' && now.refund?.key === refund.key) {
+      lateKey = refund.key;
       store.go('idle', { refund: null });
     }
     await refreshLocks();
@@ -51,7 +56,9 @@ function onTabMessage(m) {
   if (m.type === 'refund') {
     if (watchingIt) store.set({ refund: { ...s.refund, ...m.refund, owner: 'other' } });
     else if (s.refund?.key !== m.key || s.refund.owner !== 'self') watchOther({ ...m.refund, owner: 'other' });
-  } else if (m.type === 'done' && watchingIt) {
+  } else if (m.type === 'done' && (watchingIt || (lateKey === m.key && s.phase === 'idle' && !s.refund))) {
+    lateKey = null;
+    if (!watchingIt) store.go('watching', { refund: { ...m.refund, owner: 'other' } });
     store.go('done', { refund: { ...m.refund, owner: 'other' }, outcome: m.outcome });
   } else if (m.type === 'ended' && watchingIt) {
     store.go('idle', { refund: null });
