@@ -120,7 +120,7 @@ func TestConfirmationThresholdFromTheLaneToken(t *testing.T) {
 // currency symbol or code and spaces are ignored; grouping is accepted where it is unambiguous.
 func TestAmbiguousAmountAsksWhichWasMeant(t *testing.T) {
 	t.Parallel()
-	p := openPOS(t)
+	p := openPOS(t, withLane(laneSpec{maxAmount: 500000})) // up to $5,000.00: the readings below are all refundable
 	net := p.RecordNetwork()
 	for _, text := range []string{"1,000", "1.000"} {
 		p.Type("amount", text)
@@ -130,8 +130,9 @@ func TestAmbiguousAmountAsksWhichWasMeant(t *testing.T) {
 		assert.Contains(t, p.Text("amount-preview"), "$1,000.00 or $1.00")
 		assert.Equal(t, "Refund", p.Text("refund-button"), "no amount on the button while it is unclear")
 	}
-	p.Click("refund-button")
-	p.WaitText("amount-error", "Choose what you meant: $1,000.00 or $1.00")
+	assert.False(t, p.Enabled("refund-button"), "Refund waits until the cashier says which was meant")
+	p.Do("pressing Enter", chromedp.KeyEvent(kb.Enter))
+	assert.Equal(t, "idle", p.phase(), "Enter sends nothing either")
 	assert.Empty(t, submits(net), "an ambiguous amount is never sent")
 
 	p.Click("amount-suggest-b")
@@ -154,15 +155,15 @@ func TestAmbiguousAmountAsksWhichWasMeant(t *testing.T) {
 // comma before three digits in a two-decimal currency can only group thousands.
 func TestAmountThatCouldMeanAnotherIsRefused(t *testing.T) {
 	t.Parallel()
-	p := openPOS(t)
+	p := openPOS(t, withLane(laneSpec{maxAmount: 500000})) // up to $5,000.00: the readings below are all refundable
 	net := p.RecordNetwork()
 	for text, want := range map[string]string{
 		"12 50": "grouped in threes", "9 9": "grouped in threes", "12'50": "grouped in threes",
 		"CA$5": "refunds in USD only", "€5": "refunds in USD only", "12,34 €": "refunds in USD only", "EUR 5": "refunds in USD only",
 	} {
 		p.Type("amount", text)
-		p.Click("refund-button")
-		p.WaitText("amount-error", want)
+		p.WaitText("amount-preview", want) // as it is typed
+		assert.False(t, p.Enabled("refund-button"), "%q: Refund waits for an amount that can be sent", text)
 		assert.NotContains(t, p.Text("refund-button"), "$", "%q: the button names no amount", text)
 	}
 	assert.Empty(t, submits(net), "no such amount reaches the reader")

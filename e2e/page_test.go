@@ -125,7 +125,7 @@ func TestClarityDetails(t *testing.T) {
 // and is remembered, amounts and dates follow the language.
 func TestFrenchAndTheLanguageSwitch(t *testing.T) {
 	t.Parallel()
-	p := openPOS(t, withQuery("lang=fr"))
+	p := openPOS(t, withQuery("lang=fr"), withLane(laneSpec{maxAmount: 500000})) // up to 5 000,00 $ US
 	assert.Equal(t, "fr-CA", evalString(p, `document.documentElement.lang`))
 	assert.Equal(t, "English", p.Text("lang-switch"))
 	assert.Equal(t, "Rembourser", p.Text("refund-button"))
@@ -232,7 +232,7 @@ func TestEveryDocumentedHookIsOnThePage(t *testing.T) {
 	require.Greater(t, len(hooks), 50, "the README's hooks table (found %v)", hooks)
 	for _, fixed := range []string{"device", "amount", "amount-preview", "refund-button", "confirm", "confirm-amount",
 		"confirm-button", "confirm-back", "status", "cancel-button", "connection", "elapsed", "error", "resume-banner",
-		"receipt", "receipt-card", "receipt-merchant", "lang-switch"} {
+		"receipt", "receipt-card", "receipt-merchant", "lang-switch", "duplicate", "duplicate-button", "duplicate-back"} {
 		assert.Contains(t, hooks, fixed, "the README lists DESIGN's hook %q", fixed)
 	}
 	p := openPOS(t)

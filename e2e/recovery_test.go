@@ -167,6 +167,8 @@ func TestConnectionLostIsShownAndCancelKeepsTrying(t *testing.T) {
 	p.waitStatus("inProgress")
 	_, key := p.waitInstruction()
 	assert.Equal(t, "online", p.Attr("connection", "data-state"))
+	assert.True(t, harness.Eval[bool](p.Tab, `Function.prototype.toString.call(globalThis.fetch).includes('[native code]')`),
+		"the page patched fetch; the indicator hears the module's onConnection")
 
 	p.offline(true)
 	lost := time.Now()

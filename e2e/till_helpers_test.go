@@ -79,7 +79,12 @@ func (p *pos) viewport(w, h int64) {
 // offline cuts (or restores) the tab's network, as a till that lost its connection: every request fails.
 func (p *pos) offline(off bool) {
 	p.t.Helper()
-	p.Do(fmt.Sprintf("network offline=%v", off), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	setOffline(p.Tab, off)
+}
+
+// setOffline cuts (or restores) a tab's network: every request fails.
+func setOffline(tab *harness.Tab, off bool) {
+	tab.Do(fmt.Sprintf("network offline=%v", off), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 			MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}},
 		})

@@ -68,8 +68,8 @@ func devToken(t *testing.T, base string) string {
 	return tok.Token
 }
 
-// -confirm-above and -merchant-name/-merchant-address reach the page through GET /lane; a `proxy token
-// -confirm-above N` token's own threshold wins over the flag.
+// -confirm-above, -duplicate-window and -merchant-name/-merchant-address reach the page through GET /lane; a
+// `proxy token -confirm-above N` token's own threshold wins over the flag.
 func TestProxyLaneServesConfirmAboveAndMerchant(t *testing.T) {
 	getenv := env("PROXY_TOKEN_SECRET", secret)
 
@@ -77,20 +77,27 @@ func TestProxyLaneServesConfirmAboveAndMerchant(t *testing.T) {
 		base := startProxy(t, getenv)
 		info := laneOf(t, base, devToken(t, base))
 		assert.EqualValues(t, 10000, info.ConfirmAbove, "default -confirm-above")
+		assert.EqualValues(t, 600, info.DuplicateWindow, "default -duplicate-window, in seconds")
 		assert.Equal(t, server.LaneMerchant{}, info.Merchant)
 	})
 
 	t.Run("Flags", func(t *testing.T) {
 		base := startProxy(t, getenv, "-confirm-above", "0", "-merchant-name", "Corner Hardware",
-			"-merchant-address", "100 Main Street, Springfield")
+			"-merchant-address", "100 Main Street, Springfield", "-duplicate-window", "90s")
 		info := laneOf(t, base, devToken(t, base))
 		assert.EqualValues(t, 0, info.ConfirmAbove, "-confirm-above 0 confirms every refund")
+		assert.EqualValues(t, 90, info.DuplicateWindow, "-duplicate-window 90s")
 		assert.Equal(t, server.LaneMerchant{Name: "Corner Hardware", Address: "100 Main Street, Springfield"}, info.Merchant)
 
 		var tokOut syncBuffer
 		code := run(context.Background(), []string{"token", "-devices", "1850010869", "-max-amount", "700", "-confirm-above", "2500"}, getenv, &tokOut, &syncBuffer{})
 		require.Equal(t, 0, code)
 		assert.EqualValues(t, 2500, laneOf(t, base, strings.TrimSpace(tokOut.String())).ConfirmAbove, "the token's claim wins")
+	})
+
+	t.Run("DuplicateWindowZeroNeverAsks", func(t *testing.T) {
+		base := startProxy(t, getenv, "-duplicate-window", "0")
+		assert.EqualValues(t, 0, laneOf(t, base, devToken(t, base)).DuplicateWindow)
 	})
 }
 
@@ -105,8 +112,13 @@ func TestProxyConfirmAboveRefusals(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Contains(t, errs, "confirm-above")
 
+	code, out, errs = runOut(t, env(), "-duplicate-window", "-1s")
+	assert.Equal(t, 2, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errs, "-duplicate-window")
+
 	_, _, help := runOut(t, env(), "-h")
-	for _, f := range []string{"-confirm-above", "-merchant-name", "-merchant-address"} {
+	for _, f := range []string{"-confirm-above", "-merchant-name", "-merchant-address", "-duplicate-window"} {
 		assert.Contains(t, help, f, "-h must explain %s", f)
 	}
 }

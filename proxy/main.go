@@ -67,6 +67,7 @@ type options struct {
 	simulate                                   bool
 	simAddr                                    string
 	simDelay, simHold, simTimeout, simTokenTTL time.Duration
+	duplicateWindow                            time.Duration
 	simDevices                                 int
 	env, apiURL, identityURL                   string
 	tlsCert, tlsKey                            string
@@ -108,6 +109,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.devices, "devices", "", "the devices this proxy may drive, with their processing terminals: `SERIAL=TERMINAL[=LABEL],...`\n(default in simulator mode: the simulator's)")
 	fs.Int64Var(&o.maxAmount, "max-amount", 0, "global cap per refund in minor units, on top of each lane token's own (0: none)")
 	fs.Int64Var(&o.confirmAbove, "confirm-above", server.DefaultConfirmAbove, "the amount in minor units at or above which the page asks the cashier to confirm a refund;\n0 confirms every refund (a lane token's own confirmAbove claim overrides it)")
+	fs.DurationVar(&o.duplicateWindow, "duplicate-window", server.DefaultDuplicateWindow, "how long after an approved refund the page asks before refunding the same amount on the same\nreader again; 0 never asks")
 	fs.StringVar(&o.merchantName, "merchant-name", "", "the merchant's name, printed on the page's receipts")
 	fs.StringVar(&o.merchantAddress, "merchant-address", "", "the merchant's address, printed on the page's receipts")
 	fs.StringVar(&o.allowOrigin, "allow-origin", "", "origins allowed to call the API cross-origin, comma-separated: `URL,...` (default none: same-origin only)")
@@ -224,6 +226,13 @@ func (o *options) config(getenv func(string) string, logger *slog.Logger) (serve
 	}
 	if o.confirmAbove < 0 {
 		return cfg, errors.New("-confirm-above must be 0 (confirm every refund) or more")
+	}
+	cfg.DuplicateWindow = o.duplicateWindow
+	switch {
+	case o.duplicateWindow < 0:
+		return cfg, errors.New("-duplicate-window must be 0 (never ask) or more")
+	case o.duplicateWindow == 0:
+		cfg.DuplicateWindow = -1 // server.Config's "never asks"
 	}
 	if o.rate == 0 {
 		return cfg, errors.New("-rate 0 would refuse everything: give a positive rate, or a negative one for no limit")

@@ -4,15 +4,17 @@
 // It is glue only: promises, AbortSignal, callbacks, error objects, localStorage records and the fetch
 // transport. web/payroc.js loads it; build it with `make wasm`.
 //
-// Start-up handshake: payroc.js puts {baseURL, token, getToken, ready} in globalThis.__payrocBoot and runs
+// Start-up handshake: payroc.js puts {baseURL, token, getToken, onConnection, ready} in globalThis.__payrocBoot and runs
 // the module; main reads and removes it, builds the API and hands it to ready(api). The program then stays
 // alive for the life of the page, serving calls.
 package main
 
 import (
 	"syscall/js"
+	"time"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/wasm/connection"
 	"github.com/posrefund/cloud/wasm/pending"
 )
 
@@ -38,7 +40,7 @@ func start(global js.Value, doer payroc.Doer, storage func() pending.Storage) bo
 		BaseURL:  stringOr(boot.Get("baseURL"), ""),
 		Token:    stringOr(boot.Get("token"), ""),
 		GetToken: boot.Get("getToken"),
-		Doer:     doer,
+		Doer:     watchConnection(doer, boot.Get("onConnection")),
 		Storage:  storage(),
 	}
 	if cfg.BaseURL == "" {
@@ -53,4 +55,18 @@ func stringOr(v js.Value, def string) string {
 		return v.String()
 	}
 	return def
+}
+
+// watchConnection wraps doer so that load()'s onConnection(state, since) hears when calls to the proxy start
+// failing and when they get through again (payroc.js turns the two arguments into the page's object and
+// keeps the page's exceptions from reaching here). Without onConnection the doer is used as it is.
+func watchConnection(doer payroc.Doer, onConnection js.Value) payroc.Doer {
+	if onConnection.Type() != js.TypeFunction {
+		return doer
+	}
+	return &connection.Watcher{Next: doer, OnChange: func(state connection.State, since time.Time) {
+		if err := catch(func() { onConnection.Invoke(string(state), since.UnixMilli()) }); err != nil {
+			consoleError("payroc: onConnection: " + err.Error())
+		}
+	}}
 }

@@ -1,6 +1,7 @@
 // form.js — the refund form: card reader, amount (with its live preview, suggestions for ambiguous input and
-// the confirmation step), order, description, operator. render(state) draws it; readForm checks it and
-// builds the request.
+// the confirmation step), order, description, operator. The fields' values live in the state (the amount
+// parsed once, as typed); the patches below change them, render(state) draws them, and readForm checks the
+// state and builds the request.
 import { currencyDigits, formatMinor, minorToDecimal, parseAmount } from './amount.js';
 import { locale, t } from './strings.js';
 import { RUNNING } from './state.js';
@@ -14,6 +15,8 @@ export const el = {
   orderId: $('order-id'), newOrderId: $('new-order-id'), description: $('description'), operator: $('operator'),
   refund: $('refund-button'), confirm: $('confirm'), confirmTitle: $('confirm-title'), confirmAmount: $('confirm-amount'),
   confirmText: $('confirm-text'), confirmButton: $('confirm-button'), confirmBack: $('confirm-back'),
+  duplicate: $('duplicate'), duplicateAmount: $('duplicate-amount'), duplicateText: $('duplicate-text'),
+  duplicateButton: $('duplicate-button'), duplicateBack: $('duplicate-back'),
 };
 
 /** Form fields by name → element id (the id of its error line is id + "-error"). */
@@ -27,35 +30,42 @@ export function newOrderId() {
   return `ORDER-${String(d.getFullYear()).slice(2)}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${rand}`;
 }
 
-let descriptionEdited = false;
-let descriptionFor = '';
-
-/** Sets the order number (and the default description, unless the cashier wrote one). */
-export function setOrderId(id) {
-  el.orderId.value = id;
-  if (!descriptionEdited) {
-    descriptionFor = id;
-    el.description.value = t('form.descriptionDefault', { orderId: id });
+/**
+ * The state patch of a new order number: the default description follows it, unless the cashier wrote one
+ * (it is then kept across orders and languages).
+ */
+export function orderPatch(state, id) {
+  const f = { ...state.form, orderId: id };
+  if (!f.descriptionEdited) {
+    f.description = t('form.descriptionDefault', { orderId: id });
+    f.descriptionFor = id;
   }
+  return { form: f };
 }
 
-/** Notes that the cashier edited the description (it is then kept across orders and languages). */
-export function descriptionTyped() {
-  descriptionEdited = el.description.value.trim() !== '';
+/** The state patch of a field the cashier changed (device, orderId, description, operator) to value. */
+export function fieldPatch(state, field, value) {
+  const f = { ...state.form, [field]: value };
+  if (field === 'description') f.descriptionEdited = value.trim() !== '';
+  return { form: f };
 }
 
-/** The lane's card readers as options, the last one used chosen again. */
-export function fillDevices(lane, lastSerial) {
-  el.device.replaceChildren();
-  for (const d of lane.devices ?? []) {
-    const o = document.createElement('option');
-    o.value = d.serialNumber;
-    o.dataset.terminal = d.processingTerminalId;
-    o.dataset.label = d.label ? `${d.label} (${d.serialNumber})` : d.serialNumber;
-    o.textContent = o.dataset.label;
-    el.device.append(o);
-  }
-  if (lastSerial && [...el.device.options].some((o) => o.value === lastSerial)) el.device.value = lastSerial;
+/** The default description again, in the current language (when the cashier did not write one). */
+export function relabelPatch(state) {
+  const f = state.form;
+  if (f.descriptionEdited || !f.descriptionFor || f.orderId !== f.descriptionFor) return {};
+  return { form: { ...f, description: t('form.descriptionDefault', { orderId: f.descriptionFor }) } };
+}
+
+/** The card reader to choose at first: the last one used when the lane still has it, else the first. */
+export function firstDevice(lane, lastSerial) {
+  const devices = lane?.devices ?? [];
+  return (devices.find((d) => d.serialNumber === lastSerial) ?? devices[0])?.serialNumber ?? '';
+}
+
+/** The amount field's state for text: the text and what it means in the lane's currency, parsed once. */
+export function amountOf(text, lane) {
+  return { text, parsed: parseAmount(text, lane?.currency ?? 'USD') };
 }
 
 /** The label of a card reader of the lane ("Front counter (1850010868)"), or its serial. */
@@ -64,14 +74,26 @@ export function deviceLabel(serial) {
   return o?.dataset.label ?? serial ?? '';
 }
 
-/** Reads the amount field against the lane's currency. */
-export function parseTyped(state) {
-  return parseAmount(el.amount.value, state.lane?.currency ?? 'USD');
-}
-
 /** The formatted amount of a minor amount in the lane's currency and the page's language. */
 export function money(minor, currency) {
   return formatMinor(minor, currency, locale());
+}
+
+/**
+ * What keeps the typed amount from being sent ({ key, params } of its sentence), or null when it can be:
+ * nothing typed, text that is no amount, an amount that could mean two, or over the most this till may refund.
+ */
+export function amountProblem(state) {
+  const currency = state.lane?.currency ?? 'USD';
+  const amount = state.amount.parsed ?? parseAmount('', currency);
+  if (amount.error) return { key: `amount.${amount.error}`, params: amount.params };
+  if (amount.ambiguous) {
+    const [a, b] = amount.ambiguous.map((x) => money(x.minor, currency)); // as the suggestion buttons say it
+    return { key: 'amount.ambiguous', params: { a, b } };
+  }
+  const max = state.lane?.maxAmount;
+  if (max && amount.minor > BigInt(max)) return { key: 'amount.overMax', params: { max: money(max, currency) } };
+  return null;
 }
 
 /**
@@ -80,40 +102,68 @@ export function money(minor, currency) {
  */
 export function readForm(state) {
   const errors = {};
-  const lane = state.lane;
+  const { lane, form: f } = state;
   const currency = lane?.currency ?? 'USD';
-  const opt = el.device.selectedOptions[0];
-  if (!opt) errors.device = { key: (lane?.devices?.length ?? 0) === 0 ? 'field.deviceNone' : 'field.device' };
-  const amount = parseAmount(el.amount.value, currency);
-  if (amount.error) errors.amount = { key: `amount.${amount.error}`, params: amount.params };
-  else if (amount.ambiguous) {
-    const [a, b] = amount.ambiguous.map((x) => money(x.minor, currency)); // as the suggestion buttons say it
-    errors.amount = { key: 'amount.ambiguous', params: { a, b } };
-  } else if (lane?.maxAmount && amount.minor > BigInt(lane.maxAmount)) {
-    errors.amount = { key: 'amount.overMax', params: { max: money(lane.maxAmount, currency) } };
-  }
-  const orderId = el.orderId.value.trim();
+  const device = (lane?.devices ?? []).find((d) => d.serialNumber === f.device);
+  if (!device) errors.device = { key: (lane?.devices?.length ?? 0) === 0 ? 'field.deviceNone' : 'field.device' };
+  const amount = state.amount.parsed ?? parseAmount('', currency);
+  const problem = amountProblem(state);
+  if (problem) errors.amount = problem;
+  const orderId = f.orderId.trim();
   if (!orderId) errors.orderId = { key: 'field.orderId' };
-  const description = el.description.value.trim();
+  const description = f.description.trim();
   if (!description) errors.description = { key: 'field.description' };
   if (Object.keys(errors).length) return { errors };
   const request = {
-    serialNumber: opt.value,
-    processingTerminalId: opt.dataset.terminal,
+    serialNumber: device.serialNumber,
+    processingTerminalId: device.processingTerminalId,
     order: { orderId, description, amount: Number(amount.minor), currency },
   };
-  const operator = el.operator.value.trim();
+  const operator = f.operator.trim();
   if (operator) request.operator = operator;
   return { request, minor: amount.minor };
 }
 
-/** Focuses the first field with an error. */
-export function focusFirstError(errors) {
+/** The focus request for the first field with an error, or null. */
+export function firstError(errors) {
   const first = Object.keys(FIELDS).find((f) => errors[f]);
-  if (first) $(FIELDS[first]).focus();
+  return first ? { id: FIELDS[first] } : null;
 }
 
 const EDITABLE = new Set(['idle', 'done', 'error', 'watching']);
+
+let optionsFor = null; // the lane whose card readers the device options are
+
+// renderDevices draws the lane's card readers as options (once per lane), the chosen one, and the busy ones.
+function renderDevices(state) {
+  if (state.lane !== optionsFor) {
+    optionsFor = state.lane;
+    el.device.replaceChildren();
+    for (const d of state.lane?.devices ?? []) {
+      const o = document.createElement('option');
+      o.value = d.serialNumber;
+      o.dataset.terminal = d.processingTerminalId;
+      o.dataset.label = d.label ? `${d.label} (${d.serialNumber})` : d.serialNumber;
+      o.textContent = o.dataset.label;
+      el.device.append(o);
+    }
+  }
+  if (state.form.device && el.device.value !== state.form.device) el.device.value = state.form.device;
+  for (const o of el.device.options) {
+    const busy = state.lockedSerials.includes(o.value);
+    o.disabled = busy;
+    o.textContent = busy ? t('form.deviceBusy', { label: o.dataset.label }) : o.dataset.label;
+  }
+}
+
+// renderValues writes the fields' values from the state, only where they differ (as after typing, they do not).
+function renderValues(state) {
+  const f = state.form;
+  for (const [e, value] of [[el.amount, state.amount.text], [el.orderId, f.orderId], [el.description, f.description],
+    [el.operator, f.operator]]) {
+    if (e.value !== value) e.value = value;
+  }
+}
 
 /** Draws the form from the state. */
 export function render(state) {
@@ -121,19 +171,19 @@ export function render(state) {
   const currency = lane?.currency ?? '';
   const editable = EDITABLE.has(state.phase) && !!lane;
   el.fields.disabled = !editable;
-
-  for (const o of el.device.options) {
-    const busy = state.lockedSerials.includes(o.value);
-    o.disabled = busy;
-    o.textContent = busy ? t('form.deviceBusy', { label: o.dataset.label }) : o.dataset.label;
-  }
+  renderDevices(state);
+  renderValues(state);
   el.currency.textContent = currency;
 
-  // The live preview: what the typed text means, in the lane's currency.
+  // The live preview: what the typed text means, in the lane's currency, or what keeps it from being sent.
   const parsed = state.amount.parsed;
+  const problem = amountProblem(state);
+  const typedSomething = state.amount.text.trim() !== '';
   el.suggest.hidden = !(editable && parsed?.ambiguous);
-  el.preview.dataset.kind = parsed?.minor != null ? 'amount' : parsed?.ambiguous ? 'ask' : 'hint';
-  if (parsed?.minor != null) {
+  el.preview.dataset.kind = parsed?.ambiguous ? 'ask' : problem && typedSomething ? 'problem' : parsed?.minor != null ? 'amount' : 'hint';
+  if (el.preview.dataset.kind === 'problem') {
+    el.preview.textContent = t(problem.key, problem.params);
+  } else if (parsed?.minor != null) {
     el.preview.textContent = t('form.preview', { amount: money(parsed.minor, currency) });
   } else if (parsed?.ambiguous) {
     const [a, b] = parsed.ambiguous.map((x) => money(x.minor, currency));
@@ -156,17 +206,40 @@ export function render(state) {
     const e = state.fieldErrors[field];
     const text = e ? (e.text ?? t(e.key, e.params)) : '';
     $(`${id}-error`).textContent = text;
-    if (text) $(id).setAttribute('aria-invalid', 'true');
+    if (text || (field === 'amount' && problem && typedSomething)) $(id).setAttribute('aria-invalid', 'true');
     else $(id).removeAttribute('aria-invalid');
   }
 
   const running = RUNNING.has(state.phase);
-  el.refund.hidden = state.phase === 'confirming';
-  el.refund.disabled = !editable;
+  el.refund.hidden = state.phase === 'confirming' || state.phase === 'duplicate';
+  // Refund waits while what was typed cannot be sent: nothing may look ready to send money that will not go.
+  // (With nothing typed it stays enabled, and pressing it says to enter the amount.)
+  el.refund.disabled = !editable || (!!problem && typedSomething);
   el.refund.textContent = running ? t('form.running')
-    : parsed?.minor != null ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
+    : parsed?.minor != null && !problem ? t('form.refundAmount', { amount: money(parsed.minor, currency) }) : t('form.refund');
 
-  // The confirmation is a modal dialog: in view on any screen, the form behind it inert.
+  renderConfirm(state);
+  renderDuplicate(state);
+}
+
+// renderDuplicate draws the question before the same refund again: a modal dialog, as the confirmation.
+function renderDuplicate(state) {
+  const asking = state.phase === 'duplicate';
+  if (asking && !el.duplicate.open) el.duplicate.showModal();
+  if (!asking && el.duplicate.open) el.duplicate.close();
+  if (!asking || !state.refund || !state.duplicateOf) return;
+  el.duplicate.dataset.openedAt = String(state.confirmOpenedAt);
+  const r = state.refund.request;
+  const d = state.duplicateOf;
+  const amount = money(r.order.amount, r.order.currency);
+  const time = new Date(d.at).toLocaleTimeString(locale(), { hour: 'numeric', minute: '2-digit' });
+  el.duplicateAmount.textContent = amount;
+  el.duplicateText.textContent = t(d.last4 ? 'duplicate.text' : 'duplicate.textNoCard', { amount, last4: d.last4, time });
+  el.duplicateButton.textContent = t('duplicate.button', { amount });
+}
+
+// renderConfirm draws the confirmation, a modal dialog: in view on any screen, the form behind it inert.
+function renderConfirm(state) {
   const confirming = state.phase === 'confirming';
   if (confirming && !el.confirm.open) el.confirm.showModal();
   if (!confirming && el.confirm.open) el.confirm.close();
@@ -180,19 +253,15 @@ export function render(state) {
   }
 }
 
-/** Shows a refund's details in the (locked) form, as when it is taken up after a reload. */
-export function show(request) {
+/** The state patch that shows a refund's details in the (locked) form, as when it is taken up after a reload. */
+export function showPatch(state, request) {
   const o = request?.order ?? {};
-  if ([...el.device.options].some((x) => x.value === request?.serialNumber)) el.device.value = request.serialNumber;
-  el.amount.value = o.amount != null ? minorToDecimal(o.amount, o.currency) : '';
-  el.orderId.value = o.orderId ?? '';
-  el.description.value = o.description ?? '';
-  el.operator.value = request?.operator ?? '';
-}
-
-/** Re-writes the default description in the current language (when the cashier did not write one). */
-export function relabel() {
-  if (!descriptionEdited && descriptionFor && el.orderId.value === descriptionFor) {
-    el.description.value = t('form.descriptionDefault', { orderId: descriptionFor });
-  }
+  const known = (state.lane?.devices ?? []).some((d) => d.serialNumber === request?.serialNumber);
+  return {
+    form: {
+      ...state.form, device: known ? request.serialNumber : state.form.device,
+      orderId: o.orderId ?? '', description: o.description ?? '', operator: request?.operator ?? '',
+    },
+    amount: amountOf(o.amount != null ? minorToDecimal(o.amount, o.currency) : '', state.lane),
+  };
 }

@@ -14,6 +14,20 @@ export interface LoadOptions {
    * with its own code; any other failure, or no token, is `token-unavailable` (status 0, retryable).
    */
   getToken?: () => string | Promise<string>;
+  /**
+   * Called when the module's calls to the proxy start failing (no answer, or 502/503/504) and when they get
+   * through again: `state` is `'retrying'` or `'online'`, `since` when the change happened (ms since the
+   * epoch). It starts online; each change is reported once. The module retries by itself meanwhile; this is
+   * for telling the cashier. An exception it throws is reported as uncaught and does not disturb the call.
+   */
+  onConnection?: (connection: Connection) => void;
+}
+
+/** What onConnection hears: the state of the module's calls to the proxy, and since when. */
+export interface Connection {
+  state: 'online' | 'retrying';
+  /** When the call that changed the state ended, in ms since the epoch (as Date.now()). */
+  since: number;
 }
 
 /**
@@ -24,6 +38,13 @@ export interface LoadOptions {
  * `lane-token-missing` or `token-unavailable` without a token, `internal-error` when the module does not start.
  */
 export function load(options?: LoadOptions): Promise<Payroc>;
+
+/**
+ * A lane token from the proxy's simulator-mode endpoint `GET /dev/token` (what load() uses without `token`
+ * and `getToken`). Rejects with `lane-token-missing` when the proxy gives none (it is not in simulator
+ * mode), or `network-error` (retryable) when it cannot be reached. (An addition to DESIGN's list.)
+ */
+export function devToken(baseURL: string): Promise<string>;
 
 /** The module's functions. Every one returns a Promise and rejects with a PayrocError (or an abort reason). */
 export interface Payroc {

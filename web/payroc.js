@@ -30,7 +30,8 @@ let loading = null;
 
 /**
  * Loads and starts the module (once per page: later calls resolve with the same instance).
- * @param {{baseURL?: string, token?: string, getToken?: () => (string|Promise<string>)}} [options]
+ * @param {{baseURL?: string, token?: string, getToken?: () => (string|Promise<string>),
+ *   onConnection?: (connection: {state: 'online'|'retrying', since: number}) => void}} [options]
  */
 export function load(options = {}) {
   if (!loading) {
@@ -42,7 +43,7 @@ export function load(options = {}) {
   return loading;
 }
 
-async function start({ baseURL, token, getToken } = {}) {
+async function start({ baseURL, token, getToken, onConnection } = {}) {
   baseURL = String(baseURL ?? globalThis.location?.origin ?? '').replace(/\/+$/, '');
   if (!baseURL) throw new PayrocError('invalid-request', 'load() needs a baseURL outside a page');
   if (getToken != null && typeof getToken !== 'function') {
@@ -50,6 +51,9 @@ async function start({ baseURL, token, getToken } = {}) {
   }
   if (token != null && typeof token !== 'string') {
     throw new PayrocError('invalid-request', 'token must be a string (the lane token)');
+  }
+  if (onConnection != null && typeof onConnection !== 'function') {
+    throw new PayrocError('invalid-request', 'onConnection must be a function');
   }
   if (!token && !getToken) getToken = () => devToken(baseURL); // simulator mode
   const renew = getToken ? () => freshToken(getToken) : undefined;
@@ -63,7 +67,7 @@ async function start({ baseURL, token, getToken } = {}) {
 
   let ready;
   const handshake = new Promise((resolve) => { ready = resolve; });
-  globalThis.__payrocBoot = { baseURL, token, getToken: renew, ready: (api) => ready(api) };
+  globalThis.__payrocBoot = { baseURL, token, getToken: renew, onConnection: connectionReporter(onConnection), ready: (api) => ready(api) };
   const exited = Promise.resolve()
     .then(() => go.run(instance))
     .then(
@@ -78,8 +82,28 @@ async function start({ baseURL, token, getToken } = {}) {
   }
 }
 
-// devToken fetches a lane token from the proxy's simulator-mode endpoint.
-async function devToken(baseURL) {
+// connectionReporter adapts the page's onConnection: Go hands it the state and the time of the change (ms
+// since the epoch); the page's callback gets {state, since}, and an exception it throws is reported as
+// uncaught without disturbing the call that brought the news.
+function connectionReporter(onConnection) {
+  if (typeof onConnection !== 'function') return undefined;
+  return (state, since) => {
+    try {
+      onConnection({ state, since });
+    } catch (err) {
+      queueMicrotask(() => { throw err; }); // surfaces as an uncaught error, like any page bug
+    }
+  };
+}
+
+/**
+ * A lane token from the proxy's simulator-mode endpoint, GET /dev/token (what load() uses without token and
+ * getToken). Rejects with lane-token-missing when the proxy has none to give (not in simulator mode), or
+ * network-error when it cannot be reached.
+ * @param {string} baseURL the proxy's origin
+ * @returns {Promise<string>}
+ */
+export async function devToken(baseURL) {
   let res;
   try {
     res = await fetch(`${baseURL}/dev/token`, { cache: 'no-store', credentials: 'omit' });

@@ -14,20 +14,20 @@ export const el = {
   connection: $('connection'), steps: { sent: $('step-sent'), card: $('step-card'), result: $('step-result') },
 };
 
-// Codes that all mean "Payroc (or the way to it) is not answering".
-const UNREACHABLE = new Set(['upstream-error', 'identity-unavailable', 'upstream-timeout', 'api-error', 'server-error',
-  'service-unavailable']);
-
 /** m:ss of a duration in milliseconds. */
 export function clock(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** The message and next step for a PayrocError code. */
-export function explain(code) {
-  if (UNREACHABLE.has(code)) return [t('error.unreachable'), t('error.unreachableAction')];
+/**
+ * The message and next step for a PayrocError's code: its own sentence when the page has one; else, when the
+ * error is retryable (PayrocError.retryable: Payroc, or the way to it, is not answering), that; else a
+ * sentence naming the code.
+ */
+export function explain(code, retryable = false) {
   if (has(`error.${code}`)) return [t(`error.${code}`), t(`error.${code}.action`)];
+  if (retryable) return [t('error.unreachable'), t('error.unreachableAction')];
   return [t('error.generic', { code }), t('error.genericAction')];
 }
 
@@ -52,6 +52,7 @@ function statusOf(state) {
     case 'unavailable': return ['error', t(state.unavailableKey ?? 'status.unavailable')];
     case 'idle': return ['idle', t(state.idleKey ?? 'status.idle')];
     case 'confirming': return ['confirming', t('status.confirming')];
+    case 'duplicate': return ['duplicate', t('status.duplicate')];
     case 'sending': return ['sending', t('status.sending', { amount })];
     case 'recovering': return ['recovering', t('status.checking', { amount })];
     case 'inProgress':
@@ -113,7 +114,7 @@ export function render(state) {
   const running = RUNNING.has(phase) || phase === 'watching';
 
   // What is being refunded stays large and in view for the whole refund.
-  const shown = refund && phase !== 'confirming' && phase !== 'idle';
+  const shown = refund && phase !== 'confirming' && phase !== 'duplicate' && phase !== 'idle';
   el.summary.hidden = !shown;
   if (shown) {
     const o = refund.request?.order ?? {};
@@ -143,7 +144,7 @@ export function render(state) {
   if (err) {
     let [message, action] = err.code === 'unfinished-refund'
       ? [t('error.unfinishedOrder', { orderId: err.orderId }), t('error.unfinishedOrderAction')]
-      : explain(err.code);
+      : explain(err.code, err.retryable);
     if (err.detail) message += ` (${err.detail})`;
     if (err.mayHaveReached) action = t('error.mayHaveReached');
     el.errorMessage.textContent = message;

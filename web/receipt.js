@@ -42,10 +42,16 @@ function set(id, text) {
   $(id).textContent = text || '—';
 }
 
+/** Whether the state shows a receipt: that of an approved or declined refund. */
+export function shows(state) {
+  const kind = state.phase === 'done' ? state.outcome?.kind : null;
+  return (kind === 'approved' || kind === 'declined') && !!state.outcome.result?.refund;
+}
+
 /** Draws the receipt from the state: shown for an approved or declined refund, hidden otherwise. */
 export function render(state) {
-  const kind = state.phase === 'done' ? state.outcome?.kind : null;
-  const show = (kind === 'approved' || kind === 'declined') && !!state.outcome.result?.refund;
+  const kind = state.outcome?.kind;
+  const show = shows(state);
   el.receipt.hidden = !show;
   if (!show) {
     el.merchantCopy.replaceChildren();

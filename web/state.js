@@ -3,23 +3,24 @@
 // calls the one render step. Nothing else in the page keeps state that the render reads.
 
 /**
- * Phases and the phases each may move to. A refund runs idle → (confirming →) sending → inProgress →
+ * Phases and the phases each may move to. A refund runs idle → (confirming or duplicate →) sending → inProgress →
  * (canceling →) reading → done; error ends a refund that did not finish; recovering takes up an unfinished
  * one after a load; watching shows, read-only, a refund another tab of this browser runs.
  */
 export const PHASES = {
   loading: ['idle', 'unavailable', 'recovering', 'watching'],
   unavailable: [],
-  idle: ['idle', 'confirming', 'sending', 'recovering', 'watching', 'error'],
+  idle: ['idle', 'confirming', 'duplicate', 'sending', 'recovering', 'watching', 'error'],
   confirming: ['idle', 'sending'],
+  duplicate: ['idle', 'sending'],
   sending: ['inProgress', 'reading', 'done', 'error'],
   recovering: ['inProgress', 'reading', 'done', 'error'],
   inProgress: ['inProgress', 'canceling', 'reading', 'done', 'error'],
   canceling: ['inProgress', 'canceling', 'reading', 'done', 'error'],
   reading: ['reading', 'done', 'error'],
-  done: ['idle', 'confirming', 'sending', 'recovering', 'watching', 'error', 'done'],
-  error: ['idle', 'confirming', 'sending', 'recovering', 'watching', 'error'],
-  watching: ['watching', 'idle', 'confirming', 'sending', 'recovering', 'done', 'error'],
+  done: ['idle', 'confirming', 'duplicate', 'sending', 'recovering', 'watching', 'error', 'done'],
+  error: ['idle', 'confirming', 'duplicate', 'sending', 'recovering', 'watching', 'error'],
+  watching: ['watching', 'idle', 'confirming', 'duplicate', 'sending', 'recovering', 'done', 'error'],
 };
 
 /** Phases in which a refund may be running on a card reader: the form is locked, Cancel may show. */
@@ -36,14 +37,29 @@ export function initialState() {
     outcome: null, // { kind: approved|declined|failed|canceled, result } once final
     error: null, // { code, mayHaveReached } when a refund did not finish
     fieldErrors: {}, // field → { key, params } for the form
-    amount: { text: '', parsed: null }, // parseAmount's answer for the amount field
-    confirmOpenedAt: 0, // performance.now() when the confirmation opened
+    amount: { text: '', parsed: null }, // the amount field's text and parseAmount's answer, parsed once per input
+    // The other fields of the form, as the cashier left them: the chosen card reader's serial, the order number,
+    // the description (descriptionFor: the order whose default description it is, until the cashier edits it).
+    form: { device: '', orderId: '', description: '', descriptionFor: '', descriptionEdited: false, operator: '' },
+    confirmOpenedAt: 0, // performance.now() when the confirmation (or the duplicate question) opened
+    // Approved refunds of this till (localStorage, all tabs) within the lane's duplicateWindow:
+    // [{ serialNumber, amount, currency, last4, at }], at in ms since the epoch
+    recent: [],
+    duplicateOf: null, // the recent refund the duplicate question is about
     connection: { state: 'online', since: 0 },
     pendingOffer: null, // an unfinished refund offered in the banner (not running here)
     forgettable: false, // the offered refund may be forgotten (its status is final or unknown to the proxy)
     lockedSerials: [], // card readers busy with a refund of this browser (another tab's, or one not finished)
-    loadError: null,
-    storageWarning: false,
+    loadError: null, // { key, params } when the module could not be loaded
+    storageWarning: false, // this browser keeps no data (private mode): a reload could not finish a refund
+    idleKey: null, // the idle status sentence's key when not the first one (status.next after a refund)
+    unavailableKey: null, // the unavailable status sentence's key (status.laneError when /lane failed)
+    forgetConfirm: false, // Forget was pressed once: the next press (after DELIBERATE_MS) forgets
+    forgetAt: 0, // performance.now() of that first press
+    language: '', // the language the page's static sentences are drawn in
+    ready: '', // documentElement's data-ready: '' while loading, 'true', or 'error' when the module failed
+    printLayout: '', // body's data-print: 'page' or '80mm' while printing
+    focus: null, // { id, preventScroll } to move the focus to once: each request is a new object
     now: Date.now(),
   };
 }

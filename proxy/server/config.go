@@ -48,6 +48,9 @@ type Config struct {
 	// refund, for tokens without their own confirmAbove claim (0: DefaultConfirmAbove; negative: confirm
 	// every refund, served as 0).
 	ConfirmAbove int64
+	// DuplicateWindow is how long after an approved refund the page asks before refunding the same amount on
+	// the same reader again (served in GET /lane in seconds; 0: DefaultDuplicateWindow; negative: never asks).
+	DuplicateWindow time.Duration
 	// MerchantName and MerchantAddress are printed on the page's receipts (served in GET /lane).
 	MerchantName, MerchantAddress string
 	// MaxPollsPerLane caps the status long-polls one lane holds open at once (0: 64; <0: no cap). A till

@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,6 +48,27 @@ func TestLaneConfirmAboveAndMerchant(t *testing.T) {
 			assert.Equal(t, server.LaneMerchant{Name: "Corner Hardware", Address: "100 Main Street, Springfield"}, info.Merchant)
 		})
 	}
+
+	t.Run("DuplicateWindow", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			cfg  time.Duration
+			want int64
+		}{
+			{"Default", 0, 600},
+			{"ProxySetting", 90 * time.Second, 90},
+			{"Never", -1, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.DuplicateWindow = tc.cfg })
+				res, body := h.do("GET", "/lane", h.devToken(), nil, nil)
+				require.Equal(t, 200, res.StatusCode, "%s", body)
+				var info server.LaneInfo
+				require.NoError(t, json.Unmarshal(body, &info))
+				assert.Equal(t, tc.want, info.DuplicateWindow, "duplicateWindow (seconds) in GET /lane")
+			})
+		}
+	})
 
 	t.Run("RefusedClaim", func(t *testing.T) {
 		h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.AdminKey = testAdminKey })

@@ -28,8 +28,11 @@ type LaneInfo struct {
 	Currency  string       `json:"currency"`
 	ExpiresAt string       `json:"expiresAt"`
 	// ConfirmAbove is the amount (minor units) at or above which the page asks for a confirmation; 0: always.
-	ConfirmAbove int64        `json:"confirmAbove"`
-	Merchant     LaneMerchant `json:"merchant"`
+	ConfirmAbove int64 `json:"confirmAbove"`
+	// DuplicateWindow is how long (seconds) after an approved refund the page asks before refunding the same
+	// amount on the same reader again; 0: never asks.
+	DuplicateWindow int64        `json:"duplicateWindow"`
+	Merchant        LaneMerchant `json:"merchant"`
 }
 
 // LaneMerchant is what the page's receipts print about the merchant.
@@ -41,6 +44,21 @@ type LaneMerchant struct {
 // DefaultConfirmAbove is Config.ConfirmAbove's default: refunds of 100.00 (in a two-decimal currency) and more
 // need a second, deliberate press.
 const DefaultConfirmAbove = 10000
+
+// DefaultDuplicateWindow is Config.DuplicateWindow's default: ten minutes, longer than a customer stays at
+// the till, so the same refund again while they are there is asked about.
+const DefaultDuplicateWindow = 10 * time.Minute
+
+// duplicateWindow is Config.DuplicateWindow in whole seconds for the page: 0 gives the default, negative 0.
+func (s *Server) duplicateWindow() int64 {
+	switch {
+	case s.cfg.DuplicateWindow < 0:
+		return 0
+	case s.cfg.DuplicateWindow == 0:
+		return int64(DefaultDuplicateWindow / time.Second)
+	}
+	return int64(s.cfg.DuplicateWindow / time.Second)
+}
 
 // confirmAbove is the threshold for a token: its own claim, else the proxy's setting.
 func (s *Server) confirmAbove(c *lane.Claims) int64 {
@@ -103,7 +121,7 @@ func (s *Server) serveLane(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := LaneInfo{Lane: c.Lane, Devices: []LaneDevice{}, MaxAmount: c.MaxAmount, Currency: c.Currency,
-		ExpiresAt: c.Expiry().Format(time.RFC3339), ConfirmAbove: s.confirmAbove(c),
+		ExpiresAt: c.Expiry().Format(time.RFC3339), ConfirmAbove: s.confirmAbove(c), DuplicateWindow: s.duplicateWindow(),
 		Merchant: LaneMerchant{Name: s.cfg.MerchantName, Address: s.cfg.MerchantAddress}}
 	if s.cfg.MaxAmount > 0 {
 		info.MaxAmount = min(info.MaxAmount, s.cfg.MaxAmount)

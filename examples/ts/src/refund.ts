@@ -4,6 +4,7 @@
 import {
   load,
   PayrocError,
+  type Connection,
   type Instruction,
   type InstructionStatus,
   type Payroc,
@@ -31,8 +32,9 @@ export async function laneToken(): Promise<string> {
   return body.token;
 }
 
-export function start(proxyURL: string): Promise<Payroc> {
-  return load({ baseURL: proxyURL, getToken: laneToken });
+/** Loads the module; onConnection hears when calls to the proxy start failing and when they get through again. */
+export function start(proxyURL: string, onConnection: (connection: Connection) => void): Promise<Payroc> {
+  return load({ baseURL: proxyURL, getToken: laneToken, onConnection });
 }
 
 /** Amounts travel in minor units: 12.34 USD is 1234. */

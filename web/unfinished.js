@@ -1,0 +1,87 @@
+// unfinished.js — refunds of this browser that have not finished: the one taken up on load (run here, or
+// watched read-only while another tab of the till runs it, and taken over when that tab lets go), the other
+// tabs' messages, the card readers they keep busy, and the banner's offer to resume (or forget) the next one.
+import { RUNNING } from './state.js';
+import { Tabs } from './tabs.js';
+import { page, store } from './page.js';
+import { drive } from './run.js';
+
+/** The other tabs of this browser (tabs.js). */
+export const tabs = new Tabs(onTabMessage);
+
+// lateKey is the refund this tab watched until the tab running it let go of its lock, finished: that tab told
+// its outcome before letting go, but the message may arrive after the lock, and is still shown then.
+let lateKey = null;
+
+/**
+ * Takes an unfinished refund of this browser up on load: this tab runs it when no other tab does; otherwise
+ * it shows it read-only and takes it over when that tab lets go.
+ */
+export async function takeUp(p) {
+  let decided;
+  const granted = new Promise((resolve) => { decided = resolve; });
+  const ran = tabs.tryHold(p.idempotencyKey, () => drive(p.idempotencyKey, p.request, true, p), decided);
+  if (await granted) {
+    ran.then(() => refreshLocks()).then(() => offerNext());
+    return;
+  }
+  watchOther({ key: p.idempotencyKey, request: p.request, id: p.refundInstructionId ?? null, status: p.status ?? null,
+    startedAt: Date.now(), owner: 'other' });
+}
+
+// watchOther shows a refund another tab runs, and takes it over if that tab closes before it ends.
+function watchOther(refund) {
+  const s = store.state;
+  if (s.phase === 'loading' || s.phase === 'idle' || s.phase === 'watching') {
+    store.go('watching', { refund, outcome: null, error: null });
+  }
+  tabs.takeOverWhenFree(refund.key, async () => {
+    const left = (await page.payroc.pending().catch(() => [])).find((p) => p.idempotencyKey === refund.key);
+    const now = store.state;
+    if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
+      await drive(left.idempotencyKey, left.request, true, left);
+    } else if (now.phase === 'watching' && now.refund?.key === refund.key) {
+      lateKey = refund.key;
+      store.go('idle', { refund: null });
+    }
+    await refreshLocks();
+  });
+  refreshLocks();
+}
+
+function onTabMessage(m) {
+  if (!page.payroc || !m?.key) return;
+  const s = store.state;
+  const watchingIt = s.phase === 'watching' && s.refund?.key === m.key;
+  if (m.type === 'refund') {
+    if (watchingIt) store.set({ refund: { ...s.refund, ...m.refund, owner: 'other' } });
+    else if (s.refund?.key !== m.key || s.refund.owner !== 'self') watchOther({ ...m.refund, owner: 'other' });
+  } else if (m.type === 'done' && (watchingIt || (lateKey === m.key && s.phase === 'idle' && !s.refund))) {
+    lateKey = null;
+    if (!watchingIt) store.go('watching', { refund: { ...m.refund, owner: 'other' } });
+    store.go('done', { refund: { ...m.refund, owner: 'other' }, outcome: m.outcome });
+  } else if (m.type === 'ended' && watchingIt) {
+    store.go('idle', { refund: null });
+  }
+  refreshLocks();
+}
+
+/** Marks busy the card readers of unfinished refunds this tab is not running. */
+export async function refreshLocks() {
+  if (!page.payroc) return;
+  let list = [];
+  try { list = await page.payroc.pending(); } catch { return; }
+  const s = store.state;
+  const mine = s.refund?.owner === 'self' && RUNNING.has(s.phase) ? s.refund.key : null;
+  const serials = [...new Set(list.filter((p) => p.idempotencyKey !== mine).map((p) => p.request?.serialNumber).filter(Boolean))].sort();
+  if (serials.join() !== s.lockedSerials.join()) store.set({ lockedSerials: serials });
+}
+
+/** Offers the next unfinished refund nobody runs (after the one taken up on load ended). */
+export async function offerNext() {
+  const s = store.state;
+  if (RUNNING.has(s.phase) || s.phase === 'watching' || s.pendingOffer) return;
+  const list = await page.payroc.pending().catch(() => []);
+  const next = list.filter((p) => !tabs.waiting.has(p.idempotencyKey)).at(-1);
+  if (next) store.set({ pendingOffer: next, forgettable: ['completed', 'failure', 'canceled'].includes(next.status) });
+}
