@@ -152,7 +152,9 @@ func (s *Server) checkSubmit(w http.ResponseWriter, r *http.Request, c *lane.Cla
 	if err != nil {
 		return nil, nil, key, badRequest("The Idempotency-Key must be a UUID v4", payroc.AsError(err).Errors...)
 	}
-	key = canonical
+	if !plantedKeySpelling { // the model's planted bug; never set outside its test
+		key = canonical
+	}
 	if err := payroc.ValidateSerialNumber(serial); err != nil {
 		return nil, nil, key, badRequest("The serial number is not valid", payroc.AsError(err).Errors...)
 	}

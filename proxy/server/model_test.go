@@ -26,8 +26,8 @@ import (
 // devices, spread over two proxy instances that share one store, through the HTTP handler against the real
 // simulator; with faults: an upstream answer lost, a store call failing (after it ran, or before), the
 // device ending a refund unseen. After every step: no device runs two instructions at once; no lane reads,
-// cancels or is answered with another lane's instruction; at most one instruction per key; every final
-// outcome a client was shown is audited.
+// cancels or is answered with another lane's instruction; at most one instruction per key; a lane's replay of
+// its own live refund, in either case, is never refused; every final outcome a client was shown is audited.
 
 var (
 	modelLanes   = []string{"front-1", "front-2"}
@@ -108,9 +108,15 @@ func (m *proxyModel) sees(t *rapid.T, lane string, inst payroc.RefundInstruction
 
 func (m *proxyModel) submit(t *rapid.T) {
 	lane := rapid.SampledFrom(modelLanes).Draw(t, "lane")
-	k := modelKey{key: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(m.keys)+1), lane: lane, device: rapid.SampledFrom(modelDevices).Draw(t, "device")}
-	if len(m.keys) > 0 && rapid.Bool().Draw(t, "replay") {
+	k := modelKey{key: fmt.Sprintf("0000abcd-0000-4000-8000-%012d", len(m.keys)+1), lane: lane, device: rapid.SampledFrom(modelDevices).Draw(t, "device")}
+	replay := len(m.keys) > 0 && rapid.Bool().Draw(t, "replay")
+	ownLive := false // a replay of a live instruction by the lane that made it, which must pass
+	if replay {
 		k = m.keys[rapid.IntRange(0, len(m.keys)-1).Draw(t, "key")] // its own lane's replay, or another lane's key
+		ownLive = m.liveOwner(k.key) == lane
+		if rapid.Bool().Draw(t, "upper case") {
+			k.key = strings.ToUpper(k.key) // the same key in another spelling
+		}
 		k.lane = lane
 	} else {
 		m.keys = append(m.keys, k)
@@ -122,12 +128,25 @@ func (m *proxyModel) submit(t *rapid.T) {
 	}
 	res, body := m.via(t, "POST", "/v1/devices/"+k.device+"/refund-instructions", lane, refundBody(k.device, 1003),
 		map[string]string{"Idempotency-Key": k.key})
+	if ownLive && res.StatusCode == http.StatusConflict {
+		t.Fatalf("lane %s's replay of its live refund (key %s) was refused: %s", lane, k.key, body)
+	}
 	// A lost answer left unused (the submit was refused before it went upstream) waits for the next one.
 	if res.StatusCode == http.StatusAccepted {
 		inst := modelInstruction(t, body)
 		m.keyOf[inst.RefundInstructionID] = strings.ToLower(k.key)
 		m.sees(t, lane, inst)
 	}
+}
+
+// liveOwner is the lane whose instruction under key the model knows and has not seen end ("" when none).
+func (m *proxyModel) liveOwner(key string) string {
+	for id, k := range m.keyOf {
+		if k == strings.ToLower(key) && !m.ended[k] && !m.final[id] {
+			return m.owner[id]
+		}
+	}
+	return ""
 }
 
 func modelInstruction(t *rapid.T, body []byte) payroc.RefundInstruction {
@@ -264,11 +283,16 @@ func TestProxyModelFindsPlantedBugs(t *testing.T) {
 	for _, tc := range []struct {
 		name, want string
 		plant      func(state.State) state.State
+		planted    func(cleanup func(func())) // a bug planted in the proxy itself
 	}{
-		{"guard dropped", "runs two instructions", func(s state.State) state.State { return dropsGuard{s} }},
-		{"audit lost", "never audited", func(s state.State) state.State { return losesAudit{s} }},
+		{"guard dropped", "runs two instructions", func(s state.State) state.State { return dropsGuard{s} }, nil},
+		{"audit lost", "never audited", func(s state.State) state.State { return losesAudit{s} }, nil},
+		{"key not canonicalised", "was refused", nil, server.PlantKeySpelling},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.planted != nil {
+				tc.planted(t.Cleanup)
+			}
 			rec := &recordingTB{T: t}
 			rapid.Check(rec, func(rt *rapid.T) {
 				rt.Repeat(newProxyModel(t, nil, "", tc.plant).actions())
