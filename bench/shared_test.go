@@ -1,16 +1,11 @@
 package bench
 
 import (
-	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/internal/redistest"
@@ -110,31 +105,4 @@ func (sh *r1Shared) summary() string {
 	}
 	return fmt.Sprintf("2 instances behind a round-robin front, one Redis; %s; %d answers 503 (state-unavailable or identity), %d cut by the kill; ",
 		strings.Join(sh.events, ", "), unavailable, cut)
-}
-
-// redisCPU returns a function that reads the CPU time the redis-server at url has used so far (INFO cpu:
-// user + system): P3 reports what the state costs on the Redis side per submit + GET.
-func redisCPU(tb testing.TB, url string) func() (time.Duration, error) {
-	opt, err := redis.ParseURL(url)
-	require.NoError(tb, err)
-	rdb := redis.NewClient(opt)
-	tb.Cleanup(func() { _ = rdb.Close() })
-	return func() (time.Duration, error) {
-		info, err := rdb.Info(context.Background(), "cpu").Result()
-		if err != nil {
-			return 0, err
-		}
-		var total float64
-		for line := range strings.Lines(info) {
-			name, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-			if name == "used_cpu_user" || name == "used_cpu_sys" {
-				secs, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					return 0, fmt.Errorf("INFO cpu %s: %w", name, err)
-				}
-				total += secs
-			}
-		}
-		return time.Duration(total * float64(time.Second)), nil
-	}
 }

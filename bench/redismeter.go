@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// redisSnapshot is what INFO says of a redis-server at one moment: its CPU time (user + system) and its
+// script calls (EVALSHA and EVAL) with the time spent in them (commandstats usec).
+type redisSnapshot struct {
+	cpu         time.Duration
+	calls, usec int64
+}
+
+func (s redisSnapshot) sub(o redisSnapshot) redisSnapshot {
+	return redisSnapshot{cpu: s.cpu - o.cpu, calls: s.calls - o.calls, usec: s.usec - o.usec}
+}
+
+func (s redisSnapshot) add(o redisSnapshot) redisSnapshot {
+	return redisSnapshot{cpu: s.cpu + o.cpu, calls: s.calls + o.calls, usec: s.usec + o.usec}
+}
+
+// parseInfo reads INFO's cpu and commandstats sections.
+func parseInfo(info string) (redisSnapshot, error) {
+	var s redisSnapshot
+	var cpu float64
+	for line := range strings.Lines(info) {
+		name, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch name {
+		case "used_cpu_user", "used_cpu_sys":
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return s, fmt.Errorf("INFO cpu %s: %w", name, err)
+			}
+			cpu += secs
+		case "cmdstat_evalsha", "cmdstat_eval":
+			for field := range strings.SplitSeq(v, ",") {
+				k, n, _ := strings.Cut(field, "=")
+				switch k {
+				case "calls", "usec":
+					x, err := strconv.ParseInt(n, 10, 64)
+					if err != nil {
+						return s, fmt.Errorf("INFO commandstats %s %s: %w", name, k, err)
+					}
+					if k == "calls" {
+						s.calls += x
+					} else {
+						s.usec += x
+					}
+				}
+			}
+		}
+	}
+	s.cpu = time.Duration(cpu * float64(time.Second))
+	return s, nil
+}
+
+// redisMeter adds up, per side of a benchmark, what a redis-server spent while that side ran.
+type redisMeter struct {
+	rdb   *goredis.Client
+	fatal func(error)
+
+	mu    sync.Mutex
+	sides map[string]redisSnapshot
+}
+
+func (m *redisMeter) snapshot() redisSnapshot {
+	info, err := m.rdb.Info(context.Background(), "cpu", "commandstats").Result()
+	if err == nil {
+		var s redisSnapshot
+		if s, err = parseInfo(info); err == nil {
+			return s
+		}
+	}
+	m.fatal(fmt.Errorf("redis INFO: %w", err))
+	return redisSnapshot{}
+}
+
+// measure starts measuring one side's round; the function it returns ends it.
+func (m *redisMeter) measure(side string) func() {
+	before := m.snapshot()
+	return func() {
+		d := m.snapshot().sub(before)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.sides[side] = m.sides[side].add(d)
+	}
+}
+
+// redisPerOp is a side's Redis cost per operation: CPU, script calls, time inside the scripts.
+type redisPerOp struct {
+	cpu, usec time.Duration
+	calls     float64
+}
+
+func (m *redisMeter) perOp(side string, ops int) redisPerOp {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.sides[side]
+	return redisPerOp{cpu: s.cpu / time.Duration(ops), usec: time.Duration(s.usec) * time.Microsecond / time.Duration(ops),
+		calls: float64(s.calls) / float64(ops)}
+}
+
+// perScript logs every command to SLOWLOG while sample runs and returns Redis's mean time per call of each
+// script named in names (by SHA1), e.g. "reserve 21µs, settle 30µs". SLOWLOG times a command as
+// commandstats does; it is switched on only for the sample, as keeping the log costs Redis time itself.
+func (m *redisMeter) perScript(sample func(), names map[string]string) string {
+	ctx := context.Background()
+	for _, cmd := range [][]any{{"CONFIG", "SET", "slowlog-log-slower-than", "0"}, {"CONFIG", "SET", "slowlog-max-len", "50000"},
+		{"SLOWLOG", "RESET"}} {
+		if err := m.rdb.Do(ctx, cmd...).Err(); err != nil {
+			m.fatal(fmt.Errorf("redis %s: %w", cmd[0], err))
+		}
+	}
+	sample()
+	logged, err := m.rdb.SlowLogGet(ctx, -1).Result()
+	if err != nil {
+		m.fatal(fmt.Errorf("redis SLOWLOG GET: %w", err))
+	}
+	_ = m.rdb.Do(ctx, "CONFIG", "SET", "slowlog-log-slower-than", "10000").Err()
+	return scriptTimes(logged, names)
+}
+
+// scriptTimes is each named script's mean time over the EVALSHA entries of a SLOWLOG, by name.
+func scriptTimes(logged []goredis.SlowLog, names map[string]string) string {
+	total, count := map[string]time.Duration{}, map[string]int{}
+	for _, e := range logged {
+		if len(e.Args) < 2 || !strings.EqualFold(e.Args[0], "evalsha") {
+			continue
+		}
+		name := names[e.Args[1]]
+		if name == "" {
+			name = "other"
+		}
+		total[name] += e.Duration
+		count[name]++
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(total)) {
+		parts = append(parts, fmt.Sprintf("%s %s", name, fmtDur(total[name]/time.Duration(count[name]))))
+	}
+	if len(parts) == 0 {
+		return "no script calls logged"
+	}
+	return strings.Join(parts, ", ")
+}
