@@ -1,0 +1,129 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/internal/redistest"
+	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/proxy/state"
+	redisstate "github.com/posrefund/cloud/proxy/state/redis"
+)
+
+// BenchmarkRefundCycle is the state calls of one P3/P7 operation on Redis, one after another as one lane
+// makes them: Reserve and Settle (the submit, answered in progress), Lookup and Observe (the status GET,
+// answered final). Beside the time per cycle and the client's allocations it reports what does not depend
+// on the machine's load: the redis-server's CPU time per cycle (INFO cpu, user + system) and the time
+// Redis spent inside the scripts (INFO commandstats), both per cycle. Use it to weigh a script change.
+func BenchmarkRefundCycle(b *testing.B) {
+	srv := redistest.Start(b)
+	st, rdb, err := redisstate.Open(srv.URL(), "bench:", state.Settings{Rate: 100_000, Burst: 1000, Timeout: 5 * time.Second,
+		Devices: []string{"1850010868"}})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = rdb.Close() })
+	ctx := context.Background()
+	const serial, lane, tok = "1850010868", "lane-1", "tok-0123456789abcdef"
+	cycle := func(n int) {
+		now := time.Now()
+		key := fmt.Sprintf("0b7c3f6e-2d4a-4c1b-9e8f-%012d", n)
+		id := fmt.Sprintf("inst-%d", n)
+		_, res, err := st.Reserve(ctx, tok, state.Reservation{Serial: serial, Key: key, Lane: lane}, now)
+		require.NoError(b, err)
+		require.Equal(b, state.Reserved, res)
+		rec := &state.Instruction{ID: id, Serial: serial, Key: key, Lane: lane, TokenID: tok, Amount: 1000, Currency: "USD",
+			OrderID: "ORDER-1001", SubmittedAt: now}
+		_, err = st.Settle(ctx, state.Settlement{Serial: serial, Key: key, Accepted: rec, Status: payroc.StatusInProgress}, now)
+		require.NoError(b, err)
+		a, _, found, err := st.Lookup(ctx, tok, id, lane, now)
+		require.NoError(b, err)
+		require.True(b, found, "%+v", a)
+		_, audit, err := st.Observe(ctx, id, payroc.StatusCompleted, "ref-"+strconv.Itoa(n), now)
+		require.NoError(b, err)
+		require.True(b, audit)
+	}
+	for i := range 200 { // warm up: scripts loaded, connection open
+		cycle(-1 - i)
+	}
+	before := info(b, rdb)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		cycle(n)
+	}
+	after := info(b, rdb)
+	b.ReportMetric(float64(after.cpu-before.cpu)/float64(n), "redis-cpu-µs/op")
+	b.ReportMetric(float64(after.usec-before.usec)/float64(n), "script-µs/op")
+	b.ReportMetric(float64(after.calls-before.calls)/float64(n), "scripts/op")
+	b.StopTimer()
+	for name, d := range perScript(b, rdb, func() {
+		for i := range 500 {
+			cycle(n + 1 + i)
+		}
+	}) {
+		b.ReportMetric(d, name+"-µs")
+	}
+}
+
+// perScript is Redis's mean time in each script while sample runs (SLOWLOG, every command logged).
+func perScript(b *testing.B, rdb *goredis.Client, sample func()) map[string]float64 {
+	ctx := context.Background()
+	require.NoError(b, rdb.ConfigSet(ctx, "slowlog-log-slower-than", "0").Err())
+	require.NoError(b, rdb.ConfigSet(ctx, "slowlog-max-len", "10000").Err())
+	require.NoError(b, rdb.SlowLogReset(ctx).Err())
+	sample()
+	logged, err := rdb.SlowLogGet(ctx, -1).Result()
+	require.NoError(b, err)
+	require.NoError(b, rdb.ConfigSet(ctx, "slowlog-log-slower-than", "10000").Err())
+	names := redisstate.ScriptNames()
+	total, count := map[string]float64{}, map[string]float64{}
+	for _, e := range logged {
+		if len(e.Args) > 1 && names[e.Args[1]] != "" {
+			total[names[e.Args[1]]] += float64(e.Duration.Microseconds())
+			count[names[e.Args[1]]]++
+		}
+	}
+	for k := range total {
+		total[k] /= count[k]
+	}
+	return total
+}
+
+type redisInfo struct {
+	cpu, usec float64 // µs
+	calls     float64
+}
+
+func info(b *testing.B, rdb *goredis.Client) redisInfo {
+	s, err := rdb.Info(context.Background(), "cpu", "commandstats").Result()
+	require.NoError(b, err)
+	var out redisInfo
+	for line := range strings.Lines(s) {
+		name, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch name {
+		case "used_cpu_user", "used_cpu_sys":
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(b, err)
+			out.cpu += f * 1e6
+		case "cmdstat_evalsha", "cmdstat_eval":
+			for field := range strings.SplitSeq(v, ",") {
+				k, x, _ := strings.Cut(field, "=")
+				f, _ := strconv.ParseFloat(x, 64)
+				switch k {
+				case "calls":
+					out.calls += f
+				case "usec":
+					out.usec += f
+				}
+			}
+		}
+	}
+	return out
+}
