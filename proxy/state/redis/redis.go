@@ -43,6 +43,14 @@ type State struct {
 	timeout time.Duration
 	// interval is the GCRA emission interval in ms (0: no rate limit).
 	interval float64
+	// fixed are the arguments that are the same on every call, boxed once: each conversion of a string or
+	// a number past 255 to an interface allocates, and a state call is on every proxied request.
+	fixed fixedArgs
+}
+
+// fixedArgs are the script arguments set by the prefix and the rules.
+type fixedArgs struct {
+	prefix, interval, burst, busy, life, ttl any
 }
 
 var _ state.State = (*State)(nil)
@@ -58,6 +66,8 @@ func New(rdb goredis.UniversalClient, prefix string, set state.Settings) *State 
 	if set.Rate > 0 {
 		s.interval = 1000 / set.Rate
 	}
+	s.fixed = fixedArgs{prefix: prefix, interval: strconv.FormatFloat(s.interval, 'f', 6, 64), burst: set.Burst,
+		busy: ms(set.BusyTimeout), life: ms(set.BusyTimeout + set.SendTimeout), ttl: ms(set.TTL)}
 	return s
 }
 
@@ -108,7 +118,7 @@ func (s *State) run(ctx context.Context, script *goredis.Script, now time.Time, 
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	all := make([]any, 0, len(args)+2)
-	all = append(all, s.prefix, now.UnixMilli())
+	all = append(all, s.fixed.prefix, now.UnixMilli())
 	all = append(all, args...)
 	v, err := script.Run(ctx, s.rdb, nil, all...).Result()
 	if err != nil && !errors.Is(err, goredis.Nil) {
@@ -120,7 +130,7 @@ func (s *State) run(ctx context.Context, script *goredis.Script, now time.Time, 
 
 // gate is the admission arguments of a script: token id, GCRA interval (ms) and burst.
 func (s *State) gate(tokenID string) []any {
-	return []any{tokenID, strconv.FormatFloat(s.interval, 'f', 6, 64), s.set.Burst}
+	return []any{tokenID, s.fixed.interval, s.fixed.burst}
 }
 
 func admission(v []any) state.Admission {
@@ -144,8 +154,8 @@ func (s *State) Admit(ctx context.Context, tokenID string, now time.Time) (state
 
 // Reserve implements state.State.
 func (s *State) Reserve(ctx context.Context, tokenID string, r state.Reservation, now time.Time) (state.Admission, state.ReserveResult, error) {
-	args := append(s.gate(tokenID), r.Serial, r.Key, strings.ToLower(r.Key), r.Lane, ms(s.set.BusyTimeout),
-		s.life(), ms(s.set.TTL))
+	args := append(s.gate(tokenID), r.Serial, r.Key, strings.ToLower(r.Key), r.Lane, s.fixed.busy,
+		s.life(), s.fixed.ttl)
 	v, err := s.run(ctx, reserveScript, now, args...)
 	if err != nil {
 		return state.Admission{}, state.Reserved, err
@@ -164,7 +174,7 @@ func (s *State) Reserve(ctx context.Context, tokenID string, r state.Reservation
 
 // Settle implements state.State.
 func (s *State) Settle(ctx context.Context, st state.Settlement, now time.Time) (state.Settled, error) {
-	args := []any{st.Serial, st.Key, flag(!st.NothingCreated), s.life(), ms(s.set.TTL)}
+	args := []any{st.Serial, st.Key, flag(!st.NothingCreated), s.life(), s.fixed.ttl}
 	if a := st.Accepted; a != nil {
 		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
 			flag(st.Status.Final()), st.RefundID, strings.ToLower(st.Key))
@@ -198,7 +208,7 @@ func (s *State) Lookup(ctx context.Context, tokenID, id, laneID string, now time
 
 // Observe implements state.State.
 func (s *State) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
-	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, ms(s.set.TTL), s.life())
+	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, s.fixed.ttl, s.life())
 	if err != nil {
 		return state.Instruction{}, false, err
 	}
@@ -240,7 +250,7 @@ func (s *State) BusyDevices(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for chunk := range slices.Chunk(s.set.Devices, 1000) {
 		args := make([]any, 0, len(chunk)+2)
-		args = append(args, ms(s.set.BusyTimeout), s.life())
+		args = append(args, s.fixed.busy, s.life())
 		for _, serial := range chunk {
 			args = append(args, serial)
 		}
@@ -320,8 +330,8 @@ func str(v []any, i int) string {
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
-// life is how long a guard lives past its last touch: BusyTimeout + SendTimeout (ms).
-func (s *State) life() int64 { return ms(s.set.BusyTimeout + s.set.SendTimeout) }
+// life is how long a guard lives past its last touch: BusyTimeout + SendTimeout (ms), as a script argument.
+func (s *State) life() any { return s.fixed.life }
 
 func flag(b bool) int {
 	if b {
