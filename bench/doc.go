@@ -8,8 +8,15 @@
 //     browser context each) and warm reloads, as a ratio to a page that starts the minimal wasm.
 //   - P3 proxy cost: p50/p99 latency and throughput of submit + status GET at 16 and at 32 concurrent clients,
 //     through the proxy vs through a bare httputil.ReverseProxy in front of the same simulator, alternating
-//     rounds in the same run; and at 16 clients with the proxy's state on a local redis-server (-state redis),
-//     with the Redis server's CPU time per submit + GET.
+//     rounds in the same run. The ratios pool every operation of each side over all rounds (the p99 a user
+//     meets over all their requests), with the spread of the rounds' own ratios beside them.
+//   - P7 Redis state: P3 at 16 clients with the proxy's state on a local redis-server (-state redis), in the
+//     same rotating rounds as the bare ReverseProxy and a ceiling (that ReverseProxy plus a no-op Lua script
+//     through go-redis before each request, after each submit and after each final status: the round trips
+//     the store's rules require, doing nothing); proxy ÷ ceiling and proxy ÷ bare, the redis-server's CPU per
+//     submit + GET on each side (INFO cpu, INFO commandstats) and Redis's time per script (SLOWLOG, over a
+//     sample round after the timed ones). proxy/state/redis's BenchmarkRefundCycle is its unit: the four
+//     state calls of one refund, one after another, with the redis-server's CPU per cycle.
 //   - P4 long-polls: 10,000 concurrent watches held open through one proxy (in a child process, so its memory
 //     is its own), all answered when their devices finish; memory per held watch vs the bare ReverseProxy.
 //     PAYROC_BENCH_PROFILE=dir saves the front's heap and goroutine profiles at the peak.
