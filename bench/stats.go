@@ -19,16 +19,6 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[min(max(i, 0), len(s)-1)]
 }
 
-// medianFloat is the lower median of vs (0 for none).
-func medianFloat(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	return s[(len(s)-1)/2]
-}
-
 // median is quantile(ds, 0.5).
 func median(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
 
