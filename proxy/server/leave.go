@@ -30,6 +30,29 @@ func (s *Server) startLeaving(hs *http.Server) {
 	s.leaveNow()
 }
 
+// leaveShardCount is how many children of leaveCtx the long-polls wait on, taken in turn: context.AfterFunc
+// registers with its context under that context's lock (and stop takes it again), so with one context for all
+// polls every status GET took one lock twice; in P3's mutex profile it was the proxy's second most contended.
+const leaveShardCount = 16
+
+// initLeave makes leaveCtx, its shards and leaveNow, which ends them all.
+func (s *Server) initLeave() {
+	ctx, cancel := context.WithCancel(context.Background())
+	stops := make([]context.CancelFunc, 0, leaveShardCount)
+	for i := range s.leaveShards {
+		var stop context.CancelFunc
+		s.leaveShards[i], stop = context.WithCancel(ctx)
+		stops = append(stops, stop)
+	}
+	s.leaveCtx = ctx
+	s.leaveNow = func() {
+		cancel() // ends the shards too; their own cancels only release them
+		for _, stop := range stops {
+			stop()
+		}
+	}
+}
+
 // pollContext bounds one upstream long-poll: Config.PollTimeout; while the proxy is leaving, leavingHold. A
 // poll open when leaving starts ends at once. Either way context.Cause of the context is then errLeaving.
 func (s *Server) pollContext(r *http.Request) (context.Context, context.CancelFunc) {
@@ -38,7 +61,7 @@ func (s *Server) pollContext(r *http.Request) (context.Context, context.CancelFu
 	}
 	ctx, cancelTimeout := context.WithTimeout(r.Context(), s.cfg.PollTimeout)
 	ctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(s.leaveCtx, func() { cancel(errLeaving) })
+	stop := context.AfterFunc(s.leaveShards[s.leaveNext.Add(1)%leaveShardCount], func() { cancel(errLeaving) })
 	return ctx, func() { stop(); cancel(context.Canceled); cancelTimeout() }
 }
 

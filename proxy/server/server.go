@@ -49,8 +49,11 @@ type Server struct {
 	// leaveCtx ends when the shutdown grace starts (startLeaving): open long-polls answer then.
 	leaveCtx context.Context
 	leaveNow context.CancelFunc
-	draining atomic.Bool
-	active   atomic.Int64 // requests being served
+	// leaveShards are children of leaveCtx that long-polls wait on (initLeave).
+	leaveShards [leaveShardCount]context.Context
+	leaveNext   atomic.Uint32
+	draining    atomic.Bool
+	active      atomic.Int64 // requests being served
 
 	warnings []string
 	// audited: the final outcomes this instance has audited (at most once per instance, see noteStatus).
@@ -93,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 	s.openState()
 	base, cancel := context.WithCancel(context.Background())
 	s.baseCtx, s.cancelBase = context.WithValue(base, baseCtxKey{}, s), cancel
-	s.leaveCtx, s.leaveNow = context.WithCancel(context.Background())
+	s.initLeave()
 	for _, d := range cfg.Devices {
 		s.devices[d.Serial] = d
 	}
