@@ -88,7 +88,8 @@ func BenchmarkProxyHandler(b *testing.B) {
 	up := &http.Client{Transport: memTransport{s}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	p, err := server.New(server.Config{APIURL: "http://sim.invalid/v1", IdentityURL: "http://sim.invalid", APIKey: testAPIKey,
 		TokenSecrets: [][]byte{[]byte(testSecret)}, Devices: devices, WebDir: b.TempDir(), Rate: 100_000, HTTPClient: up,
-		Logger: slog.New(slog.NewJSONHandler(devNull, &slog.HandlerOptions{Level: slog.LevelInfo})), Version: "bench"})
+		PublicURL: "http://proxy.invalid", // the Host the client calls: production mode answers 421 to any other
+		Logger:    slog.New(slog.NewJSONHandler(devNull, &slog.HandlerOptions{Level: slog.LevelInfo})), Version: "bench"})
 	require.NoError(b, err)
 	b.Cleanup(p.Close)
 	u, _ := url.Parse("http://sim.invalid")
