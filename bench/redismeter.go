@@ -129,9 +129,10 @@ func (m *redisMeter) perScript(sample func(), names map[string]string) string {
 	return scriptTimes(logged, names)
 }
 
-// scriptTimes is each named script's mean time over the EVALSHA entries of a SLOWLOG, by name.
+// scriptTimes is each named script's mean time over the EVALSHA entries of a SLOWLOG, by name, with the
+// median beside it (a script preempted on a loaded machine lengthens the mean, seldom the median).
 func scriptTimes(logged []goredis.SlowLog, names map[string]string) string {
-	total, count := map[string]time.Duration{}, map[string]int{}
+	times := map[string][]time.Duration{}
 	for _, e := range logged {
 		if len(e.Args) < 2 || !strings.EqualFold(e.Args[0], "evalsha") {
 			continue
@@ -140,12 +141,16 @@ func scriptTimes(logged []goredis.SlowLog, names map[string]string) string {
 		if name == "" {
 			name = "other"
 		}
-		total[name] += e.Duration
-		count[name]++
+		times[name] = append(times[name], e.Duration)
 	}
 	var parts []string
-	for _, name := range slices.Sorted(maps.Keys(total)) {
-		parts = append(parts, fmt.Sprintf("%s %s", name, fmtDur(total[name]/time.Duration(count[name]))))
+	for _, name := range slices.Sorted(maps.Keys(times)) {
+		var total time.Duration
+		for _, d := range times[name] {
+			total += d
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (median %s)", name, fmtDur(total/time.Duration(len(times[name]))),
+			fmtDur(median(times[name]))))
 	}
 	if len(parts) == 0 {
 		return "no script calls logged"

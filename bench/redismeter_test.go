@@ -22,7 +22,7 @@ func TestParseInfoAddsCPUAndScriptCalls(t *testing.T) {
 	require.Error(t, err, "an unreadable figure must fail, not read as 0")
 }
 
-func TestScriptTimesMeanPerNamedScript(t *testing.T) {
+func TestScriptTimesMeanAndMedianPerNamedScript(t *testing.T) {
 	logged := []goredis.SlowLog{
 		{Duration: 20 * time.Microsecond, Args: []string{"evalsha", "aaa", "0"}},
 		{Duration: 40 * time.Microsecond, Args: []string{"EVALSHA", "aaa", "0"}},
@@ -31,6 +31,6 @@ func TestScriptTimesMeanPerNamedScript(t *testing.T) {
 		{Duration: 900 * time.Microsecond, Args: []string{"info", "cpu"}},
 	}
 	got := scriptTimes(logged, map[string]string{"aaa": "reserve", "bbb": "lookup"})
-	require.Equal(t, "lookup 9.00µs, other 5.00µs, reserve 30.0µs", got)
+	require.Equal(t, "lookup 9.00µs (median 9.00µs), other 5.00µs (median 5.00µs), reserve 30.0µs (median 20.0µs)", got)
 	require.Equal(t, "no script calls logged", scriptTimes(nil, nil))
 }
