@@ -230,7 +230,7 @@ func (s *State) RefundLane(ctx context.Context, tokenID, id string, now time.Tim
 
 // Holder implements state.State.
 func (s *State) Holder(ctx context.Context, serial string, now time.Time) (state.Instruction, bool, error) {
-	v, err := s.run(ctx, holderScript, now, serial, ms(s.set.BusyTimeout), s.life())
+	v, err := s.run(ctx, holderScript, now, serial, s.fixed.busy, s.life())
 	if err != nil || len(v) < 10 {
 		return state.Instruction{}, false, err
 	}

@@ -6,8 +6,8 @@ func ScriptNames() map[string]string {
 	names := map[string]string{}
 	for name, s := range map[string]interface{ Hash() string }{
 		"admit": admitScript, "reserve": reserveScript, "settle": settleScript, "lookup": lookupScript,
-		"observe": observeScript, "refund": refundScript, "release": releaseScript, "busy": busyScript,
-		"revoke": revokeScript,
+		"observe": observeScript, "refund": refundScript, "holder": holderScript, "release": releaseScript,
+		"busy": busyScript, "revoke": revokeScript,
 	} {
 		names[s.Hash()] = name
 	}
