@@ -188,8 +188,8 @@ func (s *State) Settle(ctx context.Context, st state.Settlement, now time.Time) 
 	if len(v) == 1 && num(v, 0) == -1 {
 		return state.Settled{Foreign: true}, nil
 	}
-	rec, audit := record(v)
-	return state.Settled{Record: rec, Audit: audit}, nil
+	rec, audit, _, err := record(v)
+	return state.Settled{Record: rec, Audit: audit}, err
 }
 
 // Lookup implements state.State.
@@ -199,10 +199,13 @@ func (s *State) Lookup(ctx context.Context, tokenID, id, laneID string, now time
 	if err != nil {
 		return state.Admission{}, state.Instruction{}, false, err
 	}
-	if a := admission(v); !a.OK() || len(v) < 10 {
+	if a := admission(v); !a.OK() {
 		return a, state.Instruction{}, false, nil
 	}
-	rec, _ := record(append([]any{int64(0), id}, v[2:]...))
+	rec, _, found, err := record([]any{int64(0), id, str(v, 2)})
+	if !found || err != nil {
+		return state.Admission{}, state.Instruction{}, false, err
+	}
 	return state.Admission{}, rec, true, nil
 }
 
@@ -212,8 +215,8 @@ func (s *State) Observe(ctx context.Context, id string, st payroc.Status, refund
 	if err != nil {
 		return state.Instruction{}, false, err
 	}
-	rec, audit := record(v)
-	return rec, audit, nil
+	rec, audit, _, err := record(v)
+	return rec, audit, err
 }
 
 // RefundLane implements state.State.
@@ -231,11 +234,11 @@ func (s *State) RefundLane(ctx context.Context, tokenID, id string, now time.Tim
 // Holder implements state.State.
 func (s *State) Holder(ctx context.Context, serial string, now time.Time) (state.Instruction, bool, error) {
 	v, err := s.run(ctx, holderScript, now, serial, s.fixed.busy, s.life())
-	if err != nil || len(v) < 10 {
+	if err != nil {
 		return state.Instruction{}, false, err
 	}
-	rec, _ := record(v)
-	return rec, true, nil
+	rec, _, found, err := record(v)
+	return rec, found, err
 }
 
 // Release implements state.State.
@@ -296,18 +299,6 @@ func (s *State) Revoked(ctx context.Context, tokenID string) (bool, error) {
 		return false, unavailable(err)
 	}
 	return time.Now().UnixMilli() < until, nil
-}
-
-// record reads observe's reply: audit flag, id, lane, serial, key, token id, amount, currency, order id,
-// submitted.
-func record(v []any) (state.Instruction, bool) {
-	if len(v) < 10 {
-		return state.Instruction{}, false
-	}
-	amount, _ := strconv.ParseInt(str(v, 6), 10, 64)
-	at, _ := strconv.ParseInt(str(v, 9), 10, 64)
-	return state.Instruction{ID: str(v, 1), Lane: str(v, 2), Serial: str(v, 3), Key: str(v, 4), TokenID: str(v, 5),
-		Amount: amount, Currency: str(v, 7), OrderID: str(v, 8), SubmittedAt: time.UnixMilli(at)}, num(v, 0) == 1
 }
 
 func num(v []any, i int) int64 {

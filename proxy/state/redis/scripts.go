@@ -121,7 +121,7 @@ if mine then
 end
 local r = accepted and v[2] and cmsgpack.unpack(v[2])
 local foreign = accepted and r and r[1] ~= ARGV[10]
-local id, final, audit = ARGV[9], ARGV[16] == '1', 0
+local id, final, audit, rs = ARGV[9], ARGV[16] == '1', 0
 if accepted and not foreign then
   if final and not (r and r[9]) then audit = 1 end
   if r then
@@ -129,7 +129,8 @@ if accepted and not foreign then
   else
     r = {ARGV[10], ARGV[3], ARGV[4], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], final}
   end
-  redis.call('SET', P .. 'ins:' .. id, cmsgpack.pack(r), 'PX', ARGV[7])
+  rs = cmsgpack.pack(r)
+  redis.call('SET', P .. 'ins:' .. id, rs, 'PX', ARGV[7])
   redis.call('SET', P .. 'key:' .. ARGV[18], ARGV[10], 'PX', ARGV[7])
   if mine then
     g[6] = r[2] == ARGV[3]
@@ -158,12 +159,11 @@ elseif same and mine then
   redis.call('SET', dk, cmsgpack.pack(g), 'PX', ARGV[6])
 end
 if ARGV[17] ~= '' then redis.call('SET', P .. 'ref:' .. ARGV[17], r[1], 'PX', ARGV[7]) end
-return {audit, id, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
+return {audit, id, rs}
 `)
 
 // lookupScript: ARGV 3 token, 4 interval, 5 burst, 6 id, 7 lane, 8 busy + send timeout. Returns
-// {admitLua, wait} and, when the lane's, the record's fields (lane, serial, key, token id, amount,
-// currency, order id, submitted).
+// {admitLua, wait} and, when the lane's, the record as stored (see record.go).
 var lookupScript = goredis.NewScript(head + gate + `
 local id = ARGV[6]
 local v = redis.call('MGET', P .. 'rev:' .. tok, P .. 'rate:' .. tok, P .. 'ins:' .. id)
@@ -181,11 +181,11 @@ if gv then
     redis.call('SET', dk, cmsgpack.pack(g), 'PX', ARGV[8])
   end
 end
-return {0, 0, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
+return {0, 0, v[3]}
 `)
 
-// observeScript: ARGV 3 id, 4 final (0/1), 5 refund id, 6 ttl, 7 busy + send timeout. Returns the record
-// (audit flag first, as settle does) or an empty table.
+// observeScript: ARGV 3 id, 4 final (0/1), 5 refund id, 6 ttl, 7 busy + send timeout. Returns {audit flag,
+// id, the record as stored} (see record.go), as settle does, or an empty table.
 var observeScript = goredis.NewScript(head + `
 local id, final = ARGV[3], ARGV[4] == '1'
 local ik = P .. 'ins:' .. id
@@ -209,9 +209,10 @@ if ARGV[5] ~= '' then redis.call('SET', P .. 'ref:' .. ARGV[5], r[1], 'PX', ARGV
 local audit = 0
 if final and not r[9] then
   r[9], audit = true, 1
-  redis.call('SET', ik, cmsgpack.pack(r), 'KEEPTTL')
+  v = cmsgpack.pack(r)
+  redis.call('SET', ik, v, 'KEEPTTL')
 end
-return {audit, id, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
+return {audit, id, v}
 `)
 
 // refundScript: ARGV 3 token, 4 interval, 5 burst, 6 refund id. Returns {admitLua, wait, lane or false}.
@@ -234,7 +235,7 @@ if g[3] == '' or (g[5] == 0 and quiet >= tonumber(ARGV[4])) or quiet >= tonumber
 local v = redis.call('GET', P .. 'ins:' .. g[3])
 if not v then return {} end
 local r = cmsgpack.unpack(v)
-return {0, g[3], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]}
+return {0, g[3], v}
 `)
 
 // releaseScript: ARGV 3 id, 4 busy + send timeout.
