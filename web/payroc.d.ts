@@ -220,6 +220,8 @@ export interface PendingRefund {
   status?: InstructionStatus;
   /** RFC 3339 time of the last change. */
   updatedAt: string;
+  /** When the refund was first recorded, just before its submit (RFC 3339, UTC); absent in older records. */
+  createdAt?: string;
 }
 
 /** Payroc's retrieved refund (GET /refunds/{refundId}). */

@@ -100,13 +100,30 @@ export async function runRefund(key, request, { recovered = false, known = null 
   await refreshLocks();
 }
 
-/** Runs a refund in this tab (its lock held): from sending (or recovering) to its outcome or failure. */
-export async function drive(key, request, recovered, known) {
+// driving holds, per refund this tab runs, what stops its watch when another tab takes the refund (a reloaded
+// tab taking its own refund back): that tab runs it from then on, this one only shows it.
+const driving = new Map();
+
+/** Stops running key here (another tab took its lock); reports whether this tab was running it. */
+export function stopDriving(key) {
+  const stop = driving.get(key);
+  driving.delete(key);
+  stop?.abort();
+  return !!stop;
+}
+
+/**
+ * Runs a refund in this tab (its lock held): from sending (or recovering) to its outcome or failure.
+ * takenOver: this tab took it over from a tab that closed (the banner says so, not "reloaded").
+ */
+export async function drive(key, request, recovered, known, { takenOver = false } = {}) {
   const id = known?.refundInstructionId ?? null;
   const status = known?.status ?? null;
   if (known && !(await stillPending(key))) return; // another tab finished it meanwhile
+  const stop = new AbortController();
+  driving.set(key, stop);
   store.go(recovered ? 'recovering' : 'sending', {
-    refund: { key, request, id, status, startedAt: Date.now(), recovered, owner: 'self', cancelTooLate: false, cancelTrouble: null },
+    refund: { key, request, id, status, startedAt: startedAt(known), recovered, takenOver, owner: 'self', cancelTooLate: false, cancelTrouble: null },
     outcome: null, error: null, fieldErrors: {}, pendingOffer: null, forgettable: false, forgetConfirm: false,
     // What is taken up shows in the (locked) form too, so that a failed or canceled one can be sent again.
     ...(recovered ? form.showPatch(store.state, request) : { focus: focusOn('progress-title', { preventScroll: true }) }),
@@ -118,12 +135,21 @@ export async function drive(key, request, recovered, known) {
   const onStatus = (inst) => statusSeen(key, inst);
   try {
     const result = recovered
-      ? await page.payroc.resume(key, { onStatus })
-      : await page.payroc.refund(request, { idempotencyKey: key, onStatus });
-    finished(key, result);
+      ? await page.payroc.resume(key, { onStatus, signal: stop.signal })
+      : await page.payroc.refund(request, { idempotencyKey: key, onStatus, signal: stop.signal });
+    if (!stop.signal.aborted) finished(key, result);
   } catch (err) {
-    await failed(key, err);
+    if (!stop.signal.aborted) await failed(key, err);
+  } finally {
+    if (driving.get(key) === stop) driving.delete(key);
   }
+}
+
+// startedAt is when the refund was submitted, so the elapsed time counts the customer's wait across reloads
+// and take-overs: the record's createdAt when it has one, else now (a new refund).
+export function startedAt(known) {
+  const at = Date.parse(known?.createdAt ?? '');
+  return Number.isNaN(at) ? Date.now() : Math.min(at, Date.now());
 }
 
 async function stillPending(key) {

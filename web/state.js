@@ -5,7 +5,8 @@
 /**
  * Phases and the phases each may move to. A refund runs idle → (confirming or duplicate →) sending → inProgress →
  * (canceling →) reading → done; error ends a refund that did not finish; recovering takes up an unfinished
- * one after a load; watching shows, read-only, a refund another tab of this browser runs.
+ * one after a load; watching shows, read-only, a refund another tab of this browser runs (also one this tab ran
+ * until the reloaded tab that started it took it back).
  */
 export const PHASES = {
   loading: ['idle', 'unavailable', 'recovering', 'watching'],
@@ -13,11 +14,11 @@ export const PHASES = {
   idle: ['idle', 'confirming', 'duplicate', 'sending', 'recovering', 'watching', 'error'],
   confirming: ['idle', 'sending'],
   duplicate: ['idle', 'sending'],
-  sending: ['inProgress', 'reading', 'done', 'error'],
-  recovering: ['inProgress', 'reading', 'done', 'error'],
-  inProgress: ['inProgress', 'canceling', 'reading', 'done', 'error'],
-  canceling: ['inProgress', 'canceling', 'reading', 'done', 'error'],
-  reading: ['reading', 'done', 'error'],
+  sending: ['inProgress', 'reading', 'done', 'error', 'watching'],
+  recovering: ['inProgress', 'reading', 'done', 'error', 'watching'],
+  inProgress: ['inProgress', 'canceling', 'reading', 'done', 'error', 'watching'],
+  canceling: ['inProgress', 'canceling', 'reading', 'done', 'error', 'watching'],
+  reading: ['reading', 'done', 'error', 'watching'],
   done: ['idle', 'confirming', 'duplicate', 'sending', 'recovering', 'watching', 'error', 'done'],
   error: ['idle', 'confirming', 'duplicate', 'sending', 'recovering', 'watching', 'error'],
   watching: ['watching', 'idle', 'confirming', 'duplicate', 'sending', 'recovering', 'done', 'error'],

@@ -2,7 +2,8 @@
 // time, and the others show it read-only. A tab holds the Web Lock "payroc-refund:<key>" while it runs a
 // refund; another tab that finds the refund unfinished and its lock held watches it through the
 // BroadcastChannel "payroc-pos", and waits for the lock: the browser grants it when the running tab closes
-// (or its refund ends), and that tab then takes the refund up if it is still unfinished.
+// (or its refund ends), and that tab then takes the refund up if it is still unfinished. A reloaded tab takes
+// its refund back (steals the lock): the tab that took it over meanwhile hears onLost and watches again.
 
 const CHANNEL = 'payroc-pos';
 const lockName = (key) => `payroc-refund:${key}`;
@@ -16,9 +17,16 @@ addEventListener('pagehide', () => pageHidden());
 addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
 const untilHidden = (p) => Promise.race([p, hidden]);
 
+// stolen says whether a lock request ended because another tab took the lock (steal), not by an error.
+const stolen = (err) => err?.name === 'AbortError';
+
 export class Tabs {
-  /** @param {(message: object) => void} onMessage called with every other tab's message */
-  constructor(onMessage) {
+  /**
+   * @param {(message: object) => void} onMessage called with every other tab's message
+   * @param {(key: string) => void} onLost called when another tab took this tab's lock of key
+   */
+  constructor(onMessage, onLost = () => {}) {
+    this.onLost = onLost;
     this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
     if (this.channel) this.channel.onmessage = (e) => onMessage(e.data);
     this.locks = globalThis.navigator?.locks ?? null;
@@ -33,7 +41,18 @@ export class Tabs {
   /** Runs fn holding the refund's lock (waiting for it if another tab holds it), and returns its result. */
   hold(key, fn) {
     if (!this.locks) return fn();
-    return this.locks.request(lockName(key), () => untilHidden(fn()));
+    return this.locks.request(lockName(key), () => untilHidden(fn())).catch((err) => this.#lost(key, err));
+  }
+
+  /** Runs fn holding the lock, taken from the tab that holds it now if any (a reloaded tab's own refund). */
+  takeBack(key, fn) {
+    if (!this.locks) return fn();
+    return this.locks.request(lockName(key), { steal: true }, () => untilHidden(fn())).catch((err) => this.#lost(key, err));
+  }
+
+  #lost(key, err) {
+    if (!stolen(err)) throw err;
+    this.onLost(key);
   }
 
   /** Runs fn holding the lock only if it is free now: resolves true when fn ran (after it ends), else false. */
@@ -48,13 +67,16 @@ export class Tabs {
       if (!lock) return false;
       await untilHidden(fn());
       return true;
-    });
+    }).catch((err) => { this.#lost(key, err); return true; });
   }
 
   /** Once per key: when the lock is granted (the tab that holds it closed or finished), runs fn holding it. */
   takeOverWhenFree(key, fn) {
     if (!this.locks || this.waiting.has(key)) return;
     this.waiting.add(key);
-    this.locks.request(lockName(key), () => untilHidden(fn())).finally(() => this.waiting.delete(key));
+    this.locks.request(lockName(key), () => untilHidden(fn())).then(
+      () => { this.waiting.delete(key); },
+      (err) => { this.waiting.delete(key); this.#lost(key, err); },
+    );
   }
 }

@@ -4,10 +4,14 @@
 import { RUNNING } from './state.js';
 import { Tabs } from './tabs.js';
 import { page, store } from './page.js';
-import { drive } from './run.js';
+import { drive, startedAt, stopDriving } from './run.js';
 
 /** The other tabs of this browser (tabs.js). */
-export const tabs = new Tabs(onTabMessage);
+export const tabs = new Tabs(onTabMessage, onLost);
+
+// reloaded: this tab was reloaded by the cashier. Its own refund is taken back from a tab that took it over
+// meanwhile: the tab the cashier is looking at keeps Cancel.
+const reloaded = globalThis.performance?.getEntriesByType?.('navigation')?.[0]?.type === 'reload';
 
 // lateKey is the refund this tab watched until the tab running it let go of its lock, finished: that tab told
 // its outcome before letting go, but the message may arrive after the lock, and is still shown then.
@@ -18,6 +22,11 @@ let lateKey = null;
  * it shows it read-only and takes it over when that tab lets go.
  */
 export async function takeUp(p) {
+  if (reloaded) {
+    tabs.takeBack(p.idempotencyKey, () => drive(p.idempotencyKey, p.request, true, p))
+      .then(() => refreshLocks()).then(() => offerNext());
+    return;
+  }
   let decided;
   const granted = new Promise((resolve) => { decided = resolve; });
   const ran = tabs.tryHold(p.idempotencyKey, () => drive(p.idempotencyKey, p.request, true, p), decided);
@@ -26,20 +35,28 @@ export async function takeUp(p) {
     return;
   }
   watchOther({ key: p.idempotencyKey, request: p.request, id: p.refundInstructionId ?? null, status: p.status ?? null,
-    startedAt: Date.now(), owner: 'other' });
+    startedAt: startedAt(p), owner: 'other' });
+}
+
+// onLost: another tab (the reloaded one) took this tab's refund: it runs it now, this tab watches again.
+function onLost(key) {
+  const s = store.state;
+  if (!stopDriving(key) || s.refund?.key !== key) return;
+  watchOther({ ...s.refund, owner: 'other', takenOver: false, cancelTrouble: null });
 }
 
 // watchOther shows a refund another tab runs, and takes it over if that tab closes before it ends.
 function watchOther(refund) {
   const s = store.state;
-  if (s.phase === 'loading' || s.phase === 'idle' || s.phase === 'watching') {
+  const mineNow = s.refund?.key === refund.key && RUNNING.has(s.phase); // taken from this tab
+  if (s.phase === 'loading' || s.phase === 'idle' || s.phase === 'watching' || mineNow) {
     store.go('watching', { refund, outcome: null, error: null });
   }
   tabs.takeOverWhenFree(refund.key, async () => {
     const left = (await page.payroc.pending().catch(() => [])).find((p) => p.idempotencyKey === refund.key);
     const now = store.state;
     if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
-      await drive(left.idempotencyKey, left.request, true, left);
+      await drive(left.idempotencyKey, left.request, true, left, { takenOver: true });
     } else if (now.phase === 'watching' && now.refund?.key === refund.key) {
       lateKey = refund.key;
       store.go('idle', { refund: null });

@@ -24,6 +24,9 @@ type Refund struct {
 	RefundInstructionID string              `json:"refundInstructionId,omitempty"`
 	Status              payroc.Status       `json:"status,omitempty"`
 	UpdatedAt           string              `json:"updatedAt"` // RFC 3339, UTC
+	// CreatedAt is when the refund was first recorded (just before its submit): the page counts the
+	// customer's wait from it across reloads and take-overs. Empty in records written before it existed.
+	CreatedAt string `json:"createdAt,omitempty"`
 }
 
 // DeviceRefund is the recorded refund made ready to send again under its own key. The record came from this
@@ -196,6 +199,9 @@ func (p *Store) getLocked(key string) (*Refund, error) {
 
 func (p *Store) putLocked(rec *Refund) error {
 	rec.UpdatedAt = p.stamp()
+	if rec.CreatedAt == "" {
+		rec.CreatedAt = rec.UpdatedAt
+	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
