@@ -84,7 +84,8 @@ function bannerText(state) {
   const { phase, refund, pendingOffer } = state;
   if (phase === 'watching' && refund) return [t('banner.otherTab', describe(refund.request)), false];
   if (refund?.recovered && RUNNING.has(phase)) {
-    return [t(refund.takenOver ? 'banner.takenOver' : 'banner.recovered', describe(refund.request)), false];
+    const key = { closed: 'banner.takenOver', hidden: 'banner.movedHere' }[refund.takenOver] ?? 'banner.recovered';
+    return [t(key, describe(refund.request)), false];
   }
   if (!pendingOffer || RUNNING.has(phase) || phase === 'confirming' || phase === 'duplicate') return ['', false];
   const d = describe(pendingOffer.request);

@@ -114,9 +114,10 @@ export function stopDriving(key) {
 
 /**
  * Runs a refund in this tab (its lock held): from sending (or recovering) to its outcome or failure.
- * takenOver: this tab took it over from a tab that closed (the banner says so, not "reloaded").
+ * takenOver: this tab took it over from a tab that closed ('closed') or was in the background ('hidden'); the
+ * banner says so, not "reloaded".
  */
-export async function drive(key, request, recovered, known, { takenOver = false } = {}) {
+export async function drive(key, request, recovered, known, { takenOver = '' } = {}) {
   const id = known?.refundInstructionId ?? null;
   const status = known?.status ?? null;
   if (known && !(await stillPending(key))) return; // another tab finished it meanwhile

@@ -5,6 +5,8 @@
 // (or its refund ends), and that tab then takes the refund up if it is still unfinished. A reloaded tab takes
 // its refund back (steals the lock): the tab that took it over meanwhile hears onLost and watches again.
 
+import { shown, tabId } from './presence.js';
+
 const CHANNEL = 'payroc-pos';
 const lockName = (key) => `payroc-refund:${key}`;
 
@@ -16,6 +18,10 @@ const hidden = new Promise((resolve) => { pageHidden = resolve; });
 addEventListener('pagehide', () => pageHidden());
 addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
 const untilHidden = (p) => Promise.race([p, hidden]);
+// A tab that goes away says so: the others stop counting it as a visible tab to hand a refund to.
+const tabsOpen = new Set();
+addEventListener('pagehide', () => tabsOpen.forEach((t) => t.post({ type: 'gone' })));
+const AGAIN = Symbol('again');
 
 // stolen says whether a lock request ended because another tab took the lock (steal), not by an error.
 const stolen = (err) => err?.name === 'AbortError';
@@ -27,15 +33,16 @@ export class Tabs {
    */
   constructor(onMessage, onLost = () => {}) {
     this.onLost = onLost;
+    tabsOpen.add(this);
     this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
     if (this.channel) this.channel.onmessage = (e) => onMessage(e.data);
     this.locks = globalThis.navigator?.locks ?? null;
     this.waiting = new Set();
   }
 
-  /** Tells the other tabs (a structured-clone-able object). */
+  /** Tells the other tabs (a structured-clone-able object), with this tab's id and whether it is visible. */
   post(message) {
-    try { this.channel?.postMessage(message); } catch { /* a closed channel: no other tab to tell */ }
+    try { this.channel?.postMessage({ ...message, tab: tabId, visible: shown() }); } catch { /* a closed channel: no other tab to tell */ }
   }
 
   /** Runs fn holding the refund's lock (waiting for it if another tab holds it), and returns its result. */
@@ -70,12 +77,21 @@ export class Tabs {
     }).catch((err) => { this.#lost(key, err); return true; });
   }
 
-  /** Once per key: when the lock is granted (the tab that holds it closed or finished), runs fn holding it. */
+  /** What takeOverWhenFree's fn returns to let the lock pass to a tab waiting behind this one. */
+  static AGAIN = AGAIN;
+
+  /**
+   * Once per key: when the lock is granted (the tab that holds it closed or finished), runs fn holding it. When
+   * fn returns Tabs.AGAIN it let the lock pass (to a tab waiting behind): this tab waits for it again.
+   */
   takeOverWhenFree(key, fn) {
     if (!this.locks || this.waiting.has(key)) return;
     this.waiting.add(key);
     this.locks.request(lockName(key), () => untilHidden(fn())).then(
-      () => { this.waiting.delete(key); },
+      (again) => {
+        this.waiting.delete(key);
+        if (again === AGAIN) this.takeOverWhenFree(key, fn); // let the lock pass once, then wait again
+      },
       (err) => { this.waiting.delete(key); this.#lost(key, err); },
     );
   }

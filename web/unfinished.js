@@ -4,7 +4,8 @@
 import { RUNNING } from './state.js';
 import { Tabs } from './tabs.js';
 import { page, store } from './page.js';
-import { drive, startedAt, stopDriving } from './run.js';
+import { announce, drive, startedAt, stopDriving } from './run.js';
+import { looking, note, runnerHidden, shown, visibleWatcher } from './presence.js';
 
 /** The other tabs of this browser (tabs.js). */
 export const tabs = new Tabs(onTabMessage, onLost);
@@ -42,21 +43,30 @@ export async function takeUp(p) {
 function onLost(key) {
   const s = store.state;
   if (!stopDriving(key) || s.refund?.key !== key) return;
-  watchOther({ ...s.refund, owner: 'other', takenOver: false, cancelTrouble: null });
+  watchOther({ ...s.refund, owner: 'other', takenOver: '', cancelTrouble: null });
 }
 
-// watchOther shows a refund another tab runs, and takes it over if that tab closes before it ends.
+// yielded: refunds whose lock this hidden tab let pass once to a visible tab waiting for it.
+const yielded = new Set();
+
+// watchOther shows a refund another tab runs (over this tab's last outcome too: the reader is busy now), and
+// takes it over if that tab closes before it ends, unless a visible tab is there to take it.
 function watchOther(refund) {
   const s = store.state;
   const mineNow = s.refund?.key === refund.key && RUNNING.has(s.phase); // taken from this tab
-  if (s.phase === 'loading' || s.phase === 'idle' || s.phase === 'watching' || mineNow) {
-    store.go('watching', { refund, outcome: null, error: null });
+  if (['loading', 'idle', 'watching', 'done', 'error'].includes(s.phase) || mineNow) {
+    store.go('watching', { refund, outcome: null, error: null, pendingOffer: null });
   }
+  tabs.post({ type: 'watcher', key: refund.key });
   tabs.takeOverWhenFree(refund.key, async () => {
+    if (!shown() && visibleWatcher(refund.key) && !yielded.has(refund.key)) {
+      yielded.add(refund.key);
+      return Tabs.AGAIN;
+    }
     const left = (await page.payroc.pending().catch(() => [])).find((p) => p.idempotencyKey === refund.key);
     const now = store.state;
     if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
-      await drive(left.idempotencyKey, left.request, true, left, { takenOver: true });
+      await drive(left.idempotencyKey, left.request, true, left, { takenOver: 'closed' });
     } else if (now.phase === 'watching' && now.refund?.key === refund.key) {
       lateKey = refund.key;
       store.go('idle', { refund: null });
@@ -67,6 +77,7 @@ function watchOther(refund) {
 }
 
 function onTabMessage(m) {
+  note(m);
   if (!page.payroc || !m?.key) return;
   const s = store.state;
   const watchingIt = s.phase === 'watching' && s.refund?.key === m.key;
@@ -82,6 +93,27 @@ function onTabMessage(m) {
   }
   refreshLocks();
 }
+
+// takingFromBackground: the refund this tab is taking from a tab in the background, while it does.
+let takingFromBackground = null;
+
+// onSeen: this tab was shown or focused. A watching tab tells the others (a closed tab's refund goes to a
+// visible tab) and takes the refund from a tab in the background; a running tab tells whether it is seen.
+function onSeen() {
+  const s = store.state;
+  if (s.refund?.owner === 'self' && RUNNING.has(s.phase)) announce();
+  if (s.phase !== 'watching' || !s.refund) return;
+  const { key } = s.refund;
+  tabs.post({ type: 'watcher', key });
+  if (!looking() || !runnerHidden(key) || takingFromBackground) return;
+  takingFromBackground = key;
+  tabs.takeBack(key, async () => {
+    const left = (await page.payroc.pending().catch(() => [])).find((p) => p.idempotencyKey === key);
+    if (left && store.state.phase === 'watching') await drive(key, left.request, true, left, { takenOver: 'hidden' });
+  }).finally(() => { takingFromBackground = null; refreshLocks(); });
+}
+document.addEventListener('visibilitychange', onSeen);
+addEventListener('focus', onSeen);
 
 /** Marks busy the card readers of unfinished refunds this tab is not running. */
 export async function refreshLocks() {
