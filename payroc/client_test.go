@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -247,16 +248,19 @@ func TestClientRenewsAnExpiredTokenOnce(t *testing.T) {
 	assert.EqualValues(t, 1, renewals.Load())
 }
 
-func TestClientDoesNotRenewAnInvalidToken(t *testing.T) {
+// A token that no longer verifies (the server's key changed) is renewed once from the token source; when the
+// new one is refused too, the call ends in the server's own error, with no loop of renewals.
+func TestClientRenewsAnInvalidTokenOnce(t *testing.T) {
+	var renewals atomic.Int32
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]any{"type": "urn:proxy#lane-token-invalid", "title": "Lane token invalid", "status": 401})
 	}))
-	c.Tokens = NewStaticToken("forged", func(context.Context) (string, error) {
-		t.Error("renew called for an invalid token")
-		return "", nil
+	c.Tokens = NewStaticToken("stale", func(context.Context) (string, error) {
+		return fmt.Sprintf("fresh-%d", renewals.Add(1)), nil
 	})
 	_, err := c.Refund(context.Background(), "CD3HN88U9F")
 	require.ErrorIs(t, err, &Error{Code: CodeLaneTokenInvalid})
+	assert.EqualValues(t, 1, renewals.Load(), "renewals for one call")
 }
 
 func TestClientRunRefundOutcomes(t *testing.T) {

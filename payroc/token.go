@@ -50,10 +50,13 @@ func (s *StaticToken) Set(token string) {
 	s.mu.Unlock()
 }
 
-// Renew asks the hook for a new token when the server said the token expired (lane-token-expired, or
-// Payroc's not-authorized). If another call already renewed past rejected, that token is used.
+// Renew asks the hook for a new token when the server refused this one (any 401: expired, or no longer
+// valid because the server's signing key changed, as after a restart in simulator mode, where the saved token
+// is a dead end that only the token source can end). The client asks once per call, so a token the source
+// keeps handing out refused ends in the server's own error. If another call already renewed past rejected,
+// that token is used.
 func (s *StaticToken) Renew(ctx context.Context, rejected string, cause *Error) (string, error) {
-	if s.renew == nil || cause == nil || (cause.Code != CodeLaneTokenExpired && cause.Code != CodeNotAuthorized) {
+	if s.renew == nil || cause == nil {
 		return "", cause
 	}
 	s.mu.Lock()

@@ -8,7 +8,8 @@ export interface LoadOptions {
   /** The lane token (sent as `Authorization: Bearer …`). */
   token?: string;
   /**
-   * Called for a new lane token when the proxy answers `lane-token-expired`; the call then goes on.
+   * Called for a new lane token when the proxy answers 401 (expired, or no longer valid after a key change),
+   * once per call; the call then goes on with it.
    * Also gives the first token when `token` is not set. With neither `token` nor `getToken`, load() uses
    * `GET /dev/token` (only in simulator mode). A PayrocError it throws or rejects with reaches the caller
    * with its own code; any other failure, or no token, is `token-unavailable` (status 0, retryable).

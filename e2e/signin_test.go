@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/e2e/harness"
+)
+
+// Issue 19, point 3: the sign-in dead end. The tab's saved lane token no longer verifies (the server's key
+// changed, as after a restart in simulator mode): a 401 fetches a fresh token once from the page's token
+// source (payrocGetLaneToken here) and the refund goes on; no "sign-in is not valid", no second reload.
+func TestAStaleSavedTokenIsRenewedOnceFromTheTokenSource(t *testing.T) {
+	t.Parallel()
+	dev := newDevice(t)
+	var p *pos
+	renewals := 0
+	p = openPOS(t, onDevice(dev), beforeLoad(func(tab *harness.Tab) {
+		tab.Do("exposing payrocGetLaneToken", chromedp.ExposeFunc("payrocGetLaneToken", func(ctx context.Context, _ []any) (string, error) {
+			renewals++
+			tok, err := env.stack.Proxy.LaneToken(ctx, p.spec.request(t))
+			return tok.Token, err
+		}))
+	}))
+	p.exec(`(() => { const t = sessionStorage.getItem('pos.laneToken');
+		sessionStorage.setItem('pos.laneToken', t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA')); })()`)
+	p.Reload()
+	p.WaitReady()
+
+	p.refund("55.00")
+	st := p.waitStatus("approved", "error")
+	require.Equal(t, "approved", st, "the refund with a stale saved token ended %q (%s: %q)", st, p.Attr("error", "data-code"), p.Text("error-message"))
+	assert.Positive(t, renewals, "the token source was asked")
+	assert.LessOrEqual(t, renewals, 2, "once for /lane and once for the module at most")
+}
