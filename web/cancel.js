@@ -5,11 +5,18 @@
 import { PayrocError } from './payroc.js';
 import { RUNNING } from './state.js';
 import { page, store } from './page.js';
-import { announce } from './run.js';
+import { announce, runRefund } from './run.js';
+import { liveOffer } from './progress.js';
 
 /** The Cancel button. */
 export async function cancelRefund() {
   const s = store.state;
+  const live = liveOffer(s);
+  if (live) {
+    // Its watch ended: run it again here (its lock held) and cancel it as soon as it shows waiting.
+    await runRefund(live.idempotencyKey, live.request, { recovered: true, known: { ...live, status: 'inProgress' }, cancel: true });
+    return;
+  }
   if (s.phase !== 'inProgress' || !s.refund?.id || s.refund.owner !== 'self') return;
   const key = s.refund.key;
   store.go('canceling', { refund: { ...s.refund, cancelTrouble: null } });

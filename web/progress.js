@@ -108,6 +108,16 @@ function steps(state) {
   }
 }
 
+/**
+ * The unfinished refund offered after this tab's watch of it ended (phase error), when its instruction may
+ * still be waiting for the card: Cancel shows for it.
+ */
+export function liveOffer(state) {
+  const { phase, refund, pendingOffer: p } = state;
+  if (phase !== 'error' || !p || p.idempotencyKey !== refund?.key || !p.refundInstructionId) return null;
+  return ['completed', 'failure', 'canceled'].includes(p.status) ? null : p;
+}
+
 /** Draws the progress panel from the state. */
 export function render(state) {
   const { phase, refund } = state;
@@ -151,10 +161,12 @@ export function render(state) {
     el.errorAction.textContent = action;
   }
 
-  // Cancel shows only while this tab runs a refund the card reader may still cancel.
+  // Cancel shows while this tab runs a refund the card reader may still cancel, and beside Resume when the
+  // watch of a refund still live ended: a live refund is never left without a working Cancel.
   const mine = refund?.owner === 'self';
-  el.cancel.hidden = !(mine && (phase === 'inProgress' || phase === 'canceling' || phase === 'recovering'));
-  el.cancel.disabled = !(mine && phase === 'inProgress' && refund.id && refund.status === 'inProgress');
+  const live = liveOffer(state);
+  el.cancel.hidden = !live && !(mine && (phase === 'inProgress' || phase === 'canceling' || phase === 'recovering'));
+  el.cancel.disabled = !live && !(mine && phase === 'inProgress' && refund.id && refund.status === 'inProgress');
 
   const retrying = state.connection.state === 'retrying';
   el.connection.dataset.state = retrying ? 'retrying' : 'online';

@@ -9,6 +9,7 @@ import { t } from './strings.js';
 import { focusOn, page, store } from './page.js';
 import { refreshLocks, tabs } from './unfinished.js';
 import * as receipt from './receipt.js';
+import { cancelRefund } from './cancel.js';
 import { addRecent, sameRecent } from './recent.js';
 
 const OPERATOR_KEY = 'pos.operator';
@@ -95,8 +96,8 @@ export async function startRefund() {
  * Runs one refund in this tab, new (known unset) or unfinished (recovered), holding its lock so no other tab
  * of this browser runs it at the same time.
  */
-export async function runRefund(key, request, { recovered = false, known = null }) {
-  await tabs.hold(key, () => drive(key, request, recovered, known));
+export async function runRefund(key, request, { recovered = false, known = null, cancel = false }) {
+  await tabs.hold(key, () => drive(key, request, recovered, known, { cancel }));
   await refreshLocks();
 }
 
@@ -114,10 +115,11 @@ export function stopDriving(key) {
 
 /**
  * Runs a refund in this tab (its lock held): from sending (or recovering) to its outcome or failure.
+ * cancel: Cancel was pressed for it (beside Resume, after its watch ended): it is canceled at once.
  * takenOver: this tab took it over from a tab that closed ('closed') or was in the background ('hidden'); the
  * banner says so, not "reloaded".
  */
-export async function drive(key, request, recovered, known, { takenOver = '' } = {}) {
+export async function drive(key, request, recovered, known, { takenOver = '', cancel = false } = {}) {
   const id = known?.refundInstructionId ?? null;
   const status = known?.status ?? null;
   if (known && !(await stillPending(key))) return; // another tab finished it meanwhile
@@ -133,6 +135,7 @@ export async function drive(key, request, recovered, known, { takenOver = '' } =
   // the first long-poll may take a minute to answer while nothing changes.
   if (recovered && id && status === 'inProgress') store.go('inProgress');
   announce();
+  if (cancel && store.state.phase === 'inProgress') cancelRefund(); // the Cancel pressed beside Resume
   const onStatus = (inst) => statusSeen(key, inst);
   try {
     const result = recovered

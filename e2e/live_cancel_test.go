@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/posrefund/cloud/e2e/harness"
+)
+
+// failFirstWatch makes the page's first status read of an instruction answer 403 (an answer the page does
+// not retry), as a lost watch does, while the reader still waits for the card.
+const failFirstWatch = `(() => { const f = globalThis.fetch; let failed = false;
+	globalThis.fetch = function (input, init) {
+		const url = String(input?.url ?? input);
+		const method = String(init?.method ?? input?.method ?? 'GET').toUpperCase();
+		if (!failed && method === 'GET' && /\/refund-instructions\/[^/?]+/.test(url)) {
+			failed = true;
+			return Promise.resolve(new Response(JSON.stringify({ type: 'urn:proxy#forbidden', title: 'Forbidden', status: 403 }),
+				{ status: 403, headers: { 'Content-Type': 'application/problem+json' } }));
+		}
+		return f.apply(this, arguments);
+	}; })();`
+
+// Issue 17 and 19: the page never leaves a live refund without a working Cancel. The watch of a refund
+// waiting for the card fails: the page offers Resume, and Cancel too, and Cancel cancels it on the reader.
+func TestALiveRefundAlwaysHasCancel(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t, beforeLoad(func(tab *harness.Tab) { tab.OnNewDocument(failFirstWatch) }))
+	p.refund("56.03") // ending 03: no card is ever presented
+	st := p.waitStatus("error", "inProgress")
+	require.Equal(t, "error", st, "the stand-in watch failure did not end the watch")
+	_, key := p.waitInstruction()
+	require.NotEmpty(t, p.pending(), "the refund is still live")
+	assert.True(t, p.Visible("resume-button"))
+	p.WaitVisible("cancel-button")
+	p.WaitEnabled("cancel-button")
+	assert.True(t, p.inView("cancel-button"))
+
+	p.Click("cancel-button")
+	p.waitStatus("canceled")
+	assert.Equal(t, 1, instructionsOf(key))
+	assert.Zero(t, refundsOf(key))
+	assert.Empty(t, p.pending())
+}
