@@ -34,6 +34,8 @@ func TestALiveRefundAlwaysHasCancel(t *testing.T) {
 	_, key := p.waitInstruction()
 	require.NotEmpty(t, p.pending(), "the refund is still live")
 	assert.True(t, p.Visible("resume-button"))
+	require.NotEmpty(t, p.device.Label)
+	assert.Contains(t, p.Text("resume-text"), p.device.Label, "the banner names the reader by its label, as the form does")
 	p.WaitVisible("cancel-button")
 	p.WaitEnabled("cancel-button")
 	assert.True(t, p.inView("cancel-button"))

@@ -75,7 +75,7 @@ function describe(request) {
   return {
     amount: o.amount != null && o.currency ? form.money(o.amount, o.currency) : '?',
     orderId: o.orderId ?? '?',
-    device: request?.serialNumber ?? '?',
+    device: request?.serialNumber ? form.deviceLabel(request.serialNumber) : '?', // "Counter 1 (1850010868)", as the form
   };
 }
 
