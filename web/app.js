@@ -8,7 +8,7 @@ import { RUNNING } from './state.js';
 import * as form from './form.js';
 import * as progress from './progress.js';
 import * as receipt from './receipt.js';
-import { language, pickLanguage, setLanguage } from './strings.js';
+import { language, pickLanguage, setLanguage, t } from './strings.js';
 import { el } from './render.js';
 import { focusOn, page, store } from './page.js';
 import { fetchLane, firstToken, newToken } from './token.js';
@@ -112,8 +112,11 @@ function storageWorks() {
 function failLoad(err) {
   // The module's files are not on the server (404): a build for IT to make, not a fault to call support for.
   const missing = err instanceof PayrocError && err.code === 'module-unavailable' && err.status === 404;
+  const noToken = err instanceof PayrocError && err.code === 'lane-token-missing';
+  // Anything else is the module's or the browser's own words (English): quoted as such.
+  const failed = { key: 'load.failed', params: { reason: t('quote', { text: err?.message ?? String(err) }) } };
   store.go('unavailable', {
-    loadError: missing ? { key: 'load.missing' } : { key: 'load.failed', params: { reason: err?.message ?? String(err) } },
+    loadError: missing ? { key: 'load.missing' } : noToken ? { key: 'load.noToken' } : failed,
     ready: 'error',
   });
 }

@@ -1,7 +1,7 @@
 // progress.js — the progress panel: what is being refunded (amount, reader, order, large), the timeline, the
 // elapsed time, the one status message, the error box of a refund that did not finish, Cancel, and the
 // connection indicator. render(state) draws it all.
-import { has, t } from './strings.js';
+import { deviceWords, has, responseWords, t } from './strings.js';
 import { RUNNING } from './state.js';
 import { deviceLabel, money } from './form.js';
 
@@ -73,11 +73,11 @@ function statusOf(state) {
         }
         case 'declined': {
           const msg = r?.refund?.transactionResult?.responseMessage;
-          return ['declined', t('status.declined', { reason: msg ? ` (${msg})` : '' })];
+          return ['declined', t('status.declined', { reason: msg ? ` (${responseWords(msg)})` : '' })];
         }
         case 'failed': {
           const msg = r?.instruction?.errorMessage;
-          return ['failed', t('status.failed', { reason: msg ? `: ${msg}` : '' })];
+          return ['failed', t('status.failed', { reason: msg ? t('status.failedReason', { text: deviceWords(msg) }) : '' })];
         }
         default: return ['canceled', t('status.canceled')];
       }

@@ -1,7 +1,7 @@
 // receipt.js — the refund receipt of a completed refund (approved or declined): the merchant's name and address,
 // the card's last four digits only (US FACTA allows no more on a cardholder copy), the EMV application label
 // and AID when the refund carries them, and a merchant copy for print. render(state) draws it.
-import { locale, t } from './strings.js';
+import { locale, responseWords, t } from './strings.js';
 import { refundAmount } from './progress.js';
 
 const $ = (id) => document.getElementById(id);
@@ -87,7 +87,8 @@ export function render(state) {
   set('receipt-aid', aid.toUpperCase());
   for (const e of el.receipt.querySelectorAll('.emv')) e.hidden = !label && !aid;
   set('receipt-approval-code', approved ? r.transactionResult?.approvalCode : '');
-  set('receipt-response', [r.transactionResult?.responseMessage, r.transactionResult?.responseCode && `(${r.transactionResult.responseCode})`].filter(Boolean).join(' '));
+  const said = r.transactionResult?.responseMessage;
+  set('receipt-response', [said && responseWords(said), r.transactionResult?.responseCode && `(${r.transactionResult.responseCode})`].filter(Boolean).join(' '));
   set('receipt-refund-id', r.refundId);
   set('receipt-datetime', Number.isNaN(when.getTime()) ? r.order?.dateTime : when.toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' }));
   set('receipt-order-id', r.order?.orderId);
