@@ -36,6 +36,8 @@ func TestALiveRefundAlwaysHasCancel(t *testing.T) {
 	assert.True(t, p.Visible("resume-button"))
 	require.NotEmpty(t, p.device.Label)
 	assert.Contains(t, p.Text("resume-text"), p.device.Label, "the banner names the reader by its label, as the form does")
+	assert.Contains(t, p.Text("resume-text"), evalString(p, `new Date().toLocaleString('en-US', { dateStyle: 'medium' })`),
+		"the banner's date in the one format of the language, as on the receipt")
 	p.WaitVisible("cancel-button")
 	p.WaitEnabled("cancel-button")
 	assert.True(t, p.inView("cancel-button"))

@@ -1,7 +1,7 @@
 // receipt.js — the refund receipt of a completed refund (approved or declined): the merchant's name and address,
 // the card's last four digits only (US FACTA allows no more on a cardholder copy), the EMV application label
 // and AID when the refund carries them, and a merchant copy for print. render(state) draws it.
-import { locale, responseWords, t } from './strings.js';
+import { responseWords, t, when as formatWhen } from './strings.js';
 import { refundAmount } from './progress.js';
 
 const $ = (id) => document.getElementById(id);
@@ -90,7 +90,7 @@ export function render(state) {
   const said = r.transactionResult?.responseMessage;
   set('receipt-response', [said && responseWords(said), r.transactionResult?.responseCode && `(${r.transactionResult.responseCode})`].filter(Boolean).join(' '));
   set('receipt-refund-id', r.refundId);
-  set('receipt-datetime', Number.isNaN(when.getTime()) ? r.order?.dateTime : when.toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' }));
+  set('receipt-datetime', Number.isNaN(when.getTime()) ? r.order?.dateTime : formatWhen(when));
   set('receipt-order-id', r.order?.orderId);
   set('receipt-operator', r.operator || request?.operator);
   set('receipt-terminal', [r.processingTerminalId, request?.serialNumber && t('receipt.reader', { serial: request.serialNumber })].filter(Boolean).join(' · '));

@@ -6,7 +6,7 @@ import { RUNNING } from './state.js';
 import * as form from './form.js';
 import * as progress from './progress.js';
 import * as receipt from './receipt.js';
-import { language, locale, t } from './strings.js';
+import { language, locale, t, when as formatWhen } from './strings.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -94,7 +94,7 @@ function bannerText(state) {
     text = t('banner.unknown', d);
   } else {
     const when = pendingOffer.updatedAt
-      ? t('banner.when', { time: new Date(pendingOffer.updatedAt).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' }) }) : '';
+      ? t('banner.when', { time: formatWhen(new Date(pendingOffer.updatedAt)) }) : '';
     text = t('banner.text', { ...d, when });
   }
   if (state.forgetConfirm) text += ` ${t('banner.forgetCheck')}`;

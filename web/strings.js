@@ -473,6 +473,11 @@ const DEVICE_TEXTS = {
   'The instruction was ended by the simulator\'s test controls': 'device.ended',
 };
 
+/** A moment for people, in the one format of the language, on the banner and the receipt alike. */
+export function when(date) {
+  return date.toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 /** A device's error text in the page's language: translated when known, else quoted as the device's words. */
 export function deviceWords(text) {
   const key = DEVICE_TEXTS[text];
