@@ -41,6 +41,7 @@ func TestALiveRefundAlwaysHasCancel(t *testing.T) {
 	p.WaitVisible("cancel-button")
 	p.WaitEnabled("cancel-button")
 	assert.True(t, p.inView("cancel-button"))
+	p.audit("watch ended, Cancel beside Resume")
 
 	p.Click("cancel-button")
 	p.waitStatus("canceled")

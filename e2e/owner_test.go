@@ -38,6 +38,7 @@ func TestReloadedTabTakesItsRefundBack(t *testing.T) {
 	assert.False(t, second.Visible("cancel-button"), "one owner: the other tab cannot cancel")
 	assert.Contains(t, second.Text("resume-text"), "Another tab", "the other tab says who runs the refund")
 	assert.NotContains(t, second.Text("resume-text"), "reloaded")
+	second.audit("watching after the reloaded tab took its refund back")
 
 	// Only a closed tab hands the refund over, and the tab that takes it says why, truthfully.
 	first.Navigate("about:blank")

@@ -76,6 +76,10 @@ func TestScreenshot(t *testing.T) {
 	p.Type("amount", "1,000")
 	shoot(p, "ambiguous", false)
 
+	p.Type("amount", "5000.00") // over the lane's maximum (1,000.00): the preview says so, the button waits
+	p.WaitText("amount-preview", "most")
+	shoot(p, "over-maximum", false)
+
 	p.Type("amount", "250.00")
 	p.Click("refund-button")
 	p.waitPhase("confirming")
@@ -118,6 +122,12 @@ func TestScreenshot(t *testing.T) {
 	p.printMedia(false)
 	desktop(p)
 
+	p.Type("amount", "49.99") // the same amount on the same reader again: asked first
+	p.Click("refund-button")
+	p.waitPhase("duplicate")
+	shoot(p, "duplicate", false)
+	p.Click("duplicate-back")
+
 	p.refund("10.01")
 	p.waitStatus("declined")
 	shoot(p, "declined", true)
@@ -141,7 +151,14 @@ func TestScreenshot(t *testing.T) {
 		qid, _ := q.waitInstruction()
 		q.WaitVisible("elapsed")
 		shoot(q, size.name, false)
-		require.NoError(t, stack.Sim.Finish(qid, payroc.StatusCanceled))
+		if size.w > 400 {
+			require.NoError(t, stack.Sim.Finish(qid, payroc.StatusCanceled))
+			continue
+		}
+		q.WaitEnabled("cancel-button")
+		q.Click("cancel-button") // the phone after Cancel: the outcome in view
+		q.waitStatus("canceled")
+		shoot(q, "phone-canceled", false)
 	}
 
 	f := open(withQuery("lang=fr"))
