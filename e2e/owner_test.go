@@ -40,6 +40,14 @@ func TestReloadedTabTakesItsRefundBack(t *testing.T) {
 	assert.NotContains(t, second.Text("resume-text"), "reloaded")
 	second.audit("watching after the reloaded tab took its refund back")
 
+	// A tab that only watched takes nothing when it is reloaded: it watches again.
+	second.Reload()
+	second.WaitReady()
+	second.waitPhase("watching")
+	assert.False(t, second.Visible("cancel-button"), "the reloaded watching tab took the refund")
+	assert.Equal(t, "inProgress", first.phase(), "the tab that runs it still does")
+	assert.True(t, first.Enabled("cancel-button"))
+
 	// Only a closed tab hands the refund over, and the tab that takes it says why, truthfully.
 	first.Navigate("about:blank")
 	second.waitStatus("inProgress")

@@ -101,6 +101,22 @@ export async function runRefund(key, request, { recovered = false, known = null,
   await refreshLocks();
 }
 
+// RUNS_KEY (sessionStorage: this tab only, kept across its reloads) names the refund this tab runs, so that
+// a reload takes that one back and no other.
+const RUNS_KEY = 'pos.runs';
+
+/** Whether this tab ran the refund of key before it was reloaded. */
+export function ranHere(key) {
+  try { return sessionStorage.getItem(RUNS_KEY) === key; } catch { return false; }
+}
+
+function runsHere(key) {
+  try {
+    if (key) sessionStorage.setItem(RUNS_KEY, key);
+    else sessionStorage.removeItem(RUNS_KEY);
+  } catch { /* no sessionStorage: a reload takes the refund only when no other tab runs it */ }
+}
+
 // driving holds, per refund this tab runs, what stops its watch when another tab takes the refund (a reloaded
 // tab taking its own refund back): that tab runs it from then on, this one only shows it.
 const driving = new Map();
@@ -109,6 +125,7 @@ const driving = new Map();
 export function stopDriving(key) {
   const stop = driving.get(key);
   driving.delete(key);
+  if (stop) runsHere(null);
   stop?.abort();
   return !!stop;
 }
@@ -125,6 +142,7 @@ export async function drive(key, request, recovered, known, { takenOver = '', ca
   if (known && !(await stillPending(key))) return; // another tab finished it meanwhile
   const stop = new AbortController();
   driving.set(key, stop);
+  runsHere(key);
   store.go(recovered ? 'recovering' : 'sending', {
     refund: { key, request, id, status, startedAt: startedAt(known), recovered, takenOver, owner: 'self', cancelTooLate: false, cancelTrouble: null },
     outcome: null, error: null, fieldErrors: {}, pendingOffer: null, forgettable: false, forgetConfirm: false,
@@ -145,7 +163,10 @@ export async function drive(key, request, recovered, known, { takenOver = '', ca
   } catch (err) {
     if (!stop.signal.aborted) await failed(key, err);
   } finally {
-    if (driving.get(key) === stop) driving.delete(key);
+    if (driving.get(key) === stop) {
+      driving.delete(key);
+      runsHere(null);
+    }
   }
 }
 

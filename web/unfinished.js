@@ -4,14 +4,15 @@
 import { RUNNING } from './state.js';
 import { Tabs } from './tabs.js';
 import { page, store } from './page.js';
-import { announce, drive, startedAt, stopDriving } from './run.js';
+import { announce, drive, ranHere, startedAt, stopDriving } from './run.js';
 import { looking, note, runnerHidden, shown, visibleWatcher } from './presence.js';
 
 /** The other tabs of this browser (tabs.js). */
 export const tabs = new Tabs(onTabMessage, onLost);
 
-// reloaded: this tab was reloaded by the cashier. Its own refund is taken back from a tab that took it over
-// meanwhile: the tab the cashier is looking at keeps Cancel.
+// reloaded: this tab was reloaded by the cashier. Its own refund (the one it ran before, runsHere) is taken
+// back from a tab that took it over meanwhile: the tab the cashier is looking at keeps Cancel. A tab that only
+// watched another tab's refund watches it again.
 const reloaded = globalThis.performance?.getEntriesByType?.('navigation')?.[0]?.type === 'reload';
 
 // lateKey is the refund this tab watched until the tab running it let go of its lock, finished: that tab told
@@ -23,7 +24,7 @@ let lateKey = null;
  * it shows it read-only and takes it over when that tab lets go.
  */
 export async function takeUp(p) {
-  if (reloaded) {
+  if (reloaded && ranHere(p.idempotencyKey)) {
     tabs.takeBack(p.idempotencyKey, () => drive(p.idempotencyKey, p.request, true, p))
       .then(() => refreshLocks()).then(() => offerNext());
     return;
