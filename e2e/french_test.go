@@ -74,6 +74,22 @@ func TestFrenchOutcomesSpeakFrench(t *testing.T) {
 		assert.Contains(t, s, "ne répond plus", "the known device error, translated")
 		assert.NotContains(t, s, "Device error")
 	})
+	t.Run("NoToken", func(t *testing.T) {
+		t.Parallel()
+		setupOrFail(t)
+		tab := env.browser.NewTab(t, harness.Label("no-token"))
+		// A proxy not in simulator mode: GET /dev/token is not there, and the till was opened without its link.
+		tab.OnNewDocument(`(() => { const f = globalThis.fetch;
+			globalThis.fetch = function (input, init) {
+				if (String(input?.url ?? input).endsWith('/dev/token')) return Promise.resolve(new Response('', { status: 404 }));
+				return f.apply(this, arguments);
+			}; })();`)
+		tab.Navigate(env.stack.Proxy.URL + "/?lang=fr")
+		tab.WaitVisible("load-error")
+		msg := tab.Text("load-error")
+		assert.Contains(t, msg, "jeton", "the no-token message in French")
+		assert.NotContains(t, msg, "lane token")
+	})
 	t.Run("Receipt", func(t *testing.T) {
 		t.Parallel()
 		p := openPOS(t, withQuery("lang=fr"))

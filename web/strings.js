@@ -408,7 +408,7 @@ const fr = {
   'error.state-unavailable': 'Le serveur de paiement ne peut pas vérifier le terminal en ce moment. Rien n’a été envoyé.',
   'error.state-unavailable.action': 'Attendez quelques secondes, puis réessayez.',
 
-  'load.noToken': 'Cette caisse n’a pas de jeton de voie. Ouvrez le lien de caisse que votre gérant vous a donné.',
+  'load.noToken': 'Cette caisse n’a pas de jeton de connexion. Ouvrez le lien de caisse que votre gérant vous a donné.',
   'quote': '« {text} »',
   'device.own': 'message du terminal : « {text} »',
   'device.stopped': 'Erreur du terminal : le terminal de paiement ne répond plus',
