@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/posrefund/cloud/e2e/harness"
 	"github.com/posrefund/cloud/payroc"
 )
 
@@ -60,6 +61,15 @@ func TestPhoneKeepsStatusOutcomeAndCancelInView(t *testing.T) {
 		p.refund("57.02")
 		p.waitStatus("failed")
 		phoneInView(t, p, "after a device error", "status")
+	})
+	t.Run("WatchEndedCancelBesideResume", func(t *testing.T) {
+		t.Parallel()
+		p := openPOS(t, beforeLoad(func(tab *harness.Tab) { tab.OnNewDocument(failFirstWatch) }))
+		p.viewport(390, 844)
+		p.refund("57.03")
+		p.waitStatus("error")
+		p.WaitEnabled("cancel-button")
+		phoneInView(t, p, "watch ended, the refund live", "status", "cancel-button")
 	})
 	t.Run("Approved", func(t *testing.T) {
 		t.Parallel()
