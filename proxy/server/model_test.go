@@ -3,13 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/posrefund/cloud/internal/rapidtest"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -274,12 +274,7 @@ func (l losesAudit) Observe(ctx context.Context, id string, st payroc.Status, re
 
 // The proxy model finds each planted bug within its default number of histories.
 func TestProxyModelFindsPlantedBugs(t *testing.T) {
-	// The failures are wanted: no fail files, and little time shrinking them (each history is a whole rig).
-	for name, v := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "1s"} {
-		old := flag.Lookup(name).Value.String()
-		require.NoError(t, flag.Set(name, v))
-		t.Cleanup(func() { _ = flag.Set(name, old) })
-	}
+	rapidtest.ExpectFailures(t, time.Second) // each history is a whole rig: little time shrinking
 	for _, tc := range []struct {
 		name, want string
 		plant      func(state.State) state.State
@@ -293,44 +288,13 @@ func TestProxyModelFindsPlantedBugs(t *testing.T) {
 			if tc.planted != nil {
 				tc.planted(t.Cleanup)
 			}
-			rec := &recordingTB{T: t}
+			rec := &rapidtest.Recorder{T: t}
 			rapid.Check(rec, func(rt *rapid.T) {
 				rt.Repeat(newProxyModel(t, nil, "", tc.plant).actions())
 			})
 			require.True(t, rec.Failed(), "the planted bug was not found")
-			require.Contains(t, rec.report.String(), tc.want)
-			t.Log(strings.SplitN(rec.report.String(), "\n", 2)[0])
+			require.Contains(t, rec.Report(), tc.want)
+			t.Log(strings.SplitN(rec.Report(), "\n", 2)[0])
 		})
 	}
-}
-
-// recordingTB keeps the failure rapid reports instead of failing the test, which wants exactly that failure.
-type recordingTB struct {
-	*testing.T
-	mu     sync.Mutex
-	failed bool
-	report strings.Builder
-}
-
-func (r *recordingTB) Errorf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Error(args ...any)                 { r.fail(fmt.Sprint(args...)) }
-func (r *recordingTB) Fatalf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Fatal(args ...any)                 { r.fail(fmt.Sprint(args...)) }
-func (r *recordingTB) Fail()                             { r.fail("") }
-func (r *recordingTB) FailNow()                          { r.fail("") }
-func (r *recordingTB) Logf(format string, args ...any)   { r.add(fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Log(args ...any)                   { r.add(fmt.Sprint(args...)) }
-func (r *recordingTB) Failed() bool                      { r.mu.Lock(); defer r.mu.Unlock(); return r.failed }
-
-func (r *recordingTB) fail(msg string) {
-	r.mu.Lock()
-	r.failed = true
-	r.mu.Unlock()
-	r.add(msg)
-}
-
-func (r *recordingTB) add(msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.report.WriteString(msg + "\n")
 }

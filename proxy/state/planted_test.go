@@ -2,12 +2,11 @@ package state_test
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/posrefund/cloud/internal/rapidtest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,38 +15,6 @@ import (
 	"github.com/posrefund/cloud/proxy/state"
 	"github.com/posrefund/cloud/proxy/state/statetest"
 )
-
-// recordingTB is the rapid.TB the planted-bug tests hand to statetest.Differential: it keeps the failure
-// rapid reports instead of failing the test, which wants exactly that failure.
-type recordingTB struct {
-	*testing.T
-	mu     sync.Mutex
-	failed bool
-	report strings.Builder
-}
-
-func (r *recordingTB) Errorf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Error(args ...any)                 { r.fail(fmt.Sprint(args...)) }
-func (r *recordingTB) Fatalf(format string, args ...any) { r.fail(fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Fatal(args ...any)                 { r.fail(fmt.Sprint(args...)) }
-func (r *recordingTB) Fail()                             { r.fail("") }
-func (r *recordingTB) FailNow()                          { r.fail("") }
-func (r *recordingTB) Logf(format string, args ...any)   { r.log(fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Log(args ...any)                   { r.log(fmt.Sprint(args...)) }
-func (r *recordingTB) Failed() bool                      { r.mu.Lock(); defer r.mu.Unlock(); return r.failed }
-
-func (r *recordingTB) fail(msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failed = true
-	r.report.WriteString(msg + "\n")
-}
-
-func (r *recordingTB) log(msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.report.WriteString(msg + "\n")
-}
 
 // Planted bugs, each a test-only switch over the memory store.
 
@@ -98,9 +65,7 @@ func (f forgetsEarly) Lookup(ctx context.Context, tokenID, id, laneID string, no
 // The differential check finds each planted bug within its default number of histories, and shrinks it to
 // a short history (logged). Without this, a differential check that passes proves nothing.
 func TestDifferentialFindsPlantedBugs(t *testing.T) {
-	old := flag.Lookup("rapid.nofailfile").Value.String()
-	require.NoError(t, flag.Set("rapid.nofailfile", "true")) // the failures are wanted: no fail files
-	t.Cleanup(func() { _ = flag.Set("rapid.nofailfile", old) })
+	rapidtest.ExpectFailures(t, 0)
 	for _, tc := range []struct {
 		name  string
 		plant func(state.State) state.State
@@ -112,14 +77,14 @@ func TestDifferentialFindsPlantedBugs(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recordingTB{T: t}
+			rec := &rapidtest.Recorder{T: t}
 			statetest.Differential(rec, func(set state.Settings) (state.State, state.State) {
 				s := tc.plant(state.NewMemory(set))
 				return s, s
 			})
 			require.True(t, rec.Failed(), "the planted bug was not found")
-			assert.Contains(t, rec.report.String(), "the reference answered")
-			t.Logf("counterexample:\n%s", rec.report.String())
+			assert.Contains(t, rec.Report(), "the reference answered")
+			t.Logf("counterexample:\n%s", rec.Report())
 		})
 	}
 }
