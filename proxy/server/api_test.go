@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrefund/cloud/internal/clocktest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -83,7 +85,7 @@ func TestProxyRefusalsReachNothingUpstream(t *testing.T) {
 	small := h.token("front-4", 1000)
 	foreign, _ := lane.NewKeyring([][]byte{[]byte("another-secret-0123456789abcdef0123456789")})
 	foreignTok, _, _ := foreign.Issue(lane.Spec{Devices: []string{"1850010868"}, MaxAmount: 100})
-	past := newFakeClock()
+	past := clocktest.New()
 	past.Advance(-13 * time.Hour)
 	old, _ := lane.NewKeyring([][]byte{[]byte(testSecret)})
 	old.Now = past.Now
@@ -188,7 +190,7 @@ func TestProxyObjectLevelScopeFollowsTheLane(t *testing.T) {
 }
 
 func TestProxyDeviceBusyGuard(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New()
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.Now = clock.Now; c.BusyTimeout = time.Minute })
 	tok := h.token("front-1", 100000)
 	// Amount …03: no card is ever presented, the instruction stays inProgress.
@@ -236,7 +238,7 @@ func TestProxyDeviceBusyGuard(t *testing.T) {
 }
 
 func TestProxyRateLimitPerLaneToken(t *testing.T) {
-	clock := newFakeClock()                                                                     // no refill while the test runs, however slow the machine
+	clock := clocktest.New()                                                                    // no refill while the test runs, however slow the machine
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.Rate = 1; c.Now = clock.Now }) // burst 3
 	tok := h.token("front-1", 100000)
 	other := h.token("front-1", 100000) // same lane, another token: its own bucket
@@ -347,7 +349,7 @@ func TestProxyTokenMintsAreSingleFlight(t *testing.T) {
 }
 
 func TestProxyTokenRefreshedBeforeExpiry(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New()
 	h := newHarness(t, func(s *sim.Config, c *server.Config) { s.TokenTTL = time.Hour; c.Now = clock.Now })
 	tok := h.token("front-1", 100000)
 	get := func() {
@@ -386,7 +388,7 @@ func TestProxyUpstream401RemintsOnceAndReplays(t *testing.T) {
 }
 
 func TestProxyIdentityOutage(t *testing.T) {
-	clock := newFakeClock() // the backoff runs on it: no expiry mid-test, however slow the machine
+	clock := clocktest.New() // the backoff runs on it: no expiry mid-test, however slow the machine
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) {
 		c.MintMinBackoff, c.MintMaxBackoff = time.Second, time.Second
 		c.Now = clock.Now

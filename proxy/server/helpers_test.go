@@ -340,26 +340,6 @@ func fieldNamed(p map[string]any, param string) bool {
 	return false
 }
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // start builds a proxy from h.cfg and serves it on a fresh loopback listener; h.url is its origin.
 func (h *harness) start() {
 	h.t.Helper()

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrefund/cloud/internal/clocktest"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
@@ -16,7 +18,7 @@ import (
 // Retry-After, nothing goes upstream without a bearer (not even the expired one), identity is asked once per
 // backoff rather than once per call, and once identity answers again the proxy carries on by itself.
 func TestIdentityOutageWhileTheBearerExpires(t *testing.T) {
-	clock := newFakeClock() // bearer expiry and backoff run on it: no expiry mid-test, however slow the machine
+	clock := clocktest.New() // bearer expiry and backoff run on it: no expiry mid-test, however slow the machine
 	h := newHarness(t, func(s *sim.Config, c *server.Config) {
 		s.TokenTTL, s.Timeout = 10*time.Minute, time.Hour // the first refund stays in progress until finished
 		c.MintMinBackoff, c.MintMaxBackoff = time.Second, time.Second

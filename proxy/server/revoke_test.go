@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrefund/cloud/internal/clocktest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -36,7 +38,7 @@ func (h *harness) revoke(auth, tokenID string) (*http.Response, []byte) {
 }
 
 func TestProxyRevokeLaneToken(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New()
 	h := newHarness(t, func(_ *sim.Config, c *server.Config) { c.AdminKey = testAdminKey; c.Now = clock.Now })
 	admin := "Bearer " + testAdminKey
 	tr := h.adminToken("front-1", "2h")

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrefund/cloud/internal/clocktest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -132,7 +134,7 @@ func (h *harness) busyGauge() string {
 // The rate limit and revocation hold the same on both backends.
 func TestAdmissionOnBothBackends(t *testing.T) {
 	backends(t, func(t *testing.T, state option) {
-		clock := newFakeClock() // no refill while the test runs
+		clock := clocktest.New() // no refill while the test runs
 		h := newHarness(t, state, func(_ *sim.Config, c *server.Config) { c.Rate = 1; c.Now = clock.Now; c.AdminKey = testAdminKey })
 		tok := h.adminToken("front-1", "1h")
 		for i := range 3 {
@@ -161,7 +163,7 @@ func TestAdmissionOnBothBackends(t *testing.T) {
 // Two instances on one Redis behave as one proxy: submit through one, watch and cancel through the other,
 // one device guard, one rate limit, one revocation list.
 func TestTwoInstancesShareOneTruth(t *testing.T) {
-	clock := newFakeClock()
+	clock := clocktest.New()
 	h := newHarness(t, withRedis(t, redistest.Start(t), ""), func(_ *sim.Config, c *server.Config) {
 		c.AdminKey = testAdminKey
 		c.Rate = 2 // burst 6 across both instances

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,7 +23,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
-	"github.com/posrefund/cloud/proxy/server"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns its files and a pool trusting it.
@@ -51,21 +49,10 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 func TestProxyTLSServesHTTP2(t *testing.T) {
 	h := newHarness(t) // the simulator behind; a second proxy on TLS in front of it
-	certFile, keyFile, pool := selfSigned(t)
-	p, err := server.New(h.cfg)
-	require.NoError(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.ServeTLS(ctx, l, certFile, keyFile) }()
-	defer func() {
-		cancel()
-		assert.NoError(t, <-done)
-	}()
+	addr, pool := serveTLS(t, h)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
 	defer tr.CloseIdleConnections()
-	base := "https://" + l.Addr().String()
+	base := "https://" + addr
 	c := &payroc.Client{BaseURL: base + "/v1", Doer: payroc.HTTPDoer{Client: &http.Client{Transport: tr}},
 		Tokens: payroc.NewStaticToken(h.token("front-1", 100000), nil)}
 	inst, err := c.Submit(t.Context(), mustRefund(t, "1850010868", &payroc.RefundInstructionRequest{ProcessingTerminalID: "1234001",

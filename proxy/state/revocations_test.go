@@ -2,9 +2,10 @@ package state_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/posrefund/cloud/internal/clocktest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,29 +13,9 @@ import (
 	"github.com/posrefund/cloud/proxy/state"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestMemoryRevocations(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := clocktest.New()
 
 	t.Run("RevokedUntilItsTime", func(t *testing.T) {
 		m := state.NewMemoryRevocations(clock.Now, 10)
