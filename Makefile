@@ -18,7 +18,7 @@ endif
 endif
 GO_LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-loaded vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean model
+.PHONY: run build test test-loaded vet unit wasmtest e2e wasm package examples npm bench fuzz screenshots chromium redis clean model e2e/node_modules
 
 ## run: build the wasm and start the proxy in simulator mode on http://$(ADDR)
 run: wasm
@@ -29,7 +29,7 @@ build:
 	$(GO) build -trimpath -ldflags='$(GO_LDFLAGS)' -o bin/proxy ./proxy
 
 ## test: vet (host and js/wasm), unit tests with -race, js/wasm glue tests under Node, e2e in headless Chromium
-test: vet chromium redis wasm package examples e2e/node_modules
+test: vet chromium redis wasm package examples e2e/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./payroc/ ./wasm/...
 
@@ -113,15 +113,17 @@ fuzz:
 	$(GO) run ./bench/cmd/fuzzrun -fuzztime=$(FUZZTIME)
 
 ## screenshots: regenerate the README's gallery of the page under docs/ (not part of make test)
-screenshots: chromium wasm e2e/node_modules
+screenshots: chromium wasm e2e/node_modules/.package-lock.json
 	SCREENSHOTS=1 $(GO) test -count=1 -run TestScreenshot ./e2e/
 
-## e2e/node_modules: the npm packages the e2e suite loads into the page (axe-core), pinned by e2e/package-lock.json
-e2e/node_modules: e2e/package.json e2e/package-lock.json
+## e2e/node_modules: the npm packages the e2e suite loads into the page (axe-core), pinned by e2e/package-lock.json;
+## the target is npm's own record of the install, so an emptied or partial node_modules is installed again
+e2e/node_modules: e2e/node_modules/.package-lock.json
+e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq npm; } || \
 	  { echo "npm is missing: run \`sudo apt-get install -y npm\`"; exit 1; }
 	cd e2e && npm ci --no-audit --no-fund
-	@touch e2e/node_modules
+	@touch e2e/node_modules/.package-lock.json
 
 clean:
 	rm -f web/payroc.wasm web/payroc.wasm.br web/payroc.wasm.gz web/wasm_exec.js

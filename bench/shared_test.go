@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,7 @@ func withRedis(tb testing.TB, cfg *server.Config, prefix string) (*redistest.Ser
 type r1Shared struct {
 	redis    *redistest.Server
 	password string
+	frontL   net.Listener // the front's, taken first: its origin is every instance's -public-url
 	f        *harness.Front
 
 	mu     sync.Mutex
@@ -42,7 +44,13 @@ type r1Shared struct {
 
 func startR1Shared(b *testing.B, cfg *server.Config) *r1Shared {
 	rs, password := withRedis(b, cfg, "r1:")
-	return &r1Shared{redis: rs, password: password}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// As in production behind a load balancer that keeps the Host: the instances answer the front's name.
+	cfg.PublicURL = "http://" + l.Addr().String()
+	return &r1Shared{redis: rs, password: password, frontL: l}
 }
 
 // front puts a round-robin front before the instances and returns its origin. Killing an instance closes
@@ -54,7 +62,7 @@ func (sh *r1Shared) front(b *testing.B, pxs ...*proxyStack) string {
 	for i, p := range pxs {
 		origins[i] = p.URL
 	}
-	f, err := harness.StartFrontOf(origins, func(i int) { pxs[i].Server.Close() })
+	f, err := harness.StartFrontOn(sh.frontL, origins, func(i int) { pxs[i].Server.Close() })
 	if err != nil {
 		b.Fatal(err)
 	}

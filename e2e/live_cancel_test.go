@@ -49,3 +49,27 @@ func TestALiveRefundAlwaysHasCancel(t *testing.T) {
 	assert.Zero(t, refundsOf(key))
 	assert.Empty(t, p.pending())
 }
+
+// Issue 19, point 3, one owner: a refund whose run ended in an error in the tab that ran it (still open, its
+// cashier offered Resume) is not taken over and sent again by another tab on its own, as if that tab had
+// closed: the other tab offers it too, and nobody runs it until a cashier chooses.
+func TestARefundThatFailedInItsTabIsNotRunAgainElsewhere(t *testing.T) {
+	t.Parallel()
+	dev := newDevice(t)
+	first := openPOS(t, onDevice(dev), labelled("first-tab"), beforeLoad(func(tab *harness.Tab) { tab.OnNewDocument(failFirstWatch) }))
+	second := openPOS(t, onDevice(dev), sameBrowser(first), labelled("second-tab"))
+	first.refund("57.03") // ending 03: the reader waits for a card until the refund is canceled
+	require.Equal(t, "error", first.waitStatus("error", "inProgress"), "the stand-in watch failure did not end the run")
+	_, key := first.waitInstruction()
+	first.WaitVisible("resume-button")
+
+	second.WaitVisible("resume-button")
+	assert.Equal(t, "idle", second.phase(), "the other tab runs nothing on its own")
+	assert.NotContains(t, second.Text("resume-text"), "was closed", "no tab closed")
+	assert.Equal(t, 1, instructionsOf(key))
+
+	first.Click("cancel-button")
+	first.waitStatus("canceled")
+	assert.Equal(t, 1, instructionsOf(key))
+	assert.Zero(t, refundsOf(key))
+}

@@ -94,7 +94,7 @@ func TestForgetOnlyWhenTheRefundIsUnknown(t *testing.T) {
 		refundInstructionId: 'e2e00000000000000000000000000001', status: 'inProgress',
 		request: { serialNumber: '` + p.device.SerialNumber + `', processingTerminalId: '` + p.device.ProcessingTerminalID + `',
 			order: { orderId: 'ORDER-1001', description: 'Refund for order ORDER-1001', amount: 1777, currency: 'USD' } },
-		updatedAt: new Date().toISOString() }))`)
+		updatedAt: new Date().toISOString(), createdAt: new Date().toISOString() }))`)
 	p.Reload()
 	p.WaitReady()
 	p.waitStatus("error")

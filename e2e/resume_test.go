@@ -57,7 +57,7 @@ func TestSecondUnfinishedRefundIsOfferedAfterTheFirst(t *testing.T) {
 		return `localStorage.setItem('payroc.pending.` + key + `', JSON.stringify({ idempotencyKey: '` + key + `',
 			request: { serialNumber: '` + d.SerialNumber + `', processingTerminalId: '` + d.ProcessingTerminalID + `',
 				order: { orderId: '` + order + `', description: 'Refund for order ` + order + `', amount: ` + itoa(amount) + `, currency: 'USD' } },
-			updatedAt: '` + at + `' }));`
+			updatedAt: '` + at + `', createdAt: new Date().toISOString() }));`
 	}
 	p.exec(record(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") + record(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
 	p.Reload()

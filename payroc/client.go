@@ -317,6 +317,10 @@ type RunOptions struct {
 	// RefundInstructionID, when known from an earlier run, is watched first; the request is submitted again
 	// (with the same key, which the gateway replays) only if the instruction is unknown (404).
 	RefundInstructionID string
+	// NoResubmit, with RefundInstructionID, watches that instruction and never submits: its 404 is returned
+	// as it is. For a refund recorded long ago, whose key the gateway may have forgotten, so that a resubmit
+	// could be a new refund.
+	NoResubmit bool
 	// OnStatus sees the submit's own inProgress first, then each change once, ending with the final status.
 	// Its first call carries the instruction id: record it then. A resubmit that answers another instruction
 	// id is a change too, even with the same status: record and cancel that id from then on.
@@ -332,6 +336,9 @@ type RunOptions struct {
 func (c *Client) RunRefund(ctx context.Context, r DeviceRefund, opts RunOptions) (*RefundResult, error) {
 	if err := r.valid(); err != nil {
 		return nil, err
+	}
+	if opts.NoResubmit && opts.RefundInstructionID == "" {
+		return nil, NewError(CodeInvalidRequest, "NoResubmit needs the RefundInstructionID to watch")
 	}
 	key := r.key
 	var last Status
@@ -367,7 +374,7 @@ func (c *Client) RunRefund(ctx context.Context, r DeviceRefund, opts RunOptions)
 		case err == nil:
 			inst.IdempotencyKey = key
 			return c.result(ctx, inst)
-		case errors.Is(err, ErrNotFound) && !resubmitted:
+		case errors.Is(err, ErrNotFound) && !resubmitted && !opts.NoResubmit:
 			id, resubmitted = "", true
 		default:
 			return nil, err

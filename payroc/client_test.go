@@ -263,6 +263,20 @@ func TestClientRenewsAnInvalidTokenOnce(t *testing.T) {
 	assert.EqualValues(t, 1, renewals.Load(), "renewals for one call")
 }
 
+// A revoked lane token is not renewed: the back office ended that sign-in on purpose.
+func TestClientDoesNotRenewARevokedToken(t *testing.T) {
+	var renewals atomic.Int32
+	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 401, map[string]any{"type": "urn:proxy#lane-token-revoked", "title": "Lane token revoked", "status": 401})
+	}))
+	c.Tokens = NewStaticToken("signed-off", func(context.Context) (string, error) {
+		return fmt.Sprintf("fresh-%d", renewals.Add(1)), nil
+	})
+	_, err := c.Refund(context.Background(), "CD3HN88U9F")
+	require.ErrorIs(t, err, &Error{Code: CodeLaneTokenRevoked})
+	assert.Zero(t, renewals.Load(), "a revoked token was renewed behind the back office's back")
+}
+
 func TestClientRunRefundOutcomes(t *testing.T) {
 	tests := []struct {
 		final, code string

@@ -54,9 +54,10 @@ func (s *StaticToken) Set(token string) {
 // valid because the server's signing key changed, as after a restart in simulator mode, where the saved token
 // is a dead end that only the token source can end). The client asks once per call, so a token the source
 // keeps handing out refused ends in the server's own error. If another call already renewed past rejected,
-// that token is used.
+// that token is used. A revoked token is not renewed: the back office ended that till's sign-in on purpose,
+// and only it (not a retry behind its back) gives the till a new token.
 func (s *StaticToken) Renew(ctx context.Context, rejected string, cause *Error) (string, error) {
-	if s.renew == nil || cause == nil {
+	if s.renew == nil || cause == nil || cause.Code == CodeLaneTokenRevoked {
 		return "", cause
 	}
 	s.mu.Lock()

@@ -17,8 +17,13 @@ const ASKING = new Set(['confirming', 'duplicate']);
 export function confirmRefund() {
   const s = store.state;
   if (!ASKING.has(s.phase) || performance.now() - s.confirmOpenedAt < DELIBERATE_MS) return;
+  if (confirmedOpening === s.confirmOpenedAt) return; // a second click before the refund's lock is granted
+  confirmedOpening = s.confirmOpenedAt;
   runRefund(page.payroc.newIdempotencyKey(), s.refund.request, {});
 }
+
+// confirmedOpening: the opening (its time) of the question whose Refund was pressed: one refund per question.
+let confirmedOpening = null;
 
 /** The Back button of either question (or Escape): back to the form, nothing sent. */
 export function backFromConfirm() {

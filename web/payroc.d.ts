@@ -9,7 +9,8 @@ export interface LoadOptions {
   token?: string;
   /**
    * Called for a new lane token when the proxy answers 401 (expired, or no longer valid after a key change),
-   * once per call; the call then goes on with it.
+   * once per call; the call then goes on with it. Never for a revoked token (`lane-token-revoked`): the back
+   * office ended that sign-in.
    * Also gives the first token when `token` is not set. With neither `token` nor `getToken`, load() uses
    * `GET /dev/token` (only in simulator mode). A PayrocError it throws or rejects with reaches the caller
    * with its own code; any other failure, or no token, is `token-unavailable` (status 0, retryable).
@@ -63,7 +64,10 @@ export interface Payroc {
   /**
    * Asks the device to abandon an instruction. Resolves with the instruction as it now stands: `canceled`
    * when the cancel won; `completed` with `refundId` when the device finished first; `failure` if it had
-   * already failed. Rejects only on errors (network, auth, not found).
+   * already failed. Rejects only on errors (network, auth, not found). When the proxy answers 404 (it
+   * restarted) for a refund this browser recorded within the last hour, it re-attaches first: the recorded
+   * submit is replayed with the same key and the instruction that answers is canceled. An older record is
+   * never sent again (the gateway may have forgotten its key): its 404 stands.
    */
   cancel(refundInstructionId: string, options?: CallOptions): Promise<Instruction>;
   /** Retrieves a refund (Payroc's object). */

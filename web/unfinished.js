@@ -47,6 +47,10 @@ function onLost(key) {
   watchOther({ ...s.refund, owner: 'other', takenOver: '', cancelTrouble: null });
 }
 
+// endedThere: refunds whose run ended in the tab that ran it, still open (an error with Resume there): their
+// lock comes free, but no tab closed, so none takes them over and sends them again on its own.
+const endedThere = new Set();
+
 // yielded: refunds whose lock this hidden tab let pass once to a visible tab waiting for it.
 const yielded = new Set();
 
@@ -66,7 +70,13 @@ function watchOther(refund) {
     }
     const left = (await page.payroc.pending().catch(() => [])).find((p) => p.idempotencyKey === refund.key);
     const now = store.state;
-    if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
+    if (endedThere.delete(refund.key)) {
+      // The tab that ran it is still open and said how the run ended (an error its cashier sees, with
+      // Resume): nothing is sent again from here; the refund is offered here as it is there.
+      if (left && (now.phase === 'idle' || now.phase === 'done' || now.phase === 'error') && !now.pendingOffer) {
+        store.set({ pendingOffer: left, forgettable: ['completed', 'failure', 'canceled'].includes(left.status) });
+      }
+    } else if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
       await drive(left.idempotencyKey, left.request, true, left, { takenOver: 'closed' });
     } else if (now.phase === 'watching' && now.refund?.key === refund.key) {
       lateKey = refund.key;
@@ -90,6 +100,7 @@ function onTabMessage(m) {
     if (!watchingIt) store.go('watching', { refund: { ...m.refund, owner: 'other' } });
     store.go('done', { refund: { ...m.refund, owner: 'other' }, outcome: m.outcome });
   } else if (m.type === 'ended' && watchingIt) {
+    endedThere.add(m.key);
     store.go('idle', { refund: null });
   }
   refreshLocks();

@@ -59,6 +59,17 @@ func StartFront(proxies ...*Proxy) (*Front, error) {
 // StartFrontOf starts a round-robin front before the instances at origins (http://host:port); Kill(i) calls
 // stop(i) to end instance i.
 func StartFrontOf(origins []string, stop func(i int)) (*Front, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("harness: front listener: %w", err)
+	}
+	return StartFrontOn(l, origins, stop)
+}
+
+// StartFrontOn is StartFrontOf on a listener of the caller's, so that the front's address is known before the
+// instances start: production instances behind it need it as their -public-url (they answer only the hosts
+// they are configured for, and the front keeps the Host).
+func StartFrontOn(l net.Listener, origins []string, stop func(i int)) (*Front, error) {
 	if len(origins) == 0 {
 		return nil, errors.New("harness: a front needs at least one instance")
 	}
@@ -81,10 +92,6 @@ func StartFrontOf(origins []string, stop func(i int)) (*Front, error) {
 			},
 		}
 		f.backends = append(f.backends, b)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("harness: front listener: %w", err)
 	}
 	f.URL = "http://" + l.Addr().String()
 	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}

@@ -12,7 +12,8 @@ import (
 // the instruction) while this browser holds the record, Cancel re-attaches first: it replays the recorded
 // submit with the same key, which the gateway answers with the same instruction and the proxy files under
 // the lane again, then cancels that. So a live refund never loses its working Cancel. A replay answered
-// with a final status needs no cancel: that status is the answer.
+// with a final status needs no cancel: that status is the answer. A record older than ResendWindow is never
+// sent again: the gateway may have forgotten its key, and the replay would be a new refund.
 func (p *Store) Cancel(ctx context.Context, c *payroc.Client, id string) (*payroc.RefundInstruction, error) {
 	inst, err := c.Cancel(ctx, id)
 	if errors.Is(err, payroc.ErrNotFound) && planted != "no-reattach" {
@@ -37,6 +38,9 @@ func (p *Store) reattach(ctx context.Context, c *payroc.Client, id string, notFo
 	rec, err := p.Get(key)
 	if err != nil || rec == nil {
 		return nil, notFound
+	}
+	if !rec.mayResend(p.now()) {
+		return nil, tooOldToResend()
 	}
 	r, err := rec.DeviceRefund()
 	if err != nil {

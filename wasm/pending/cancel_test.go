@@ -128,3 +128,42 @@ func TestCancelWithoutRecordKeepsTheNotFound(t *testing.T) {
 	_, err := store.Cancel(context.Background(), rig.client, "a37439165d134678a9100ebba3b29597")
 	require.ErrorIs(t, err, payroc.ErrNotFound)
 }
+
+// A refund recorded longer ago than ResendWindow is never sent again: the gateway may have forgotten its key,
+// and a replay would then put a new refund on the reader. After a proxy restart, Cancel and resume of such a
+// record report it unknown (404, so the page offers Forget) and submit nothing; a record that does not say
+// when it was made counts as old.
+func TestAnOldRecordIsNeverSentAgain(t *testing.T) {
+	rig := newProxyRig(t)
+	ctx := context.Background()
+	clock := time.Now()
+	store := pending.NewStore(&pending.MemoryStorage{})
+	store.Now = func() time.Time { return clock }
+	key := payroc.NewIdempotencyKey()
+	r, err := pending.ParseRequest(strings.Replace(validRequest, `"amount":4999`, `"amount":1003`, 1), key)
+	require.NoError(t, err)
+	_, err = store.Begin(r)
+	require.NoError(t, err)
+	inst, err := rig.client.Submit(ctx, r)
+	require.NoError(t, err)
+	require.NoError(t, store.Observe(key, inst, true))
+	rig.restart(t)
+	clock = clock.Add(pending.ResendWindow)
+	before := rig.sim.Stats().Requests[sim.RouteSubmit]
+
+	_, err = store.Cancel(ctx, rig.client, inst.RefundInstructionID)
+	require.ErrorIs(t, err, payroc.ErrNotFound, "an old record's cancel is not re-attached")
+	_, err = store.Run(ctx, rig.client, r, inst.RefundInstructionID, false, nil)
+	require.ErrorIs(t, err, payroc.ErrNotFound, "an old record's resume watches, and its 404 stands")
+	_, err = store.Run(ctx, rig.client, r, "", false, nil)
+	require.ErrorIs(t, err, payroc.ErrNotFound, "an old record without an instruction id is not submitted")
+	assert.Equal(t, before, rig.sim.Stats().Requests[sim.RouteSubmit], "an old record was sent again")
+	rec, err := store.Get(key)
+	require.NoError(t, err)
+	require.NotNil(t, rec, "the record stays for the cashier to check and forget")
+
+	clock = clock.Add(-time.Minute) // inside the window: the same Cancel re-attaches
+	got, err := store.Cancel(ctx, rig.client, inst.RefundInstructionID)
+	require.NoError(t, err)
+	assert.Equal(t, payroc.StatusCanceled, got.Status)
+}

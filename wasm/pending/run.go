@@ -39,13 +39,21 @@ func (p *Store) Submit(ctx context.Context, c *payroc.Client, r payroc.DeviceRef
 
 // Run is the module's refund and resume: the whole flow (payroc.Client.RunRefund), recording each status
 // under r's key; knownID is the instruction an earlier run recorded. The record goes once the result is
-// known, or when this call's own submit (fresh) created nothing.
+// known, or when this call's own submit (fresh) created nothing. A record older than ResendWindow is only
+// watched, never sent again.
 func (p *Store) Run(ctx context.Context, c *payroc.Client, r payroc.DeviceRefund, knownID string, fresh bool,
 	onStatus func(*payroc.RefundInstruction)) (*payroc.RefundResult, error) {
-	tc, t := tracked(c)
 	key := r.IdempotencyKey()
+	rec, err := p.Get(key)
+	p.warn(err)
+	resend := rec != nil && rec.mayResend(p.now()) // never a second send the gateway could take for a new refund
+	if !resend && knownID == "" {
+		return nil, tooOldToResend()
+	}
+	tc, t := tracked(c)
 	opts := payroc.RunOptions{
 		RefundInstructionID: knownID,
+		NoResubmit:          !resend,
 		OnStatus: func(inst *payroc.RefundInstruction) {
 			p.warn(p.Observe(key, inst, false))
 			if onStatus != nil {

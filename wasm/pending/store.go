@@ -29,6 +29,28 @@ type Refund struct {
 	CreatedAt string `json:"createdAt,omitempty"`
 }
 
+// ResendWindow is how long after it was first recorded a refund may be sent again under its key (a resume
+// whose instruction id was never received or is unknown, a Cancel re-attaching after a 404). Payroc does not
+// publish how long it keeps idempotency keys, and once it has forgotten one a resend is a new refund on the
+// reader: so past this window, or for a record that does not say when it was made, nothing is sent again, and
+// the refund is reported unknown (the cashier checks the device or the back office, then forgets it). An
+// hour covers every restart and outage a refund in progress can live through: a device gives up on a card
+// within minutes.
+const ResendWindow = time.Hour
+
+// mayResend says whether the refund is young enough to be sent again under its key at now.
+func (r *Refund) mayResend(now time.Time) bool {
+	created, err := time.Parse(time.RFC3339Nano, r.CreatedAt)
+	return err == nil && now.Sub(created) < ResendWindow
+}
+
+// tooOldToResend is the answer in place of a resend that mayResend refused.
+func tooOldToResend() error {
+	return &payroc.Error{Code: payroc.CodeNotFound, Title: payroc.TitleForCode(payroc.CodeNotFound),
+		Detail: "the payment server no longer knows this refund, and it was recorded too long ago to send again " +
+			"safely: check the device or the back office for its outcome, then forget it"}
+}
+
 // DeviceRefund is the recorded refund made ready to send again under its own key. The record came from this
 // browser's storage, which anything on the page can write, so it is checked as anything entering the module is.
 func (r *Refund) DeviceRefund() (payroc.DeviceRefund, error) {
@@ -56,11 +78,14 @@ type Store struct {
 func NewStore(s Storage) *Store { return &Store{s: s} }
 
 func (p *Store) stamp() string {
-	now := time.Now
+	return p.now().UTC().Format(time.RFC3339Nano)
+}
+
+func (p *Store) now() time.Time {
 	if p.Now != nil {
-		now = p.Now
+		return p.Now()
 	}
-	return now().UTC().Format(time.RFC3339Nano)
+	return time.Now()
 }
 
 // Begin records a refund about to be submitted and reports whether the record is new. A record that exists
@@ -76,7 +101,7 @@ func (p *Store) Begin(r payroc.DeviceRefund) (fresh bool, err error) {
 		return false, err
 	}
 	if rec == nil {
-		rec, fresh = &Refund{IdempotencyKey: key}, true
+		rec, fresh = &Refund{IdempotencyKey: key, CreatedAt: p.stamp()}, true
 	}
 	rec.Request = DeviceRefundRequest{SerialNumber: r.SerialNumber(), RefundInstructionRequest: r.Body()}
 	return fresh, p.putLocked(rec)
@@ -132,7 +157,25 @@ func (p *Store) KeyOf(id string) (string, error) {
 func (p *Store) Remove(key string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.s.Remove(Prefix + key)
+	return p.s.Remove(Prefix + p.spellingLocked(key))
+}
+
+// spellingLocked is the spelling key is filed under: itself, or, for a record filed before keys were read
+// in canonical form, the same key in another case (a page may have passed an upper-case key then).
+func (p *Store) spellingLocked(key string) string {
+	if _, ok, err := p.s.Get(Prefix + key); ok || err != nil {
+		return key
+	}
+	keys, err := p.s.Keys()
+	if err != nil {
+		return key
+	}
+	for _, k := range keys {
+		if filed, ok := strings.CutPrefix(k, Prefix); ok && strings.EqualFold(filed, key) {
+			return filed
+		}
+	}
+	return key
 }
 
 // DropIfNothingCreated removes the record of a failed submit when t, the tracker of the call, proves that nothing
@@ -156,7 +199,7 @@ func (p *Store) DropIfNothingCreated(key string, fresh bool, t *Tracker) (bool, 
 func (p *Store) Get(key string) (*Refund, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.getLocked(key)
+	return p.getLocked(p.spellingLocked(key))
 }
 
 // List returns every record, oldest update first. Records that cannot be read (written by something else
@@ -199,9 +242,6 @@ func (p *Store) getLocked(key string) (*Refund, error) {
 
 func (p *Store) putLocked(rec *Refund) error {
 	rec.UpdatedAt = p.stamp()
-	if rec.CreatedAt == "" {
-		rec.CreatedAt = rec.UpdatedAt
-	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err

@@ -143,3 +143,19 @@ func TestBeginFailsWhenStorageCannotWrite(t *testing.T) {
 	_, err := s.Begin(mustRefund(t, "8e03978e-40d5-43e8-bc93-6894a57f9324"))
 	require.Error(t, err, "Begin must report that the record was not written")
 }
+
+// A record filed under an upper-case key (before keys were read in canonical form) is found, resumed and
+// forgotten by the key's canonical spelling, so it cannot keep its reader locked for good.
+func TestARecordFiledInAnotherCaseIsFound(t *testing.T) {
+	m := &pending.MemoryStorage{}
+	const upper, lower = "8E03978E-40D5-43E8-BC93-6894A57F9324", "8e03978e-40d5-43e8-bc93-6894a57f9324"
+	require.NoError(t, m.Set(pending.Prefix+upper, `{"idempotencyKey":"`+upper+`","request":{"serialNumber":"1850010868"},"updatedAt":"2026-01-02T03:04:05Z"}`))
+	s := pending.NewStore(m)
+	rec, err := s.Get(lower)
+	require.NoError(t, err)
+	require.NotNil(t, rec, "the record is found by the canonical spelling")
+	require.NoError(t, s.Remove(lower))
+	recs, err := s.List()
+	require.NoError(t, err)
+	assert.Empty(t, recs, "and removed by it")
+}
