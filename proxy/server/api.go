@@ -91,7 +91,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		s.refuseSubmit(w, r, c, serial, key, e)
 		return
 	}
-	if held == state.DeviceBusy && s.freeFinishedHolder(r.Context(), w, serial) {
+	if held == state.DeviceBusy && s.freeFinishedHolder(r.Context(), w, c.Lane, serial) {
 		now = s.now()
 		a, held, err = s.state.Reserve(r.Context(), c.ID, state.Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
 		if e := s.admission(w, a, err); e != nil {

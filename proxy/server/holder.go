@@ -19,8 +19,13 @@ const holderProbe = time.Second
 // and the next cashier must not wait out the busy timeout for it. One status GET with a short deadline:
 // when the answer is final, it is recorded as any status read's would be (audited, the device freed) and
 // the submit may try the device again. Anything else (in progress, no answer in time, an error, the store
-// away) leaves the guard as it is.
-func (s *Server) freeFinishedHolder(ctx context.Context, w http.ResponseWriter, serial string) bool {
+// away) leaves the guard as it is. The GET counts against the asking lane's cap on open long-polls
+// (-max-polls), so device-busy submits cannot hold more upstream requests open than the lane's own watches.
+func (s *Server) freeFinishedHolder(ctx context.Context, w http.ResponseWriter, laneID, serial string) bool {
+	if !s.polls.acquire(laneID, s.cfg.MaxPollsPerLane) {
+		return false
+	}
+	defer s.polls.release(laneID)
 	rec, found, err := s.state.Holder(ctx, serial, s.now())
 	if err != nil {
 		s.stateFailed(err)

@@ -3,11 +3,14 @@ package server_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/payroc"
+	"github.com/posrefund/cloud/payroc/sim"
+	"github.com/posrefund/cloud/proxy/server"
 )
 
 // A refund that ended while nobody read its status (an integration that never polls, a page closed right
@@ -34,4 +37,32 @@ func TestFinishedHolderFreesTheDevice(t *testing.T) {
 		problemOf(t, res, body, http.StatusConflict, "device-busy") // the new refund, in progress, holds it
 		require.NoError(t, h.sim.Finish(next.RefundInstructionID, payroc.StatusCanceled))
 	})
+}
+
+// The holder's status GET counts against the asking lane's cap on open long-polls: a lane at its cap gets
+// device-busy without a GET upstream, so device-busy submits cannot hold more upstream requests open than the
+// lane's own watches may.
+func TestHolderCheckCountsAgainstThePollCap(t *testing.T) {
+	h := newHarness(t, func(s *sim.Config, c *server.Config) {
+		s.Hold = time.Hour // a status GET of a refund in progress stays open until the test finishes it
+		c.MaxPollsPerLane = 1
+	})
+	front1, front2 := h.token("front-1", 50000), h.token("front-2", 50000)
+	h.mustSubmit(front1, "1850010868", 1003, "") // holds 1850010868
+	own, _ := h.mustSubmit(front2, "1850010869", 1003, "")
+	polled := make(chan int, 1)
+	go func() {
+		res, _ := h.do("GET", "/v1/refund-instructions/"+own.RefundInstructionID, front2, nil, nil)
+		polled <- res.StatusCode
+	}()
+	require.Eventually(t, func() bool { return h.sim.Stats().HeldPolls == 1 }, 30*time.Second, 10*time.Millisecond,
+		"front-2's watch is open, at its lane's cap")
+	before := h.sim.Stats().Requests[sim.RouteGetInstruction]
+
+	res, body, _ := h.submit(front2, "1850010868", 1000, "")
+	problemOf(t, res, body, http.StatusConflict, "device-busy")
+	assert.Equal(t, before, h.sim.Stats().Requests[sim.RouteGetInstruction], "the holder was read past the lane's poll cap")
+
+	require.NoError(t, h.sim.Finish(own.RefundInstructionID, payroc.StatusCanceled))
+	assert.Equal(t, http.StatusOK, <-polled)
 }
