@@ -121,7 +121,8 @@ type Config struct {
 func (c Config) StateSettings() state.Settings {
 	c.setDefaults()
 	set := state.Settings{TTL: c.StateTTL, BusyTimeout: c.BusyTimeout, SendTimeout: c.CallTimeout, Rate: c.Rate,
-		Burst: max(int(3*c.Rate), 1), MaxEntries: c.MaxEntries, Now: c.Now}
+		MaxEntries: c.MaxEntries, Now: c.Now} // the burst is the state's default, 3×Rate
+	set = set.WithDefaults()
 	for _, d := range c.Devices {
 		set.Devices = append(set.Devices, d.Serial)
 	}
@@ -136,7 +137,7 @@ func (c *Config) setDefaults() {
 		c.WebDir = "web"
 	}
 	if c.Rate == 0 {
-		c.Rate = 20
+		c.Rate = state.DefaultRate
 	}
 	if c.MaxPollsPerLane == 0 {
 		c.MaxPollsPerLane = 64
@@ -148,13 +149,13 @@ func (c *Config) setDefaults() {
 		c.CallTimeout = 30 * time.Second
 	}
 	if c.BusyTimeout <= 0 {
-		c.BusyTimeout = 3 * time.Minute
+		c.BusyTimeout = state.DefaultBusyTimeout
 	}
 	if c.StateTTL <= 0 {
-		c.StateTTL = 24 * time.Hour
+		c.StateTTL = state.DefaultTTL
 	}
 	if c.MaxEntries <= 0 {
-		c.MaxEntries = 100_000
+		c.MaxEntries = state.DefaultMaxEntries
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = payroc.MaxRequestBytes

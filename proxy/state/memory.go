@@ -56,25 +56,34 @@ func NewMemory(set Settings) *Memory {
 	}
 }
 
+// The defaults of the settings the proxy's configuration shares with its state (server.Config names them
+// too: it takes them from here).
+const (
+	DefaultTTL         = 24 * time.Hour
+	DefaultBusyTimeout = 3 * time.Minute
+	DefaultRate        = 20
+	DefaultMaxEntries  = 100_000
+)
+
 // WithDefaults fills zero settings with the proxy's defaults; every backend uses it, so they cannot drift apart.
 func (s Settings) WithDefaults() Settings {
 	if s.TTL <= 0 {
-		s.TTL = 24 * time.Hour
+		s.TTL = DefaultTTL
 	}
 	if s.BusyTimeout <= 0 {
-		s.BusyTimeout = 3 * time.Minute
+		s.BusyTimeout = DefaultBusyTimeout
 	}
 	if s.SendTimeout <= 0 {
 		s.SendTimeout = 30 * time.Second
 	}
 	if s.Rate == 0 {
-		s.Rate = 20
+		s.Rate = DefaultRate
 	}
 	if s.Burst <= 0 {
 		s.Burst = max(int(3*s.Rate), 1)
 	}
 	if s.MaxEntries <= 0 {
-		s.MaxEntries = 100_000
+		s.MaxEntries = DefaultMaxEntries
 	}
 	return s
 }
