@@ -38,7 +38,7 @@ func BenchmarkP7RedisState(b *testing.B) {
 	perScript := m.perScript(func() {
 		_, _, err := st.round(sides[0], workers, 1000, st.up.terminal(st.serials[0]))
 		require.NoError(b, err)
-	}, redisstate.ScriptNames())
+	}, cfg.State.(*redisstate.State).ScriptNames())
 	vsCeiling, vsBare, ceilVsBare := compare(t["proxy"], t["ceiling"]), compare(t["proxy"], t["bare"]), compare(t["ceiling"], t["bare"])
 	figure(fmt.Sprintf("P7 Redis state, %d clients", workers), "proxy ÷ ceiling %s; proxy ÷ bare %s; ceiling ÷ bare %s (%s, "+
 		"ceiling p50 %s p99 %s %.0f/s; pooled over %d ops per side in %d alternating rounds) target proxy ÷ ceiling "+

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,9 +23,15 @@ import (
 // answered final). Beside the time per cycle and the client's allocations it reports what does not depend
 // on the machine's load: the redis-server's CPU time per cycle (INFO cpu, user + system) and the time
 // Redis spent inside the scripts (INFO commandstats), both per cycle. Use it to weigh a script change.
+//
+// PAYROC_BENCH_REDIS_URL runs it against a redis-server of one's own instead of a fresh one, such as one
+// under valgrind's callgrind, which counts the server's instructions per cycle whatever the machine's load.
 func BenchmarkRefundCycle(b *testing.B) {
-	srv := redistest.Start(b)
-	st, rdb, err := redisstate.Open(srv.URL(), "bench:", state.Settings{Rate: 100_000, Burst: 1000, Timeout: 5 * time.Second,
+	url := os.Getenv("PAYROC_BENCH_REDIS_URL")
+	if url == "" {
+		url = redistest.Start(b).URL()
+	}
+	st, rdb, err := redisstate.Open(url, "bench:", state.Settings{Rate: 100_000, Burst: 1000, Timeout: 5 * time.Second,
 		Devices: []string{"1850010868"}})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = rdb.Close() })
@@ -63,7 +70,7 @@ func BenchmarkRefundCycle(b *testing.B) {
 	b.ReportMetric(float64(after.usec-before.usec)/float64(n), "script-µs/op")
 	b.ReportMetric(float64(after.calls-before.calls)/float64(n), "scripts/op")
 	b.StopTimer()
-	for name, d := range perScript(b, rdb, func() {
+	for name, d := range perScript(b, rdb, st.ScriptNames(), func() {
 		for i := range 500 {
 			cycle(n + 1 + i)
 		}
@@ -73,7 +80,7 @@ func BenchmarkRefundCycle(b *testing.B) {
 }
 
 // perScript is Redis's mean time in each script while sample runs (SLOWLOG, every command logged).
-func perScript(b *testing.B, rdb *goredis.Client, sample func()) map[string]float64 {
+func perScript(b *testing.B, rdb *goredis.Client, names map[string]string, sample func()) map[string]float64 {
 	ctx := context.Background()
 	require.NoError(b, rdb.ConfigSet(ctx, "slowlog-log-slower-than", "0").Err())
 	require.NoError(b, rdb.ConfigSet(ctx, "slowlog-max-len", "10000").Err())
@@ -82,7 +89,6 @@ func perScript(b *testing.B, rdb *goredis.Client, sample func()) map[string]floa
 	logged, err := rdb.SlowLogGet(ctx, -1).Result()
 	require.NoError(b, err)
 	require.NoError(b, rdb.ConfigSet(ctx, "slowlog-log-slower-than", "10000").Err())
-	names := redisstate.ScriptNames()
 	total, count := map[string]float64{}, map[string]float64{}
 	for _, e := range logged {
 		if len(e.Args) > 1 && names[e.Args[1]] != "" {

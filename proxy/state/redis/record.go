@@ -18,19 +18,23 @@ import (
 // errRecord is a stored instruction the proxy cannot read (another version's format): the call fails closed.
 var errRecord = errors.New("unreadable instruction record")
 
-// record reads a script's answer {audit flag, id, packed record}; found is false for an answer without one.
-func record(v []any) (rec state.Instruction, audit, found bool, err error) {
-	if str(v, 2) == "" {
+// record reads a script's answer {audit flag, packed record} about instruction id; found is false for an
+// answer without one.
+func record(id string, answer any) (rec state.Instruction, audit, found bool, err error) {
+	v, _ := answer.([]any)
+	packed, _ := elem(v, 1).(string)
+	if packed == "" {
 		return state.Instruction{}, false, false, nil
 	}
-	f, err := unpackStrings(str(v, 2), 8)
+	f, err := unpackStrings(packed, 8)
 	if err != nil {
 		return state.Instruction{}, false, false, fmt.Errorf("%w: %w", state.ErrUnavailable, err)
 	}
 	amount, _ := strconv.ParseInt(f[4], 10, 64)
 	at, _ := strconv.ParseInt(f[7], 10, 64)
-	return state.Instruction{ID: str(v, 1), Lane: f[0], Serial: f[1], Key: f[2], TokenID: f[3], Amount: amount,
-		Currency: f[5], OrderID: f[6], SubmittedAt: time.UnixMilli(at)}, num(v, 0) == 1, true, nil
+	flag, _ := elem(v, 0).(int64)
+	return state.Instruction{ID: id, Lane: f[0], Serial: f[1], Key: f[2], TokenID: f[3], Amount: amount,
+		Currency: f[5], OrderID: f[6], SubmittedAt: time.UnixMilli(at)}, flag == 1, true, nil
 }
 
 // unpackStrings reads the first n elements of a MessagePack array, each a string.

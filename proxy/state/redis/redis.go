@@ -12,11 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,16 +39,8 @@ type State struct {
 	prefix  string
 	set     state.Settings
 	timeout time.Duration
-	// interval is the GCRA emission interval in ms (0: no rate limit).
-	interval float64
-	// fixed are the arguments that are the same on every call, boxed once: each conversion of a string or
-	// a number past 255 to an interface allocates, and a state call is on every proxied request.
-	fixed fixedArgs
-}
-
-// fixedArgs are the script arguments set by the prefix and the rules.
-type fixedArgs struct {
-	prefix, interval, burst, busy, life, ttl any
+	// scripts have the prefix and the rules written in (see scripts.go).
+	scripts scripts
 }
 
 var _ state.State = (*State)(nil)
@@ -62,13 +52,11 @@ func New(rdb goredis.UniversalClient, prefix string, set state.Settings) *State 
 		prefix = DefaultPrefix
 	}
 	set = withDefaults(set)
-	s := &State{rdb: rdb, prefix: prefix, set: set, timeout: set.Timeout}
+	interval := 0.0 // the GCRA emission interval in ms (0: no rate limit)
 	if set.Rate > 0 {
-		s.interval = 1000 / set.Rate
+		interval = 1000 / set.Rate
 	}
-	s.fixed = fixedArgs{prefix: prefix, interval: strconv.FormatFloat(s.interval, 'f', 6, 64), burst: set.Burst,
-		busy: ms(set.BusyTimeout), life: ms(set.BusyTimeout + set.SendTimeout), ttl: ms(set.TTL)}
-	return s
+	return &State{rdb: rdb, prefix: prefix, set: set, timeout: set.Timeout, scripts: newScripts(prefix, interval, set)}
 }
 
 // Open connects to the Redis at url (redis:// or rediss://, as PROXY_REDIS_URL holds it) with timeouts
@@ -113,96 +101,87 @@ func withDefaults(s state.Settings) state.Settings {
 	return s
 }
 
-// run calls script with the prefix and now first, within the call timeout.
-func (s *State) run(ctx context.Context, script *goredis.Script, now time.Time, args ...any) ([]any, error) {
+// run calls script with now first, within the call timeout. Its answer is an int64, a string, a []any or
+// nil.
+func (s *State) run(ctx context.Context, script *goredis.Script, now time.Time, args ...any) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	all := make([]any, 0, len(args)+2)
-	all = append(all, s.fixed.prefix, now.UnixMilli())
+	all := make([]any, 0, len(args)+1)
+	all = append(all, now.UnixMilli())
 	all = append(all, args...)
 	v, err := script.Run(ctx, s.rdb, nil, all...).Result()
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		return nil, unavailable(err)
 	}
-	out, _ := v.([]any)
-	return out, nil
+	return v, nil
 }
 
-// gate is the admission arguments of a script: token id, GCRA interval (ms) and burst.
-func (s *State) gate(tokenID string) []any {
-	return []any{tokenID, s.fixed.interval, s.fixed.burst}
-}
-
-func admission(v []any) state.Admission {
-	switch num(v, 0) {
-	case 1:
-		return state.Admission{Revoked: true}
-	case 2:
-		return state.Admission{Limited: true, RetryAfter: max(time.Duration(num(v, 1))*time.Millisecond, time.Second)}
+// admission reads an admission code (see scripts.go); code is 0 when the request was admitted or v is not a
+// code.
+func admission(v any) (a state.Admission, code int64) {
+	code, _ = v.(int64)
+	switch {
+	case code == codeRevoked:
+		return state.Admission{Revoked: true}, code
+	case code > 0:
+		return state.Admission{Limited: true, RetryAfter: max(time.Duration(code)*time.Millisecond, time.Second)}, code
 	}
-	return state.Admission{}
+	return state.Admission{}, code
 }
 
 // Admit implements state.State.
 func (s *State) Admit(ctx context.Context, tokenID string, now time.Time) (state.Admission, error) {
-	v, err := s.run(ctx, admitScript, now, s.gate(tokenID)...)
-	if err != nil {
-		return state.Admission{}, err
-	}
-	return admission(v), nil
+	v, err := s.run(ctx, s.scripts.admit, now, tokenID)
+	a, _ := admission(v)
+	return a, err
 }
 
 // Reserve implements state.State.
 func (s *State) Reserve(ctx context.Context, tokenID string, r state.Reservation, now time.Time) (state.Admission, state.ReserveResult, error) {
-	args := append(s.gate(tokenID), r.Serial, r.Key, strings.ToLower(r.Key), r.Lane, s.fixed.busy,
-		s.life(), s.fixed.ttl)
-	v, err := s.run(ctx, reserveScript, now, args...)
+	v, err := s.run(ctx, s.scripts.reserve, now, tokenID, r.Serial, r.Key, strings.ToLower(r.Key), r.Lane)
 	if err != nil {
 		return state.Admission{}, state.Reserved, err
 	}
-	if a := admission(v); !a.OK() {
-		return a, state.Reserved, nil
-	}
-	switch num(v, 2) {
-	case 1:
+	a, code := admission(v)
+	switch code {
+	case codeDeviceBusy:
 		return state.Admission{}, state.DeviceBusy, nil
-	case 2:
+	case codeKeyElsewhere:
 		return state.Admission{}, state.KeyElsewhere, nil
 	}
-	return state.Admission{}, state.Reserved, nil
+	return a, state.Reserved, nil
 }
 
 // Settle implements state.State.
 func (s *State) Settle(ctx context.Context, st state.Settlement, now time.Time) (state.Settled, error) {
-	args := []any{st.Serial, st.Key, flag(!st.NothingCreated), s.life(), s.fixed.ttl}
+	args := []any{st.Serial, st.Key, flag(!st.NothingCreated)}
 	if a := st.Accepted; a != nil {
 		args = append(args, 1, a.ID, a.Lane, a.TokenID, a.Amount, a.Currency, a.OrderID, a.SubmittedAt.UnixMilli(),
 			flag(st.Status.Final()), st.RefundID, strings.ToLower(st.Key))
 	} else {
 		args = append(args, 0)
 	}
-	v, err := s.run(ctx, settleScript, now, args...)
+	v, err := s.run(ctx, s.scripts.settle, now, args...)
 	if err != nil || st.Accepted == nil {
 		return state.Settled{}, err
 	}
-	if len(v) == 1 && num(v, 0) == -1 {
+	if code, ok := v.(int64); ok && code == -1 {
 		return state.Settled{Foreign: true}, nil
 	}
-	rec, audit, _, err := record(v)
+	rec, audit, _, err := record(st.Accepted.ID, v)
 	return state.Settled{Record: rec, Audit: audit}, err
 }
 
 // Lookup implements state.State.
 func (s *State) Lookup(ctx context.Context, tokenID, id, laneID string, now time.Time) (state.Admission, state.Instruction, bool, error) {
-	args := append(s.gate(tokenID), id, laneID, s.life())
-	v, err := s.run(ctx, lookupScript, now, args...)
+	v, err := s.run(ctx, s.scripts.lookup, now, tokenID, id, laneID)
 	if err != nil {
 		return state.Admission{}, state.Instruction{}, false, err
 	}
-	if a := admission(v); !a.OK() {
+	if a, _ := admission(v); !a.OK() {
 		return a, state.Instruction{}, false, nil
 	}
-	rec, _, found, err := record([]any{int64(0), id, str(v, 2)})
+	rec, _, found, err := record(id, []any{int64(0), v})
 	if !found || err != nil {
 		return state.Admission{}, state.Instruction{}, false, err
 	}
@@ -211,39 +190,42 @@ func (s *State) Lookup(ctx context.Context, tokenID, id, laneID string, now time
 
 // Observe implements state.State.
 func (s *State) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
-	v, err := s.run(ctx, observeScript, now, id, flag(st.Final()), refundID, s.fixed.ttl, s.life())
+	v, err := s.run(ctx, s.scripts.observe, now, id, flag(st.Final()), refundID)
 	if err != nil {
 		return state.Instruction{}, false, err
 	}
-	rec, audit, _, err := record(v)
+	rec, audit, _, err := record(id, v)
 	return rec, audit, err
 }
 
 // RefundLane implements state.State.
 func (s *State) RefundLane(ctx context.Context, tokenID, id string, now time.Time) (state.Admission, string, error) {
-	v, err := s.run(ctx, refundScript, now, append(s.gate(tokenID), id)...)
+	v, err := s.run(ctx, s.scripts.refund, now, tokenID, id)
 	if err != nil {
 		return state.Admission{}, "", err
 	}
-	if a := admission(v); !a.OK() {
+	if a, _ := admission(v); !a.OK() {
 		return a, "", nil
 	}
-	return state.Admission{}, str(v, 2), nil
+	lane, _ := v.(string)
+	return state.Admission{}, lane, nil
 }
 
 // Holder implements state.State.
 func (s *State) Holder(ctx context.Context, serial string, now time.Time) (state.Instruction, bool, error) {
-	v, err := s.run(ctx, holderScript, now, serial, s.fixed.busy, s.life())
+	v, err := s.run(ctx, s.scripts.holder, now, serial)
 	if err != nil {
 		return state.Instruction{}, false, err
 	}
-	rec, _, found, err := record(v)
+	pair, _ := v.([]any)
+	id, _ := elem(pair, 0).(string)
+	rec, _, found, err := record(id, []any{int64(0), elem(pair, 1)})
 	return rec, found, err
 }
 
 // Release implements state.State.
 func (s *State) Release(ctx context.Context, id string, now time.Time) error {
-	_, err := s.run(ctx, releaseScript, now, id, s.life())
+	_, err := s.run(ctx, s.scripts.release, now, id)
 	return err
 }
 
@@ -252,16 +234,16 @@ func (s *State) Release(ctx context.Context, id string, now time.Time) error {
 func (s *State) BusyDevices(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for chunk := range slices.Chunk(s.set.Devices, 1000) {
-		args := make([]any, 0, len(chunk)+2)
-		args = append(args, s.fixed.busy, s.life())
+		args := make([]any, 0, len(chunk))
 		for _, serial := range chunk {
 			args = append(args, serial)
 		}
-		v, err := s.run(ctx, busyScript, now, args...)
+		v, err := s.run(ctx, s.scripts.busy, now, args...)
 		if err != nil {
 			return 0, err
 		}
-		total += int(num(v, 0))
+		n, _ := v.(int64)
+		total += int(n)
 	}
 	return total, nil
 }
@@ -283,7 +265,7 @@ func (s *State) Revoke(ctx context.Context, tokenID string, until time.Time) err
 	if life <= 0 {
 		return nil // expired already: refused anyway
 	}
-	_, err := s.run(ctx, revokeScript, time.Now(), tokenID, until.UnixMilli(), ms(life+time.Second))
+	_, err := s.run(ctx, s.scripts.revoke, time.Now(), tokenID, until.UnixMilli(), ms(life+time.Second))
 	return err
 }
 
@@ -301,28 +283,15 @@ func (s *State) Revoked(ctx context.Context, tokenID string) (bool, error) {
 	return time.Now().UnixMilli() < until, nil
 }
 
-func num(v []any, i int) int64 {
+// elem is v[i], or nil past its end.
+func elem(v []any, i int) any {
 	if i < len(v) {
-		if n, ok := v[i].(int64); ok {
-			return n
-		}
+		return v[i]
 	}
-	return math.MinInt64
-}
-
-func str(v []any, i int) string {
-	if i < len(v) {
-		if s, ok := v[i].(string); ok {
-			return s
-		}
-	}
-	return ""
+	return nil
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
-
-// life is how long a guard lives past its last touch: BusyTimeout + SendTimeout (ms), as a script argument.
-func (s *State) life() any { return s.fixed.life }
 
 func flag(b bool) int {
 	if b {

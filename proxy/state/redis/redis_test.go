@@ -129,3 +129,38 @@ func TestRedisAgreesWithMemory(t *testing.T) {
 	})
 	t.Logf("model: stores: %d histories, %d calls on memory and on Redis, 0 disagreements", histories, calls)
 }
+
+// The prefix is written into the scripts as a Lua string: whatever bytes it holds, the keys are the prefix
+// and nothing else, and the scripts still run (a quote or a backslash could otherwise end the literal).
+func TestAnyPrefixIsWrittenIntoTheScriptsAsIs(t *testing.T) {
+	srv := redistest.Start(t)
+	for name, prefix := range map[string]string{
+		"quote":        "it's:",
+		"backslash":    `back\slash]]:`,
+		"newline":      "two\nlines:",
+		"lua comment":  "--[[x:",
+		"utf-8":        "préfixe:",
+		"control byte": "nul\x00byte:",
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, rdb, err := redisstate.Open(srv.URL(), prefix, state.Settings{Rate: 10, Burst: 5, Timeout: 5 * time.Second})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = rdb.Close() })
+			ctx, now := context.Background(), time.Now()
+			_, res, err := st.Reserve(ctx, "tok-1", state.Reservation{Serial: "1850010868", Key: "0b7c3f6e-2d4a-4c1b-9e8f-000000000001",
+				Lane: "lane-1"}, now)
+			require.NoError(t, err, "the script with this prefix must run")
+			require.Equal(t, state.Reserved, res)
+			keys, err := rdb.Keys(ctx, "*").Result()
+			require.NoError(t, err)
+			var ours []string
+			for _, k := range keys {
+				if strings.HasPrefix(k, prefix) {
+					ours = append(ours, strings.TrimPrefix(k, prefix))
+				}
+			}
+			assert.ElementsMatch(t, []string{"rate:tok-1", "dev:1850010868", "key:0b7c3f6e-2d4a-4c1b-9e8f-000000000001"}, ours,
+				"keys under the prefix, byte for byte")
+		})
+	}
+}
