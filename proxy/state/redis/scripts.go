@@ -41,12 +41,13 @@ import (
 // The scripts are built from the Lua fragments below as plain code, not shared functions: a script's
 // local functions are created anew on every call. The settings that are the same on every call (the prefix,
 // the rate, the timeouts) are written into each State's scripts as constants ($P, $T, $B, $BUSY, $LIFE,
-// $TTL), not sent as arguments: Redis turns every argument into a Lua string and the scripts turned the
-// numeric ones into numbers again on every call (callgrind: about 1,200 instructions an argument). Instances
-// with the same settings run the same scripts; the SHA1 names them.
+// $TTL), not sent as arguments: Redis turns every argument into a Lua string, and the scripts turned the
+// numeric ones back into numbers on every call. Instances with the same settings run the same scripts; the
+// SHA1 names them.
 //
 // Answers are as small as the call needs, one integer where it can be: Redis turns each element of a table
-// into a reply element (about 1,000 instructions an element) and go-redis reads each into an interface.
+// into a reply element, and go-redis reads each into an interface. The instructions both save are in
+// bench/RESULTS.md.
 
 // Admission codes, in the answers of the scripts that admit a request: 0 admitted, codeRevoked, or a positive
 // wait in ms (rate limited). Reserve adds its own results below zero.
@@ -124,8 +125,7 @@ return 0
 // (see record.go). It does what the memory store does in three steps (the submit's end, filing the
 // instruction and its key, observing its status on the instruction's device). When the instruction's device
 // is the submit's own (always, but for a replay answered with an instruction on another device), the guard
-// read at the start is the one observed: it is not read again, and it is written once, not once per step
-// (callgrind: 477,000 -> 448,000 instructions for a refund's four scripts).
+// read at the start is the one observed: it is not read again, and it is written once, not once per step.
 const settleSrc = head + `
 local dk, accepted = P .. 'dev:' .. ARGV[2], ARGV[5] == '1'
 local v
