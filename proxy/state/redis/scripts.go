@@ -35,8 +35,8 @@ import (
 // Redis less CPU per refund and less memory per record than hashes did (P3 with -state redis; the figures
 // before and after are in bench/RESULTS.md).
 //
-// Keys other scripts touch are built from P inside the scripts, so on a Redis Cluster every key must hash to
-// one slot: give a prefix with a hash tag, such as "{payroc}:".
+// The scripts build the keys they touch from P instead of declaring them in KEYS, so they need one node:
+// Redis Cluster is not supported (docs/deployment-redis.md).
 //
 // The scripts are built from the Lua fragments below as plain code, not shared functions: a script's
 // local functions are created anew on every call. The settings that are the same on every call (the prefix,
