@@ -32,9 +32,9 @@ func record(id string, answer any) (rec state.Instruction, audit, found bool, er
 	}
 	amount, _ := strconv.ParseInt(f[4], 10, 64)
 	at, _ := strconv.ParseInt(f[7], 10, 64)
-	flag, _ := elem(v, 0).(int64)
+	auditMark, _ := elem(v, 0).(int64)
 	return state.Instruction{ID: id, Lane: f[0], Serial: f[1], Key: f[2], TokenID: f[3], Amount: amount,
-		Currency: f[5], OrderID: f[6], SubmittedAt: time.UnixMilli(at)}, flag == 1, true, nil
+		Currency: f[5], OrderID: f[6], SubmittedAt: time.UnixMilli(at)}, auditMark == 1, true, nil
 }
 
 // unpackStrings reads the first n elements of a MessagePack array, each a string.
