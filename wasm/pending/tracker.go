@@ -13,7 +13,6 @@ type Tracker struct {
 	next payroc.Doer
 
 	mu      sync.Mutex
-	sent    int
 	created bool // some request may have created something (the negation of payroc.NothingCreated)
 }
 
@@ -22,9 +21,6 @@ func Track(next payroc.Doer) *Tracker { return &Tracker{next: next} }
 
 // Do sends req through the next Doer and notes what its answer proves.
 func (t *Tracker) Do(ctx context.Context, req *payroc.Request) (*payroc.Response, error) {
-	t.mu.Lock()
-	t.sent++
-	t.mu.Unlock()
 	res, err := t.next.Do(ctx, req)
 	if err != nil || res.StatusCode < 300 || !payroc.NothingCreated(payroc.ParseProblem(res.StatusCode, res.Header, res.Body)) {
 		t.mu.Lock()
@@ -41,5 +37,5 @@ func (t *Tracker) Do(ctx context.Context, req *payroc.Request) (*payroc.Response
 func (t *Tracker) NothingCreated() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.sent == 0 || !t.created
+	return !t.created
 }
