@@ -31,7 +31,7 @@ func TestPageModelFindsPlantedBugs(t *testing.T) {
 	for _, tc := range []struct{ plant, invariant string }{
 		{"no-reattach", "invariant 4"},
 		{"drop-always", "invariant 2"},
-		{"forget-early", "invariant"},
+		{"forget-early", "invariant 2"},
 	} {
 		t.Run(tc.plant, func(t *testing.T) {
 			defer pending.Plant(tc.plant)()
