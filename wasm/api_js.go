@@ -332,7 +332,7 @@ func (a *api) refund(args []js.Value) js.Value {
 		if err != nil {
 			return "", err
 		}
-		return a.run(ctx, r, "", fresh, opts.onStatus)
+		return a.run(ctx, r, fresh, opts.onStatus)
 	})
 }
 
@@ -352,13 +352,13 @@ func (a *api) resume(args []js.Value) js.Value {
 		if err != nil {
 			return "", err
 		}
-		return a.run(ctx, r, rec.RefundInstructionID, false, opts.onStatus)
+		return a.run(ctx, r, false, opts.onStatus)
 	})
 }
 
 // run is refund and resume (pending.Store.Run), each status also handed to the caller's onStatus.
-func (a *api) run(ctx context.Context, r payroc.DeviceRefund, knownID string, fresh bool, onStatus js.Value) (string, error) {
-	res, err := a.store.Run(ctx, a.client, r, knownID, fresh, func(inst *payroc.RefundInstruction) { report(onStatus, inst) })
+func (a *api) run(ctx context.Context, r payroc.DeviceRefund, fresh bool, onStatus js.Value) (string, error) {
+	res, err := a.store.Run(ctx, a.client, r, fresh, func(inst *payroc.RefundInstruction) { report(onStatus, inst) })
 	if err != nil {
 		return "", err
 	}

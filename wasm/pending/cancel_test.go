@@ -4,6 +4,7 @@ package pending_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,6 +75,27 @@ func (r *proxyRig) restart(t *testing.T) {
 	}
 }
 
+// waitingRefund records and submits, as submit() does, a refund under a new key that waits on the reader
+// until canceled (amount …03: no card is presented); it returns the refund and its instruction.
+func (r *proxyRig) waitingRefund(t *testing.T, store *pending.Store) (payroc.DeviceRefund, *payroc.RefundInstruction) {
+	t.Helper()
+	req := waitingRequest(t)
+	_, err := store.Begin(req)
+	require.NoError(t, err)
+	inst, err := r.client.Submit(context.Background(), req)
+	require.NoError(t, err)
+	require.NoError(t, store.Observe(req.IdempotencyKey(), inst, true))
+	return req, inst
+}
+
+// waitingRequest is a refund under a new key that would wait on the reader until canceled.
+func waitingRequest(t *testing.T) payroc.DeviceRefund {
+	t.Helper()
+	r, err := pending.ParseRequest(strings.Replace(validRequest, `"amount":4999`, `"amount":1003`, 1), payroc.NewIdempotencyKey())
+	require.NoError(t, err)
+	return r
+}
+
 // A refund waits for the card; the proxy restarts; Cancel is pressed. The proxy no longer knows the
 // instruction (404), so the cancel re-attaches: the recorded submit is replayed with its key, Payroc answers
 // with the same instruction, and that is canceled. Too late (the refund ended meanwhile), the replay's final
@@ -91,21 +113,14 @@ func TestCancelReattachesAfterAProxyRestart(t *testing.T) {
 			rig := newProxyRig(t)
 			ctx := context.Background()
 			store := pending.NewStore(&pending.MemoryStorage{})
-			key := payroc.NewIdempotencyKey()
-			// Amount …03: no card is presented, the refund waits until canceled.
-			r, err := pending.ParseRequest(strings.Replace(validRequest, `"amount":4999`, `"amount":1003`, 1), key)
-			require.NoError(t, err)
-			_, err = store.Begin(r)
-			require.NoError(t, err)
-			inst, err := rig.client.Submit(ctx, r)
-			require.NoError(t, err)
-			require.NoError(t, store.Observe(key, inst, true))
+			r, inst := rig.waitingRefund(t, store)
+			key := r.IdempotencyKey()
 			if tc.end != "" {
 				require.NoError(t, rig.sim.Finish(inst.RefundInstructionID, tc.end))
 			}
 
 			rig.restart(t)
-			_, err = rig.client.Cancel(ctx, inst.RefundInstructionID)
+			_, err := rig.client.Cancel(ctx, inst.RefundInstructionID)
 			require.ErrorIs(t, err, payroc.ErrNotFound, "the restarted proxy does not know the instruction: a bare cancel is lost")
 
 			got, err := store.Cancel(ctx, rig.client, inst.RefundInstructionID)
@@ -131,39 +146,92 @@ func TestCancelWithoutRecordKeepsTheNotFound(t *testing.T) {
 
 // A refund recorded longer ago than ResendWindow is never sent again: the gateway may have forgotten its key,
 // and a replay would then put a new refund on the reader. After a proxy restart, Cancel and resume of such a
-// record report it unknown (404, so the page offers Forget) and submit nothing; a record that does not say
-// when it was made counts as old.
+// record report it unknown (404, so the page offers Forget) and submit nothing.
 func TestAnOldRecordIsNeverSentAgain(t *testing.T) {
 	rig := newProxyRig(t)
 	ctx := context.Background()
 	clock := time.Now()
 	store := pending.NewStore(&pending.MemoryStorage{})
 	store.Now = func() time.Time { return clock }
-	key := payroc.NewIdempotencyKey()
-	r, err := pending.ParseRequest(strings.Replace(validRequest, `"amount":4999`, `"amount":1003`, 1), key)
+	r, inst := rig.waitingRefund(t, store)
+	unsent := waitingRequest(t) // recorded, its submit never sent: no instruction id
+	_, err := store.Begin(unsent)
 	require.NoError(t, err)
-	_, err = store.Begin(r)
-	require.NoError(t, err)
-	inst, err := rig.client.Submit(ctx, r)
-	require.NoError(t, err)
-	require.NoError(t, store.Observe(key, inst, true))
 	rig.restart(t)
 	clock = clock.Add(pending.ResendWindow)
 	before := rig.sim.Stats().Requests[sim.RouteSubmit]
 
 	_, err = store.Cancel(ctx, rig.client, inst.RefundInstructionID)
 	require.ErrorIs(t, err, payroc.ErrNotFound, "an old record's cancel is not re-attached")
-	_, err = store.Run(ctx, rig.client, r, inst.RefundInstructionID, false, nil)
+	_, err = store.Run(ctx, rig.client, r, false, nil)
 	require.ErrorIs(t, err, payroc.ErrNotFound, "an old record's resume watches, and its 404 stands")
-	_, err = store.Run(ctx, rig.client, r, "", false, nil)
+	_, err = store.Run(ctx, rig.client, unsent, false, nil)
 	require.ErrorIs(t, err, payroc.ErrNotFound, "an old record without an instruction id is not submitted")
 	assert.Equal(t, before, rig.sim.Stats().Requests[sim.RouteSubmit], "an old record was sent again")
-	rec, err := store.Get(key)
+	recs, err := store.List()
 	require.NoError(t, err)
-	require.NotNil(t, rec, "the record stays for the cashier to check and forget")
+	require.Len(t, recs, 2, "the records stay for the cashier to check and forget")
 
 	clock = clock.Add(-time.Minute) // inside the window: the same Cancel re-attaches
 	got, err := store.Cancel(ctx, rig.client, inst.RefundInstructionID)
 	require.NoError(t, err)
 	assert.Equal(t, payroc.StatusCanceled, got.Status)
+}
+
+// A record that does not say when it was made (written before CreatedAt existed) counts as old: after a
+// proxy restart its Cancel and resume report it unknown and submit nothing.
+func TestARecordWithoutCreatedAtIsNeverSentAgain(t *testing.T) {
+	rig := newProxyRig(t)
+	ctx := context.Background()
+	storage := &pending.MemoryStorage{}
+	store := pending.NewStore(storage)
+	r, inst := rig.waitingRefund(t, store)
+	storeKey := pending.Prefix + r.IdempotencyKey()
+	v, ok, err := storage.Get(storeKey)
+	require.NoError(t, err)
+	require.True(t, ok)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal([]byte(v), &raw))
+	require.Contains(t, raw, "createdAt")
+	delete(raw, "createdAt")
+	b, err := json.Marshal(raw)
+	require.NoError(t, err)
+	require.NoError(t, storage.Set(storeKey, string(b)))
+	rig.restart(t)
+	before := rig.sim.Stats().Requests[sim.RouteSubmit]
+
+	_, err = store.Cancel(ctx, rig.client, inst.RefundInstructionID)
+	require.ErrorIs(t, err, payroc.ErrNotFound, "the cancel of a record without CreatedAt is not re-attached")
+	_, err = store.Run(ctx, rig.client, r, false, nil)
+	require.ErrorIs(t, err, payroc.ErrNotFound, "its resume watches, and the 404 stands")
+	assert.Equal(t, before, rig.sim.Stats().Requests[sim.RouteSubmit], "a record without CreatedAt was sent again")
+	rec, err := store.Get(r.IdempotencyKey())
+	require.NoError(t, err)
+	require.NotNil(t, rec, "the record stays for the cashier to check and forget")
+}
+
+// refund() with the key of a record older than ResendWindow that holds an instruction id watches that
+// instruction to its end: the id is the truth about the key, whatever the record's age.
+func TestRunWatchesTheInstructionOfAnOldRecord(t *testing.T) {
+	rig := newProxyRig(t)
+	ctx := context.Background()
+	clock := time.Now()
+	store := pending.NewStore(&pending.MemoryStorage{})
+	store.Now = func() time.Time { return clock }
+	r, inst := rig.waitingRefund(t, store)
+	clock = clock.Add(pending.ResendWindow)
+	require.NoError(t, rig.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted))
+	before := rig.sim.Stats().Requests[sim.RouteSubmit]
+
+	fresh, err := store.Begin(r)
+	require.NoError(t, err)
+	require.False(t, fresh)
+	res, err := store.Run(ctx, rig.client, r, fresh, nil)
+	require.NoError(t, err)
+	assert.Equal(t, inst.RefundInstructionID, res.Instruction.RefundInstructionID)
+	assert.Equal(t, payroc.StatusCompleted, res.Instruction.Status)
+	assert.Equal(t, before, rig.sim.Stats().Requests[sim.RouteSubmit], "an old record was sent again")
+	rec, err := store.Get(r.IdempotencyKey())
+	require.NoError(t, err)
+	assert.Nil(t, rec, "the result is known: the record ends")
 }

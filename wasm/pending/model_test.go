@@ -123,7 +123,7 @@ func (m *pageModel) start(t *rapid.T) {
 		return // storage-unavailable: nothing was sent
 	}
 	if rapid.Bool().Draw(t, "run") {
-		m.run(t, tab, r, "", fresh)
+		m.run(t, tab, r, fresh)
 		return
 	}
 	inst, _ := tab.store.Submit(context.Background(), tab.client, r, fresh)
@@ -158,13 +158,13 @@ func (m *pageModel) resume(t *rapid.T) {
 		t.Fatalf("a record the module wrote does not read back: %v", err)
 	}
 	m.loseAnswers(t)
-	m.run(t, m.drawTab(t), r, rec.RefundInstructionID, false)
+	m.run(t, m.drawTab(t), r, false)
 }
 
 // run runs a refund in tab; while it watches, each status read may bring one event: the device ends the
 // refund, the proxy restarts, another tab cancels, storage refuses a write, the bearer expires, or the tab
 // closes (it always closes by the sixth read, so every step ends).
-func (m *pageModel) run(t *rapid.T, tab *modelTab, r payroc.DeviceRefund, knownID string, fresh bool) {
+func (m *pageModel) run(t *rapid.T, tab *modelTab, r payroc.DeviceRefund, fresh bool) {
 	key := r.IdempotencyKey()
 	ctx, closeTab := context.WithCancel(context.Background())
 	defer closeTab()
@@ -180,7 +180,7 @@ func (m *pageModel) run(t *rapid.T, tab *modelTab, r payroc.DeviceRefund, knownI
 	}
 	m.gw.mu.Unlock()
 	reported := []payroc.Status{}
-	res, _ := tab.store.Run(ctx, tab.client, r, knownID, fresh, func(inst *payroc.RefundInstruction) {
+	res, _ := tab.store.Run(ctx, tab.client, r, fresh, func(inst *payroc.RefundInstruction) {
 		if len(reported) > 0 && reported[len(reported)-1].Final() {
 			t.Fatalf("invariant 3: %s reported after the final %s", inst.Status, reported[len(reported)-1])
 		}

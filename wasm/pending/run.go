@@ -38,21 +38,45 @@ func (p *Store) Submit(ctx context.Context, c *payroc.Client, r payroc.DeviceRef
 }
 
 // Run is the module's refund and resume: the whole flow (payroc.Client.RunRefund), recording each status
-// under r's key; knownID is the instruction an earlier run recorded. The record goes once the result is
-// known, or when this call's own submit (fresh) created nothing. A record older than ResendWindow is only
-// watched, never sent again.
-func (p *Store) Run(ctx context.Context, c *payroc.Client, r payroc.DeviceRefund, knownID string, fresh bool,
+// under r's key. It reads the record itself: the instruction id an earlier run recorded is watched, whatever
+// the record's age, and a record older than ResendWindow is only watched, never sent again. The record goes
+// once the result is known, or when this call's own Begin made it (fresh) and the call created nothing.
+func (p *Store) Run(ctx context.Context, c *payroc.Client, r payroc.DeviceRefund, fresh bool,
+	onStatus func(*payroc.RefundInstruction)) (*payroc.RefundResult, error) {
+	key := r.IdempotencyKey()
+	tc, t := tracked(c)
+	res, err := p.run(ctx, tc, r, onStatus)
+	if err != nil {
+		_, derr := p.DropIfNothingCreated(key, fresh, t)
+		p.warn(derr)
+		return nil, err
+	}
+	p.warn(p.Remove(key))
+	return res, nil
+}
+
+// run is Run's flow through tc, from the record of r's key. Without a record nothing is sent: the record is
+// what makes a send exactly once.
+func (p *Store) run(ctx context.Context, tc *payroc.Client, r payroc.DeviceRefund,
 	onStatus func(*payroc.RefundInstruction)) (*payroc.RefundResult, error) {
 	key := r.IdempotencyKey()
 	rec, err := p.Get(key)
-	p.warn(err)
-	resend := rec != nil && rec.mayResend(p.now()) // never a second send the gateway could take for a new refund
-	if !resend && knownID == "" {
+	if err != nil {
+		e := payroc.NewError(payroc.CodeStorageUnavailable,
+			"the refund's record could not be read from this browser's storage, so nothing was sent: "+err.Error())
+		e.Err = err
+		return nil, e
+	}
+	if rec == nil {
+		return nil, &payroc.Error{Code: payroc.CodeNotFound, Title: payroc.TitleForCode(payroc.CodeNotFound),
+			Detail: "no unfinished refund with this idempotency key in this browser"}
+	}
+	resend := rec.mayResend(p.now()) // never a second send the gateway could take for a new refund
+	if !resend && rec.RefundInstructionID == "" {
 		return nil, tooOldToResend()
 	}
-	tc, t := tracked(c)
 	opts := payroc.RunOptions{
-		RefundInstructionID: knownID,
+		RefundInstructionID: rec.RefundInstructionID,
 		NoResubmit:          !resend,
 		OnStatus: func(inst *payroc.RefundInstruction) {
 			p.warn(p.Observe(key, inst, false))
@@ -63,12 +87,5 @@ func (p *Store) Run(ctx context.Context, c *payroc.Client, r payroc.DeviceRefund
 	}
 	// RunRefund itself resubmits (same key) once when the instruction it watches turns unknown, as after a
 	// proxy restart, and reports each status once.
-	res, err := tc.RunRefund(ctx, r, opts)
-	if err != nil {
-		_, derr := p.DropIfNothingCreated(key, fresh, t)
-		p.warn(derr)
-		return nil, err
-	}
-	p.warn(p.Remove(key))
-	return res, nil
+	return tc.RunRefund(ctx, r, opts)
 }

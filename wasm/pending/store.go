@@ -27,6 +27,10 @@ type Refund struct {
 	// CreatedAt is when the refund was first recorded (just before its submit): the page counts the
 	// customer's wait from it across reloads and take-overs. Empty in records written before it existed.
 	CreatedAt string `json:"createdAt,omitempty"`
+
+	// filed is the key the record was read under (see lookupLocked): a write goes back there, so a record
+	// filed under an older spelling is updated in place rather than doubled.
+	filed string
 }
 
 // ResendWindow is how long after it was first recorded a refund may be sent again under its key (a resume
@@ -117,7 +121,7 @@ func (p *Store) Observe(key string, inst *payroc.RefundInstruction, removeFinal 
 		return err
 	}
 	if removeFinal && (inst.Status.Final() || planted == "forget-early") {
-		return p.s.Remove(Prefix + key)
+		return p.s.Remove(Prefix + rec.filed)
 	}
 	if inst.RefundInstructionID != "" {
 		rec.RefundInstructionID = inst.RefundInstructionID
@@ -157,25 +161,11 @@ func (p *Store) KeyOf(id string) (string, error) {
 func (p *Store) Remove(key string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.s.Remove(Prefix + p.spellingLocked(key))
-}
-
-// spellingLocked is the spelling key is filed under: itself, or, for a record filed before keys were read
-// in canonical form, the same key in another case (a page may have passed an upper-case key then).
-func (p *Store) spellingLocked(key string) string {
-	if _, ok, err := p.s.Get(Prefix + key); ok || err != nil {
-		return key
+	filed, _, ok, err := p.lookupLocked(key)
+	if err != nil || !ok {
+		return err
 	}
-	keys, err := p.s.Keys()
-	if err != nil {
-		return key
-	}
-	for _, k := range keys {
-		if filed, ok := strings.CutPrefix(k, Prefix); ok && strings.EqualFold(filed, key) {
-			return filed
-		}
-	}
-	return key
+	return p.s.Remove(Prefix + filed)
 }
 
 // DropIfNothingCreated removes the record of a failed submit when t, the tracker of the call, proves that nothing
@@ -192,14 +182,14 @@ func (p *Store) DropIfNothingCreated(key string, fresh bool, t *Tracker) (bool, 
 	if err != nil || rec == nil || rec.RefundInstructionID != "" {
 		return false, err
 	}
-	return true, p.s.Remove(Prefix + key)
+	return true, p.s.Remove(Prefix + rec.filed)
 }
 
 // Get returns the record under key, or nil.
 func (p *Store) Get(key string) (*Refund, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.getLocked(p.spellingLocked(key))
+	return p.getLocked(key)
 }
 
 // List returns every record, oldest update first. Records that cannot be read (written by something else
@@ -228,23 +218,47 @@ func (p *Store) List() ([]Refund, error) {
 	return out, nil
 }
 
+// getLocked returns the record of key, or nil, wherever it is filed (see lookupLocked). Every method reads
+// through it, so every one finds a record filed under an older spelling.
 func (p *Store) getLocked(key string) (*Refund, error) {
-	v, ok, err := p.s.Get(Prefix + key)
+	filed, v, ok, err := p.lookupLocked(key)
 	if err != nil || !ok {
 		return nil, err
 	}
 	var rec Refund
-	if err := json.Unmarshal([]byte(v), &rec); err != nil || rec.IdempotencyKey != key {
-		return nil, errors.New("unreadable pending record " + key)
+	if err := json.Unmarshal([]byte(v), &rec); err != nil || rec.IdempotencyKey != filed {
+		return nil, errors.New("unreadable pending record " + filed)
 	}
+	rec.filed = filed
 	return &rec, nil
 }
 
+// lookupLocked finds the stored value of the record of key and the spelling it is filed under: key itself,
+// or, for a record filed before keys were read in canonical form, the same key in another case (a page may
+// have passed an upper-case key then).
+func (p *Store) lookupLocked(key string) (filed, value string, ok bool, err error) {
+	if v, ok, err := p.s.Get(Prefix + key); ok || err != nil {
+		return key, v, ok, err
+	}
+	keys, err := p.s.Keys()
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, k := range keys {
+		if other, found := strings.CutPrefix(k, Prefix); found && other != key && strings.EqualFold(other, key) {
+			v, ok, err := p.s.Get(k)
+			return other, v, ok, err
+		}
+	}
+	return key, "", false, nil
+}
+
+// putLocked writes rec back where it was read (a new record: under its key).
 func (p *Store) putLocked(rec *Refund) error {
 	rec.UpdatedAt = p.stamp()
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return p.s.Set(Prefix+rec.IdempotencyKey, string(b))
+	return p.s.Set(Prefix+cmp.Or(rec.filed, rec.IdempotencyKey), string(b))
 }

@@ -1,7 +1,9 @@
 package pending_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -158,4 +160,72 @@ func TestARecordFiledInAnotherCaseIsFound(t *testing.T) {
 	recs, err := s.List()
 	require.NoError(t, err)
 	assert.Empty(t, recs, "and removed by it")
+}
+
+// A record filed under an upper-case key is the record of its canonical key for every method, not only Get
+// and Remove: a refund() with the key begins no second record, a resume's statuses land on it, and its
+// final status ends it.
+func TestARecordFiledInAnotherCaseIsUpdatedInPlace(t *testing.T) {
+	m := &pending.MemoryStorage{}
+	const upper, lower = "8E03978E-40D5-43E8-BC93-6894A57F9324", "8e03978e-40d5-43e8-bc93-6894a57f9324"
+	require.NoError(t, m.Set(pending.Prefix+upper, `{"idempotencyKey":"`+upper+`","request":{"serialNumber":"1850010868"},"updatedAt":"2026-01-02T03:04:05Z"}`))
+	s := pending.NewStore(m)
+	fresh, err := s.Begin(mustRefund(t, lower))
+	require.NoError(t, err)
+	assert.False(t, fresh, "Begin found the record filed under the old spelling")
+	inst := &payroc.RefundInstruction{RefundInstructionID: "a37439165d134678a9100ebba3b29597", Status: payroc.StatusInProgress}
+	require.NoError(t, s.Observe(lower, inst, false))
+	recs, err := s.List()
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "one record for the key")
+	assert.Equal(t, inst.RefundInstructionID, recs[0].RefundInstructionID)
+	assert.Equal(t, payroc.StatusInProgress, recs[0].Status)
+
+	done := &payroc.RefundInstruction{RefundInstructionID: inst.RefundInstructionID, Status: payroc.StatusCompleted}
+	require.NoError(t, s.Observe(lower, done, true))
+	recs, err = s.List()
+	require.NoError(t, err)
+	assert.Empty(t, recs, "the final status ends the record")
+}
+
+var errRead = errors.New("SecurityError: localStorage is disabled")
+
+// brokenReads fails the next failGets reads, as a storage the browser disables mid-call does.
+type brokenReads struct {
+	pending.MemoryStorage
+	failGets int
+}
+
+func (s *brokenReads) Get(key string) (string, bool, error) {
+	if s.failGets > 0 {
+		s.failGets--
+		return "", false, errRead
+	}
+	return s.MemoryStorage.Get(key)
+}
+
+// A refund whose record cannot be read back after Begin is not sent: Run reports the storage failure (not
+// an old refund), and the record this call made, with nothing sent, goes.
+func TestRunReportsAFailedRead(t *testing.T) {
+	storage := &brokenReads{}
+	s := pending.NewStore(storage)
+	r := mustRefund(t, "8e03978e-40d5-43e8-bc93-6894a57f9324")
+	fresh, err := s.Begin(r)
+	require.NoError(t, err)
+	require.True(t, fresh)
+	sent := 0
+	c := &payroc.Client{BaseURL: "http://proxy.invalid/v1", Tokens: payroc.NewStaticToken("token", nil),
+		Doer: payroc.DoerFunc(func(context.Context, *payroc.Request) (*payroc.Response, error) {
+			sent++
+			return nil, errors.New("offline")
+		})}
+
+	storage.failGets = 1
+	_, err = s.Run(context.Background(), c, r, fresh, nil)
+	require.ErrorIs(t, err, errRead)
+	assert.Equal(t, payroc.CodeStorageUnavailable, payroc.AsError(err).Code)
+	assert.Zero(t, sent, "nothing is sent without a record")
+	rec, err := s.Get(r.IdempotencyKey())
+	require.NoError(t, err)
+	assert.Nil(t, rec, "the record this call made goes: nothing was sent")
 }
