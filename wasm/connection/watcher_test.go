@@ -24,21 +24,27 @@ type report struct {
 	Since time.Time
 }
 
+// watchStart is the fake clock's reading before the first call.
+var watchStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
 // watch runs the calls through a Watcher over a Doer that answers them in order, and returns its reports.
+// Each call takes one second of the fake clock: call n (from 1) starts at watchStart+(n-1)s and ends at
+// watchStart+ns, and reading the clock does not move it.
 func watch(t *testing.T, answers []answer) []report {
 	t.Helper()
 	i := 0
+	clock := watchStart
 	next := payroc.DoerFunc(func(ctx context.Context, _ *payroc.Request) (*payroc.Response, error) {
 		a := answers[i]
 		i++
+		clock = clock.Add(time.Second)
 		if a.err != nil {
 			return nil, a.err
 		}
 		return &payroc.Response{StatusCode: a.status}, nil
 	})
-	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var got []report
-	w := &Watcher{Next: next, Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+	w := &Watcher{Next: next, Now: func() time.Time { return clock },
 		OnChange: func(s State, since time.Time) { got = append(got, report{s, since}) }}
 	for range answers {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -87,9 +93,8 @@ func TestWatcherReportsEachChangeOnce(t *testing.T) {
 func TestWatcherSinceIsWhenTheChangingCallEnded(t *testing.T) {
 	got := watch(t, []answer{{status: 200}, {status: 503}, {status: 503}, {status: 200}})
 	require.Len(t, got, 2, "reports %+v", got)
-	// The clock ticks once per report: the first is at 3:04:06, the second one tick later.
-	assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC), got[0].Since)
-	assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 7, 0, time.UTC), got[1].Since)
+	// The second call (503) ends at start+2s, the fourth (200) at start+4s; they started a second earlier.
+	assert.Equal(t, []report{{Retrying, watchStart.Add(2 * time.Second)}, {Online, watchStart.Add(4 * time.Second)}}, got)
 }
 
 func TestWatcherPassesTheAnswerThrough(t *testing.T) {
