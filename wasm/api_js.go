@@ -282,19 +282,11 @@ func keyArg(args []js.Value, i int) (string, error) {
 func (a *api) watch(args []js.Value) js.Value {
 	id, idErr := stringArg(args, 0, "refundInstructionId")
 	return call(args, idErr, func(ctx context.Context, opts options) (string, error) {
-		key, err := a.store.KeyOf(id)
-		warnStorage(err)
-		inst, err := a.client.Watch(ctx, id, func(inst *payroc.RefundInstruction) {
-			inst.IdempotencyKey = key
-			if key != "" {
-				warnStorage(a.store.Observe(key, inst, true))
-			}
-			report(opts.onStatus, inst)
-		})
+		// Each status is recorded on this browser's record of id, if any; the final one ends it.
+		inst, err := a.store.Watch(ctx, a.client, id, func(inst *payroc.RefundInstruction) { report(opts.onStatus, inst) })
 		if err != nil {
 			return "", err
 		}
-		inst.IdempotencyKey = key
 		return marshal(inst)
 	})
 }

@@ -235,3 +235,34 @@ func TestRunWatchesTheInstructionOfAnOldRecord(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, rec, "the result is known: the record ends")
 }
+
+// Watch records each status on the record of the instruction it follows and hands it on with the record's
+// key; the final status ends the record. An instruction this browser did not submit has no key.
+func TestWatchRecordsEachStatus(t *testing.T) {
+	rig := newProxyRig(t)
+	ctx := context.Background()
+	store := pending.NewStore(&pending.MemoryStorage{})
+	r, inst := rig.waitingRefund(t, store)
+	require.NoError(t, rig.sim.Finish(inst.RefundInstructionID, payroc.StatusCompleted))
+	other, err := rig.client.Submit(ctx, waitingRequest(t)) // submitted elsewhere: no record here
+	require.NoError(t, err)
+	require.NoError(t, rig.sim.Finish(other.RefundInstructionID, payroc.StatusCompleted))
+
+	var heard []payroc.RefundInstruction
+	got, err := store.Watch(ctx, rig.client, inst.RefundInstructionID, func(i *payroc.RefundInstruction) { heard = append(heard, *i) })
+	require.NoError(t, err)
+	assert.Equal(t, payroc.StatusCompleted, got.Status)
+	assert.Equal(t, r.IdempotencyKey(), got.IdempotencyKey)
+	require.NotEmpty(t, heard)
+	for _, h := range heard {
+		assert.Equal(t, r.IdempotencyKey(), h.IdempotencyKey, "each status carries the record's key")
+	}
+	rec, err := store.Get(r.IdempotencyKey())
+	require.NoError(t, err)
+	assert.Nil(t, rec, "the final status ends the record")
+
+	got, err = store.Watch(ctx, rig.client, other.RefundInstructionID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, payroc.StatusCompleted, got.Status)
+	assert.Empty(t, got.IdempotencyKey, "not submitted from this browser")
+}
