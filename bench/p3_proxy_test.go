@@ -39,8 +39,8 @@ func p3Op(ctx context.Context, c *payroc.Client, serial, terminal string, n int)
 // httputil.ReverseProxy in front of the same simulator, at 16 and at 32 concurrent clients: p50/p99 latency
 // of each operation under that load, and throughput. Rounds alternate between the two so drift on a shared
 // machine hits both alike; the ratios pool every operation of each side over all rounds (the p99 a user
-// meets), with the spread of the rounds' own ratios beside them. Targets at both loads: p50 ≤ 1.10×,
-// p99 ≤ 1.25×, throughput ≥ 0.90×.
+// meets), with the spread of the rounds' own ratios beside them. Targets at both loads (the README's P3 row):
+// p99 ≤ 1.25×, throughput ≥ 0.90×; p50 is printed as a figure, with no target of its own.
 func BenchmarkP3ProxyCost(b *testing.B) {
 	const devPerWkr = 4
 	loads := []int{16, 32}
@@ -56,8 +56,8 @@ func BenchmarkP3ProxyCost(b *testing.B) {
 		t := st.alternate(b, sides, workers, p3Rounds, p3Ops, nil)
 		c := compare(t["proxy"], t["bare"])
 		figure(fmt.Sprintf("P3 proxy cost, %d clients", workers), "%s (%s; pooled over %d ops per side in %d alternating rounds) "+
-			"target p50<=1.10x p99<=1.25x thr>=0.90x: %s", c.ratios(), c.absolute("proxy", "bare"), p3Rounds*p3Ops, p3Rounds,
-			verdict(c.meets(1.10, 1.25, 0.90)))
+			"target p99<=1.25x thr>=0.90x: %s", c.ratios(), c.absolute("proxy", "bare"), c.opsPerSide(), c.rounds,
+			verdict(c.meets(0, 1.25, 0.90)))
 	}
 }
 

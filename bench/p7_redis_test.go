@@ -44,8 +44,8 @@ func BenchmarkP7RedisState(b *testing.B) {
 		"ceiling p50 %s p99 %s %.0f/s; pooled over %d ops per side in %d alternating rounds) target proxy ÷ ceiling "+
 		"p50<=1.10x p99<=1.25x thr>=0.90x: %s", vsCeiling.ratios(), vsBare.ratios(), ceilVsBare.ratios(),
 		vsBare.absolute("proxy", "bare"), fmtDur(vsCeiling.P50B), fmtDur(vsCeiling.P99B), vsCeiling.RateB,
-		p3Rounds*p3Ops, p3Rounds, verdict(vsCeiling.meets(1.10, 1.25, 0.90)))
-	px, ceil := m.perOp("proxy", p3Rounds*p3Ops), m.perOp("ceiling", p3Rounds*p3Ops)
+		vsCeiling.opsPerSide(), vsCeiling.rounds, verdict(vsCeiling.meets(1.10, 1.25, 0.90)))
+	px, ceil := m.perOp("proxy", vsCeiling.opsPerSide()), m.perOp("ceiling", vsCeiling.opsPerSide())
 	figure("P7 redis-server CPU", "%s per submit+get with the proxy's scripts (%.1f scripts, %s in them per op; %s), "+
 		"%s with the ceiling's no-op scripts (%.1f per op, %s in them) target <=100µs: %s",
 		fmtDur(px.cpu), px.calls, fmtDur(px.usec), perScript, fmtDur(ceil.cpu), ceil.calls, fmtDur(ceil.usec),

@@ -74,6 +74,12 @@ func compare(a, b *tally) comparison {
 	return c
 }
 
+// opsPerSide is how many operations each side ran over all rounds: what the figures are pooled over, and what
+// per-operation costs measured over the same rounds divide by.
+func (c comparison) opsPerSide() int {
+	return c.rounds * c.opsPerSidePerRound
+}
+
 // spread is the lowest and highest of vs (NaN for none).
 func spread(vs []float64) (lo, hi float64) {
 	if len(vs) == 0 {

@@ -32,5 +32,8 @@ func TestComparePoolsEveryOperation(t *testing.T) {
 	require.InDelta(t, 3, c.ThrHi, 1e-9)
 	require.True(t, c.meets(1.10, 60, 1.5))
 	require.False(t, c.meets(1.10, 1.25, 0.90), "a p99 of 50x misses a 1.25x target")
+	require.False(t, c.meets(0.5, 60, 1.5), "a p50 of 1.00x misses a 0.5x target")
+	require.True(t, c.meets(0, 60, 1.5), "p50Max 0 sets no p50 limit")
+	require.Equal(t, 200, c.opsPerSide(), "2 rounds of 100 operations")
 	require.Equal(t, "p50 1.00x p99 50.00x (rounds 1.00x–50.00x) throughput 2.00x (rounds 1.00x–3.00x)", c.ratios())
 }
