@@ -279,8 +279,6 @@ func bareClient(base, apiKey string, hc *http.Client) *payroc.Client {
 		PollTimeout: 30 * time.Second, MinPollInterval: 5 * time.Millisecond}
 }
 
-// refundRequest is a neutral refund of amount minor units on a terminal. The simulator's outcome follows
-// amount % 100 (00 approved, 01 declined, 02 device failure, 03 never finishes, 04 approved after a re-poll).
 // mustRefund checks req for serial under key ("" makes one), as a caller does before Submit or RunRefund.
 // The bench writes only well-formed requests: an error here is a bug in the bench itself, not a result.
 func mustRefund(serial string, req *payroc.RefundInstructionRequest, key string) payroc.DeviceRefund {
@@ -291,6 +289,8 @@ func mustRefund(serial string, req *payroc.RefundInstructionRequest, key string)
 	return r
 }
 
+// refundRequest is a neutral refund of amount minor units on a terminal. The simulator's outcome follows
+// amount % 100 (00 approved, 01 declined, 02 device failure, 03 never finishes, 04 approved after a re-poll).
 func refundRequest(terminal string, amount int64, n int) *payroc.RefundInstructionRequest {
 	order := fmt.Sprintf("ORDER-%d", 1000+n)
 	return &payroc.RefundInstructionRequest{
