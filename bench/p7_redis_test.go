@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/posrefund/cloud/internal/redistest"
 	"github.com/posrefund/cloud/payroc/sim"
 	redisstate "github.com/posrefund/cloud/proxy/state/redis"
 )
@@ -67,5 +68,5 @@ func newRedisMeter(b *testing.B, url string) *redisMeter {
 	require.NoError(b, err)
 	rdb := goredis.NewClient(opt)
 	b.Cleanup(func() { _ = rdb.Close() })
-	return &redisMeter{rdb: rdb, fatal: func(err error) { b.Fatal(err) }, sides: map[string]redisSnapshot{}}
+	return &redisMeter{rdb: rdb, fatal: func(err error) { b.Fatal(err) }, sides: map[string]redistest.Info{}}
 }

@@ -5,63 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/posrefund/cloud/internal/redistest"
 )
-
-// redisSnapshot is what INFO says of a redis-server at one moment: its CPU time (user + system) and its
-// script calls (EVALSHA and EVAL) with the time spent in them (commandstats usec).
-type redisSnapshot struct {
-	cpu         time.Duration
-	calls, usec int64
-}
-
-func (s redisSnapshot) sub(o redisSnapshot) redisSnapshot {
-	return redisSnapshot{cpu: s.cpu - o.cpu, calls: s.calls - o.calls, usec: s.usec - o.usec}
-}
-
-func (s redisSnapshot) add(o redisSnapshot) redisSnapshot {
-	return redisSnapshot{cpu: s.cpu + o.cpu, calls: s.calls + o.calls, usec: s.usec + o.usec}
-}
-
-// parseInfo reads INFO's cpu and commandstats sections.
-func parseInfo(info string) (redisSnapshot, error) {
-	var s redisSnapshot
-	var cpu float64
-	for line := range strings.Lines(info) {
-		name, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		switch name {
-		case "used_cpu_user", "used_cpu_sys":
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return s, fmt.Errorf("INFO cpu %s: %w", name, err)
-			}
-			cpu += secs
-		case "cmdstat_evalsha", "cmdstat_eval":
-			for field := range strings.SplitSeq(v, ",") {
-				k, n, _ := strings.Cut(field, "=")
-				switch k {
-				case "calls", "usec":
-					x, err := strconv.ParseInt(n, 10, 64)
-					if err != nil {
-						return s, fmt.Errorf("INFO commandstats %s %s: %w", name, k, err)
-					}
-					if k == "calls" {
-						s.calls += x
-					} else {
-						s.usec += x
-					}
-				}
-			}
-		}
-	}
-	s.cpu = time.Duration(cpu * float64(time.Second))
-	return s, nil
-}
 
 // redisMeter adds up, per side of a benchmark, what a redis-server spent while that side ran.
 type redisMeter struct {
@@ -69,29 +20,29 @@ type redisMeter struct {
 	fatal func(error)
 
 	mu    sync.Mutex
-	sides map[string]redisSnapshot
+	sides map[string]redistest.Info
 }
 
-func (m *redisMeter) snapshot() redisSnapshot {
+func (m *redisMeter) snapshot() redistest.Info {
 	info, err := m.rdb.Info(context.Background(), "cpu", "commandstats").Result()
 	if err == nil {
-		var s redisSnapshot
-		if s, err = parseInfo(info); err == nil {
+		var s redistest.Info
+		if s, err = redistest.ParseInfo(info); err == nil {
 			return s
 		}
 	}
 	m.fatal(fmt.Errorf("redis INFO: %w", err))
-	return redisSnapshot{}
+	return redistest.Info{}
 }
 
 // measure starts measuring one side's round; the function it returns ends it.
 func (m *redisMeter) measure(side string) func() {
 	before := m.snapshot()
 	return func() {
-		d := m.snapshot().sub(before)
+		d := m.snapshot().Sub(before)
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.sides[side] = m.sides[side].add(d)
+		m.sides[side] = m.sides[side].Add(d)
 	}
 }
 
@@ -105,8 +56,8 @@ func (m *redisMeter) perOp(side string, ops int) redisPerOp {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.sides[side]
-	return redisPerOp{cpu: s.cpu / time.Duration(ops), usec: time.Duration(s.usec) * time.Microsecond / time.Duration(ops),
-		calls: float64(s.calls) / float64(ops)}
+	return redisPerOp{cpu: s.CPU / time.Duration(ops), usec: time.Duration(s.ScriptUsec) * time.Microsecond / time.Duration(ops),
+		calls: float64(s.ScriptCalls) / float64(ops)}
 }
 
 // perScript logs every command to SLOWLOG while sample runs and returns Redis's mean time per call of each

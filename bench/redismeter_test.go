@@ -8,20 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseInfoAddsCPUAndScriptCalls(t *testing.T) {
-	info := "# CPU\r\nused_cpu_sys:1.500000\r\nused_cpu_user:0.250000\r\nused_cpu_sys_children:9.0\r\n" +
-		"# Commandstats\r\ncmdstat_evalsha:calls=10,usec=400,usec_per_call=40.00,rejected_calls=0,failed_calls=0\r\n" +
-		"cmdstat_eval:calls=2,usec=100,usec_per_call=50.00,rejected_calls=0,failed_calls=0\r\n" +
-		"cmdstat_get:calls=7,usec=7,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n"
-	s, err := parseInfo(info)
-	require.NoError(t, err)
-	require.Equal(t, redisSnapshot{cpu: 1750 * time.Millisecond, calls: 12, usec: 500}, s,
-		"CPU is user + system of the server itself; script calls are EVALSHA + EVAL, nothing else")
-
-	_, err = parseInfo("used_cpu_user:lots\r\n")
-	require.Error(t, err, "an unreadable figure must fail, not read as 0")
-}
-
 func TestScriptTimesMeanAndMedianPerNamedScript(t *testing.T) {
 	logged := []goredis.SlowLog{
 		{Duration: 20 * time.Microsecond, Args: []string{"evalsha", "aaa", "0"}},

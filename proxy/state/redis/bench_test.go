@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,9 +65,10 @@ func BenchmarkRefundCycle(b *testing.B) {
 		cycle(n)
 	}
 	after := info(b, rdb)
-	b.ReportMetric(float64(after.cpu-before.cpu)/float64(n), "redis-cpu-µs/op")
-	b.ReportMetric(float64(after.usec-before.usec)/float64(n), "script-µs/op")
-	b.ReportMetric(float64(after.calls-before.calls)/float64(n), "scripts/op")
+	d := after.Sub(before)
+	b.ReportMetric(float64(d.CPU)/float64(time.Microsecond)/float64(n), "redis-cpu-µs/op")
+	b.ReportMetric(float64(d.ScriptUsec)/float64(n), "script-µs/op")
+	b.ReportMetric(float64(d.ScriptCalls)/float64(n), "scripts/op")
 	b.StopTimer()
 	for name, d := range perScript(b, rdb, st.ScriptNames(), func() {
 		for i := range 500 {
@@ -102,34 +102,11 @@ func perScript(b *testing.B, rdb *goredis.Client, names map[string]string, sampl
 	return total
 }
 
-type redisInfo struct {
-	cpu, usec float64 // µs
-	calls     float64
-}
-
-func info(b *testing.B, rdb *goredis.Client) redisInfo {
+// info is the server's INFO cpu and commandstats now, read as bench's P7 reads them.
+func info(b *testing.B, rdb *goredis.Client) redistest.Info {
 	s, err := rdb.Info(context.Background(), "cpu", "commandstats").Result()
 	require.NoError(b, err)
-	var out redisInfo
-	for line := range strings.Lines(s) {
-		name, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		switch name {
-		case "used_cpu_user", "used_cpu_sys":
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(b, err)
-			out.cpu += f * 1e6
-		case "cmdstat_evalsha", "cmdstat_eval":
-			for field := range strings.SplitSeq(v, ",") {
-				k, x, _ := strings.Cut(field, "=")
-				f, _ := strconv.ParseFloat(x, 64)
-				switch k {
-				case "calls":
-					out.calls += f
-				case "usec":
-					out.usec += f
-				}
-			}
-		}
-	}
+	out, err := redistest.ParseInfo(s)
+	require.NoError(b, err)
 	return out
 }
