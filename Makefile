@@ -56,10 +56,15 @@ test-loaded:
 MODEL_CHECKS ?= 5000
 PROXY_MODEL_CHECKS ?= 500
 model: redis
-	set -o pipefail; $(GO) test -count=1 -v -run 'TestPageModel$$|TestRedisAgreesWithMemory' ./wasm/pending/ ./proxy/state/redis/ \
-		-rapid.checks=$(MODEL_CHECKS) | grep -E 'model:|^(ok|FAIL|--- FAIL)|rapid\] failed'
-	set -o pipefail; $(GO) test -count=1 -v -run 'TestProxyModel$$' ./proxy/server/ \
-		-rapid.checks=$(PROXY_MODEL_CHECKS) | grep -E 'model:|^(ok|FAIL|--- FAIL)|rapid\] failed'
+	$(call model_run,-run 'TestPageModel$$|TestRedisAgreesWithMemory' ./wasm/pending/ ./proxy/state/redis/ -rapid.checks=$(MODEL_CHECKS))
+	$(call model_run,-run 'TestProxyModel$$' ./proxy/server/ -rapid.checks=$(PROXY_MODEL_CHECKS))
+
+# model_run is one `go test -v $(1)` of the models with its output kept in a file: when it passes, the summary
+# lines (histories explored, ok); when it fails, all of it and its exit status, as a failing model's invariant
+# message and rapid's shrunk steps are not summary lines.
+model_run = out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
+	if $(GO) test -count=1 -v $(1) >"$$out" 2>&1; then grep -E 'model:|^(ok|FAIL|--- FAIL)|rapid\] failed' "$$out"; \
+	else status=$$?; cat "$$out"; exit $$status; fi
 
 ## vet: gofmt, go.mod tidy, go vet and staticcheck (pinned by the tool line in go.mod), on the host and for js/wasm
 vet:
@@ -102,7 +107,7 @@ redis:
 
 ## bench: performance and reliability figures, one line each (see bench/doc.go), then a short fuzzing round (R2)
 BENCH_FUZZTIME ?= 5s
-bench: wasm redis
+bench: wasm redis chromium
 	@set -o pipefail; $(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 -timeout=20m ./bench/ \
 	  | { grep -v -E '^(goos|goarch|pkg|cpu): |^Benchmark[^[:space:]]+-[0-9]+[[:space:]]+1[[:space:]]+[0-9.]+ ns/op$$|^PASS$$|^ok[[:space:]]' || true; }
 	@$(GO) run ./bench/cmd/fuzzrun -quiet -fuzztime=$(BENCH_FUZZTIME)
