@@ -86,7 +86,7 @@ func TestConfirmationAtOrAboveTheThreshold(t *testing.T) {
 
 	p.Click("refund-button")
 	p.waitPhase("confirming")
-	p.waitDeliberate()
+	p.waitDeliberate("confirm")
 	p.Click("confirm-button")
 	p.waitStatus("approved")
 	keys := submits(net)

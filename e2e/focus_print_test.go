@@ -33,7 +33,7 @@ func TestFocusContrastAndPrintAfterTheConfirmation(t *testing.T) {
 	p := openPOS(t)
 	p.refund("150.03") // over the proxy's default threshold: the confirmation asks first
 	p.WaitVisible("confirm-button")
-	p.waitDeliberate()
+	p.waitDeliberate("confirm")
 	p.exec(`document.querySelector('[data-testid="confirm-button"]').focus()`)
 	p.Do("pressing Enter on the confirmation", chromedp.KeyEvent(kb.Enter)) // the keyboard, as a cashier at a till
 	p.waitStatus("inProgress")

@@ -52,7 +52,8 @@ func TestLeavingInstanceMidRefund(t *testing.T) {
 		return n
 	}
 	before := polls()
-	gone := st.Front.Leave(holder)
+	gone, err := st.Front.Leave(holder)
+	require.NoError(t, err, "the leaving instance to go out of rotation")
 	require.Eventually(t, func() bool { return polls() > before }, 10*time.Second, 10*time.Millisecond,
 		"the leaving instance to answer its long-poll")
 	select {

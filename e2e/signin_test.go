@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -18,10 +19,10 @@ func TestAStaleSavedTokenIsRenewedOnceFromTheTokenSource(t *testing.T) {
 	t.Parallel()
 	dev := newDevice(t)
 	var p *pos
-	renewals := 0
+	var renewals atomic.Int32 // chromedp calls the exposed function on its own goroutine
 	p = openPOS(t, onDevice(dev), beforeLoad(func(tab *harness.Tab) {
 		tab.Do("exposing payrocGetLaneToken", chromedp.ExposeFunc("payrocGetLaneToken", func(ctx context.Context, _ []any) (string, error) {
-			renewals++
+			renewals.Add(1)
 			tok, err := env.stack.Proxy.LaneToken(ctx, p.spec.request(t))
 			return tok.Token, err
 		}))
@@ -34,6 +35,6 @@ func TestAStaleSavedTokenIsRenewedOnceFromTheTokenSource(t *testing.T) {
 	p.refund("55.00")
 	st := p.waitStatus("approved", "error")
 	require.Equal(t, "approved", st, "the refund with a stale saved token ended %q (%s: %q)", st, p.Attr("error", "data-code"), p.Text("error-message"))
-	assert.Positive(t, renewals, "the token source was asked")
-	assert.LessOrEqual(t, renewals, 2, "once for /lane and once for the module at most")
+	assert.Positive(t, renewals.Load(), "the token source was asked")
+	assert.LessOrEqual(t, renewals.Load(), int32(2), "once for /lane and once for the module at most")
 }

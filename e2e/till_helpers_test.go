@@ -41,12 +41,12 @@ func quoteAll(s []string) []string {
 	return out
 }
 
-// waitDeliberate waits until the confirmation has been open long enough (500 ms) for a press to count as a
-// deliberate second action rather than the rest of a double tap.
-func (p *pos) waitDeliberate() {
+// waitDeliberate waits until the question with data-testid testid ("confirm", "duplicate") has been open
+// long enough (500 ms) for a press to count as a deliberate second action rather than the rest of a double tap.
+func (p *pos) waitDeliberate(testid string) {
 	p.t.Helper()
-	p.WaitFor("the confirmation to have been open 500 ms",
-		`performance.now() - Number(document.querySelector('[data-testid="confirm"]').dataset.openedAt) > 520`)
+	p.WaitFor(fmt.Sprintf("%s to have been open 500 ms", testid),
+		fmt.Sprintf(`performance.now() - Number(document.querySelector('[data-testid=%q]').dataset.openedAt) > 520`, testid))
 }
 
 // submits lists the Idempotency-Keys of the submits the page sent.

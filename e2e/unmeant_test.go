@@ -67,7 +67,7 @@ func TestHeldEnterNeverSubmitsOrConfirms(t *testing.T) {
 	p.fill("150.00")
 	p.Do("pressing Enter", chromedp.KeyEvent(kb.Enter))
 	p.waitPhase("confirming")
-	p.waitDeliberate()
+	p.waitDeliberate("confirm")
 	p.exec(`document.querySelector('[data-testid="confirm-button"]').focus()`)
 	heldEnter(p, 3)
 	p.Click("confirm-back")
@@ -144,8 +144,7 @@ func TestSameRefundAgainAsksFirst(t *testing.T) {
 
 	p.Do("pressing Enter", chromedp.KeyEvent(kb.Enter))
 	p.waitPhase("duplicate")
-	p.WaitFor("the question to have been open 500 ms",
-		`performance.now() - Number(document.querySelector('[data-testid="duplicate"]').dataset.openedAt) > 520`)
+	p.waitDeliberate("duplicate")
 	p.Click("duplicate-button")
 	p.waitStatus("approved")
 	assert.Equal(t, []int64{1234, 1234}, submittedAmounts(t, net), "the deliberate answer sends it again")

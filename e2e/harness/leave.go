@@ -1,15 +1,21 @@
 package harness
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
 
+// LeaveTimeout bounds how long Leave waits for the leaving instance's /readyz to stop answering 200: a proxy
+// that keeps saying ready after it was told to stop is a failure to report, not a test that hangs.
+const LeaveTimeout = 10 * time.Second
+
 // Leave takes instance i away as a rolling deploy does: the proxy is told to stop (its Serve context ends, as
 // on SIGTERM) and the front, like a load balancer's health check, sends it no new request once its /readyz
 // stops answering 200. Requests already on their way to it are answered by it. Leave returns once the
-// instance is out of rotation; the channel closes when the proxy is gone (its shutdown grace over).
-func (f *Front) Leave(i int) <-chan struct{} {
+// instance is out of rotation; the channel closes when the proxy is gone (its shutdown grace over). The error
+// says the instance still answered ready after LeaveTimeout; it stays in rotation then.
+func (f *Front) Leave(i int) (<-chan struct{}, error) {
 	f.mu.Lock()
 	b := f.backends[i]
 	f.mu.Unlock()
@@ -19,13 +25,17 @@ func (f *Front) Leave(i int) <-chan struct{} {
 		close(gone)
 	}()
 	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(LeaveTimeout)
 	for ready(c, b.origin) {
+		if time.Now().After(deadline) {
+			return gone, fmt.Errorf("harness: instance %d (%s) still answers /readyz 200 %v after it was told to stop", i, b.origin, LeaveTimeout)
+		}
 		time.Sleep(20 * time.Millisecond) // the health check's interval
 	}
 	f.mu.Lock()
 	b.up = false
 	f.mu.Unlock()
-	return gone
+	return gone, nil
 }
 
 // ready is one health check: /readyz answers 200.
