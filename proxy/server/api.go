@@ -17,10 +17,13 @@ import (
 )
 
 // serveAPI answers /v1/...: exactly the four refund routes, after CORS, origin, lane-token and rate checks.
-// Nothing else is ever sent upstream. It returns the route's metric label.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
-	if s.preflight(w, r) {
-		return "preflight"
+// Nothing else is ever sent upstream. It labels sw with the route as soon as the route is known, before any
+// check or handler runs, so every line written while serving it (a panic, a refused bearer) names the route.
+func (s *Server) serveAPI(sw *statusWriter, r *http.Request) {
+	sw.route = "other"
+	if s.preflight(sw, r) {
+		sw.route = "preflight"
+		return
 	}
 	rest, _ := httpapi.TrimV1(r.URL.EscapedPath())
 	route, param, allow := httpapi.RouteNone, "", ""
@@ -29,37 +32,36 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) string {
 	}
 	if route == httpapi.RouteNone {
 		if allow != "" {
-			writeProblem(w, methodNotAllowed(w, allow))
+			writeProblem(sw, methodNotAllowed(sw, allow))
 		} else {
-			writeProblem(w, notFound())
+			writeProblem(sw, notFound())
 		}
-		return "other"
+		return
 	}
-	label := route.String()
+	sw.route = route.String()
 	if s.crossOriginRefused(r) {
-		writeProblem(w, crossOriginProblem())
-		return label
+		writeProblem(sw, crossOriginProblem())
+		return
 	}
 	// The token's revocation and rate are checked with each route's first state call: one round trip.
-	c, perr := s.authenticate(w, r)
+	c, perr := s.authenticate(sw, r)
 	if perr != nil {
-		writeProblem(w, perr)
-		return label
+		writeProblem(sw, perr)
+		return
 	}
-	if route != httpapi.RouteSubmit && !s.drainBody(w, r) {
-		return label
+	if route != httpapi.RouteSubmit && !s.drainBody(sw, r) {
+		return
 	}
 	switch route {
 	case httpapi.RouteSubmit:
-		s.submit(w, r, c, param)
+		s.submit(sw, r, c, param)
 	case httpapi.RouteGetInstruction:
-		s.getInstruction(w, r, c, param)
+		s.getInstruction(sw, r, c, param)
 	case httpapi.RouteCancelInstruction:
-		s.cancel(w, r, c, param)
+		s.cancel(sw, r, c, param)
 	case httpapi.RouteGetRefund:
-		s.getRefund(w, r, c, param)
+		s.getRefund(sw, r, c, param)
 	}
-	return label
 }
 
 // drainBody reads (and discards) a bodiless route's body within the size limit: a handler that never reads
@@ -252,7 +254,7 @@ func (s *Server) submitAnswered(w http.ResponseWriter, r *http.Request, rec *sta
 			s.auditFinal(r.Context(), done.Record, inst)
 		}
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, httpapi.RouteSubmit, res)
 }
 
 // settle reports how a reserved submit ended (it runs to its end even if the browser has left); a store
@@ -300,7 +302,7 @@ func (s *Server) getInstruction(w http.ResponseWriter, r *http.Request, c *lane.
 			}
 		}
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, httpapi.RouteGetInstruction, res)
 }
 
 // cancel forwards a DELETE; a 204 or a 409 means the instruction is over and the device is free.
@@ -347,7 +349,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		s.audit(r.Context(), "cancel", append(base, slog.Int("status", res.StatusCode),
 			slog.String("result", payroc.ParseProblem(res.StatusCode, res.Header, res.Body).Code))...)
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, httpapi.RouteCancelInstruction, res)
 }
 
 // getRefund answers only for refunds that came of this lane's instructions.
@@ -370,7 +372,7 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request, c *lane.Claim
 		}
 		return
 	}
-	s.writeUpstream(w, r, res)
+	s.writeUpstream(w, r, httpapi.RouteGetRefund, res)
 }
 
 // lookup is the opening of the routes on one instruction: the request's admission (revocation, rate) and

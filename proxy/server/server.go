@@ -53,7 +53,6 @@ type Server struct {
 	leaveShards [leaveShardCount]context.Context
 	leaveNext   atomic.Uint32
 	draining    atomic.Bool
-	active      atomic.Int64 // requests being served
 
 	warnings []string
 	// audited: the final outcomes this instance has audited (at most once per instance, see noteStatus).
@@ -217,11 +216,9 @@ type statusWriter struct {
 	tokenID string
 }
 
-// ServeHTTP is a small middleware chain around the route switch (route): count the request, tie it to the
-// server's lifetime, log and measure it, turn a panic into a 500 problem, set the security headers.
+// ServeHTTP is a small middleware chain around the route switch (route): tie the request to the server's
+// lifetime, log and measure it, turn a panic into a 500 problem, set the security headers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.active.Add(1)
-	defer s.active.Add(-1)
 	r, release := s.bindToServer(r)
 	defer release()
 	sw := &statusWriter{StatusWriter: httpapi.StatusWriter{ResponseWriter: w}, route: "static"}
@@ -319,8 +316,7 @@ func (s *Server) route(sw *statusWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/v1" || strings.HasPrefix(p, "/v1/"):
-		sw.route = "other"
-		sw.route = s.serveAPI(sw, r)
+		s.serveAPI(sw, r)
 	case p == "/lane":
 		sw.route = "lane"
 		s.serveLane(sw, r)

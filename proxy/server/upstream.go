@@ -61,14 +61,15 @@ func (s *Server) detachedProblem(r *http.Request, err error) *payroc.Error {
 // writeUpstream passes an upstream answer through: status and body, with link.href rewritten to the proxy's
 // origin in JSON bodies. Only Content-Type and Retry-After are
 // kept of its headers. A 401 (Payroc refusing the proxy's own bearer even after a fresh one) becomes a 502: the
-// browser's lane token is not at fault and must not be renewed for it.
+// browser's lane token is not at fault and must not be renewed for it. route names the call in that
+// refusal's log line: the caller knows it, and the one line an operator needs to find the cause must say it.
 //
 // Over HTTP/1 an answer with a body goes out with its Content-Length (net/http would add the same one at the
 // end) and is flushed at once, so the browser has it while the access line and metrics are still being
 // written.
-func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payroc.Response) {
+func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, route httpapi.Route, res *payroc.Response) {
 	if res.StatusCode == http.StatusUnauthorized {
-		s.log.Error("Payroc refused the proxy's bearer token", "method", methodLabel(r.Method), "route", routeOf(w))
+		s.log.Error("Payroc refused the proxy's bearer token", "method", methodLabel(r.Method), "route", route.String())
 		writeProblem(w, problem(payroc.CodeUpstreamError, "Payroc refused the proxy's credentials"))
 		return
 	}
@@ -107,12 +108,4 @@ func (s *Server) writeUpstream(w http.ResponseWriter, r *http.Request, res *payr
 // bodyAllowed reports whether a response with status may carry a body (not 1xx, 204 or 304).
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
-}
-
-// routeOf is the route label of the request w answers, for a log line ("" outside ServeHTTP).
-func routeOf(w http.ResponseWriter) string {
-	if sw, ok := w.(*statusWriter); ok {
-		return sw.route
-	}
-	return ""
 }
