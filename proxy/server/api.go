@@ -94,8 +94,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, c *lane.Claims, 
 		return
 	}
 	if held == state.DeviceBusy && s.freeFinishedHolder(r.Context(), w, c.Lane, serial) {
+		// The retry is the same request, already admitted: no token id, so the store neither checks the
+		// revocation again nor takes a second request from the token's rate.
 		now = s.now()
-		a, held, err = s.state.Reserve(r.Context(), c.ID, state.Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
+		a, held, err = s.state.Reserve(r.Context(), "", state.Reservation{Serial: serial, Key: key, Lane: c.Lane}, now)
 		if e := s.admission(w, a, err); e != nil {
 			s.refuseSubmit(w, r, c, serial, key, e)
 			return

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/posrefund/cloud/internal/clocktest"
 	"github.com/posrefund/cloud/payroc"
 	"github.com/posrefund/cloud/payroc/sim"
 	"github.com/posrefund/cloud/proxy/server"
@@ -35,6 +36,29 @@ func TestFinishedHolderFreesTheDevice(t *testing.T) {
 
 		res, body, _ = h.submit(front1, "1850010868", 1000, "")
 		problemOf(t, res, body, http.StatusConflict, "device-busy") // the new refund, in progress, holds it
+		require.NoError(t, h.sim.Finish(next.RefundInstructionID, payroc.StatusCanceled))
+	})
+}
+
+// A submit that meets a busy device, frees its finished holder and is let through is one request: it takes
+// one request from its token's rate, not one for each try at the device.
+func TestFreedHolderSubmitCostsOneRequest(t *testing.T) {
+	backends(t, func(t *testing.T, state option) {
+		clock := clocktest.New() // no refill while the test runs, however slow the machine
+		h := newHarness(t, state, func(_ *sim.Config, c *server.Config) { c.Rate = 1; c.Now = clock.Now }) // burst 3
+		front1, front2 := h.token("front-1", 50000), h.token("front-2", 50000)
+		held, _ := h.mustSubmit(front1, "1850010868", 1003, "") // no card is presented: stays in progress
+		require.NoError(t, h.sim.Finish(held.RefundInstructionID, payroc.StatusCompleted)) // nobody reads it
+
+		res, body, _ := h.submit(front2, "1850010868", 1003, "")
+		require.Equal(t, http.StatusAccepted, res.StatusCode, "the ended refund still holds the device: %s", body)
+		next := decodeInstruction(t, body)
+		for i := range 2 { // the rest of the burst
+			res, body = h.do("GET", "/v1/refunds/ABCDEFGHIJ", front2, nil, nil)
+			require.Equal(t, http.StatusNotFound, res.StatusCode, "the token's request %d of its burst of 3: %s", i+2, body)
+		}
+		res, body = h.do("GET", "/v1/refunds/ABCDEFGHIJ", front2, nil, nil)
+		problemOf(t, res, body, http.StatusTooManyRequests, "rate-limited")
 		require.NoError(t, h.sim.Finish(next.RefundInstructionID, payroc.StatusCanceled))
 	})
 }

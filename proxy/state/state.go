@@ -24,6 +24,8 @@ type State interface {
 	Admit(ctx context.Context, tokenID string, now time.Time) (Admission, error)
 	// Reserve admits tokenID as Admit does and, when admitted, claims r.Serial's guard for a submit with
 	// r.Key by r.Lane (see ReserveResult for the rules). Each reserved submit must be settled with Settle.
+	// An empty tokenID skips admission, for a request already admitted (a submit retried once its device's
+	// finished holder was freed): one request checks its token and takes from its rate once.
 	Reserve(ctx context.Context, tokenID string, r Reservation, now time.Time) (Admission, ReserveResult, error)
 	// Lookup admits tokenID and, when admitted, returns instruction id if lane made it (found false
 	// otherwise). A found instruction that still holds its device keeps it held (the page is watching).
