@@ -44,11 +44,13 @@ func TestFinishedHolderFreesTheDevice(t *testing.T) {
 // one request from its token's rate, not one for each try at the device.
 func TestFreedHolderSubmitCostsOneRequest(t *testing.T) {
 	backends(t, func(t *testing.T, state option) {
-		clock := clocktest.New() // no refill while the test runs, however slow the machine
-		h := newHarness(t, state, func(_ *sim.Config, c *server.Config) { c.Rate = 1; c.Now = clock.Now }) // burst 3
+		// Rate 1, burst 3, on a clock that does not move: no refill while the test runs, however slow the machine.
+		clock := clocktest.New()
+		h := newHarness(t, state, func(_ *sim.Config, c *server.Config) { c.Rate = 1; c.Now = clock.Now })
 		front1, front2 := h.token("front-1", 50000), h.token("front-2", 50000)
-		held, _ := h.mustSubmit(front1, "1850010868", 1003, "") // no card is presented: stays in progress
-		require.NoError(t, h.sim.Finish(held.RefundInstructionID, payroc.StatusCompleted)) // nobody reads it
+		// No card is presented: the refund stays in progress until it ends unseen.
+		held, _ := h.mustSubmit(front1, "1850010868", 1003, "")
+		require.NoError(t, h.sim.Finish(held.RefundInstructionID, payroc.StatusCompleted))
 
 		res, body, _ := h.submit(front2, "1850010868", 1003, "")
 		require.Equal(t, http.StatusAccepted, res.StatusCode, "the ended refund still holds the device: %s", body)
