@@ -222,17 +222,14 @@ func (o *options) config(getenv func(string) string, logger *slog.Logger) (serve
 		Simulate: o.simulate, TLSCertFile: o.tlsCert, TLSKeyFile: o.tlsKey, ShutdownGrace: o.grace,
 		BusyTimeout: o.busyTimeout, AdminKey: getenv("PROXY_ADMIN_KEY"), Logger: logger, Version: versionString(),
 		AllowOrigins: splitList(o.allowOrigin, "/"),
-		ConfirmAbove: confirmSetting(o.confirmAbove), MerchantName: o.merchantName, MerchantAddress: o.merchantAddress,
+		ConfirmAbove: explicitZero(o.confirmAbove), DuplicateWindow: explicitZero(o.duplicateWindow),
+		MerchantName: o.merchantName, MerchantAddress: o.merchantAddress,
 	}
 	if o.confirmAbove < 0 {
 		return cfg, errors.New("-confirm-above must be 0 (confirm every refund) or more")
 	}
-	cfg.DuplicateWindow = o.duplicateWindow
-	switch {
-	case o.duplicateWindow < 0:
+	if o.duplicateWindow < 0 {
 		return cfg, errors.New("-duplicate-window must be 0 (never ask) or more")
-	case o.duplicateWindow == 0:
-		cfg.DuplicateWindow = -1 // server.Config's "never asks"
 	}
 	if o.rate == 0 {
 		return cfg, errors.New("-rate 0 would refuse everything: give a positive rate, or a negative one for no limit")
@@ -447,9 +444,10 @@ func tokenFlags(stderr io.Writer) (*tokenSpec, *flag.FlagSet) {
 	return spec, fs
 }
 
-// confirmSetting maps the -confirm-above flag (0: confirm every refund) to server.Config.ConfirmAbove
-// (where 0 means the default and a negative value every refund).
-func confirmSetting(flagValue int64) int64 {
+// explicitZero maps a flag whose 0 is a setting of its own (-confirm-above 0: confirm every refund;
+// -duplicate-window 0: never ask) to its server.Config field, where 0 means the default and a negative value
+// stands for the flag's 0.
+func explicitZero[T ~int64](flagValue T) T {
 	if flagValue == 0 {
 		return -1
 	}

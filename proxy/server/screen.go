@@ -42,7 +42,7 @@ func (s *Server) hostAllowed(r *http.Request) bool {
 	if host == "" {
 		return false
 	}
-	if host == s.publicHost || host == normalHost(s.cfg.Addr) {
+	if host == s.publicHost || host == s.addrHost {
 		return true
 	}
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && host == normalHost(a.String()) {

@@ -41,6 +41,7 @@ type Server struct {
 	cop          *http.CrossOriginProtection
 	publicOrigin string // PublicURL without a trailing slash, or ""
 	publicHost   string // PublicURL's host, normalised (normalHost), or ""
+	addrHost     string // Config.Addr, normalised (normalHost): hostAllowed compares every Host with it
 
 	// drain: baseCtx is the parent of every request's context; it is cancelled when the shutdown grace is
 	// over, so open long-polls answer at once.
@@ -88,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 		allowOrigins: make(map[string]bool, len(cfg.AllowOrigins)),
 		cop:          http.NewCrossOriginProtection(),
 		publicOrigin: strings.TrimRight(cfg.PublicURL, "/"),
+		addrHost:     normalHost(cfg.Addr),
 	}
 	if u, err := url.Parse(s.publicOrigin); err == nil {
 		s.publicHost = normalHost(u.Host)
