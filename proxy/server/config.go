@@ -117,7 +117,9 @@ type Config struct {
 }
 
 // StateSettings are the state rules that follow from c (its defaults filled in): build a shared state with
-// them, so every backend applies the same busy timeouts, rate and bounds as the memory one would.
+// them, so every backend applies the same busy timeouts, rate and bounds as the memory one would. Rate,
+// BusyTimeout, StateTTL and MaxEntries serve only here, so their defaults are state.Settings.WithDefaults'
+// alone (setDefaults leaves them zero): one place, which every backend also applies.
 func (c Config) StateSettings() state.Settings {
 	c.setDefaults()
 	set := state.Settings{TTL: c.StateTTL, BusyTimeout: c.BusyTimeout, SendTimeout: c.CallTimeout, Rate: c.Rate,
@@ -136,9 +138,6 @@ func (c *Config) setDefaults() {
 	if c.WebDir == "" {
 		c.WebDir = "web"
 	}
-	if c.Rate == 0 {
-		c.Rate = state.DefaultRate
-	}
 	if c.MaxPollsPerLane == 0 {
 		c.MaxPollsPerLane = 64
 	}
@@ -147,15 +146,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 30 * time.Second
-	}
-	if c.BusyTimeout <= 0 {
-		c.BusyTimeout = state.DefaultBusyTimeout
-	}
-	if c.StateTTL <= 0 {
-		c.StateTTL = state.DefaultTTL
-	}
-	if c.MaxEntries <= 0 {
-		c.MaxEntries = state.DefaultMaxEntries
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = payroc.MaxRequestBytes

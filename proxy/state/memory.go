@@ -56,8 +56,8 @@ func NewMemory(set Settings) *Memory {
 	}
 }
 
-// The defaults of the settings the proxy's configuration shares with its state (server.Config names them
-// too: it takes them from here).
+// The defaults of the settings the proxy's configuration shares with its state, applied by WithDefaults
+// (server.Config leaves them zero and its StateSettings fills them from here).
 const (
 	DefaultTTL         = 24 * time.Hour
 	DefaultBusyTimeout = 3 * time.Minute

@@ -1,6 +1,6 @@
 // Package statetest is the one suite every state.State backend passes: the device guard's rules, lane
 // ownership of instructions, refunds and keys, the per-token rate limit and the revocation list. The memory
-// backend runs it in proxy/server, the Redis backend in proxy/state/redis.
+// backend runs it in proxy/state, the Redis backend in proxy/state/redis.
 package statetest
 
 import (
