@@ -102,7 +102,11 @@ func TestFinalOutcomeAuditedWhenTheStoreAnswerIsLost(t *testing.T) {
 			l.armed = true
 			l.mu.Unlock()
 			path := "/v1/refund-instructions/" + inst.RefundInstructionID
+			// The refund ends on its own shortly (each poll is held at most the simulator's hold); the deadline
+			// only turns a proxy that never meets the failing store into a failure instead of a hang.
+			deadline := time.Now().Add(30 * time.Second)
 			for {
+				require.True(t, time.Now().Before(deadline), "the final status never reached the failing store")
 				res, body := h.do("GET", path, tok, nil, nil)
 				if res.StatusCode == http.StatusServiceUnavailable {
 					break
