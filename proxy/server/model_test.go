@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"github.com/posrefund/cloud/proxy/server"
 	"github.com/posrefund/cloud/proxy/state"
 	redisstate "github.com/posrefund/cloud/proxy/state/redis"
+	"github.com/posrefund/cloud/proxy/state/statetest"
 )
 
 // The proxy model: a rapid state machine of submits, replays, status reads and cancels from two lanes on two
@@ -256,22 +256,6 @@ func TestProxyModel(t *testing.T) {
 	}
 }
 
-// dropsGuard forgets that a submit may have reached its device.
-type dropsGuard struct{ state.State }
-
-func (d dropsGuard) Settle(ctx context.Context, s state.Settlement, now time.Time) (state.Settled, error) {
-	s.NothingCreated = true
-	return d.State.Settle(ctx, s, now)
-}
-
-// losesAudit never says a final outcome is new.
-type losesAudit struct{ state.State }
-
-func (l losesAudit) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
-	rec, _, err := l.State.Observe(ctx, id, st, refundID, now)
-	return rec, false, err
-}
-
 // The proxy model finds each planted bug within its default number of histories.
 func TestProxyModelFindsPlantedBugs(t *testing.T) {
 	rapidtest.ExpectFailures(t, time.Second) // each history is a whole rig: little time shrinking
@@ -280,8 +264,8 @@ func TestProxyModelFindsPlantedBugs(t *testing.T) {
 		plant      func(state.State) state.State
 		planted    func(cleanup func(func())) // a bug planted in the proxy itself
 	}{
-		{"guard dropped", "runs two instructions", func(s state.State) state.State { return dropsGuard{s} }, nil},
-		{"audit lost", "never audited", func(s state.State) state.State { return losesAudit{s} }, nil},
+		{"guard dropped", "runs two instructions", func(s state.State) state.State { return statetest.DropsGuard{State: s} }, nil},
+		{"audit lost", "never audited", func(s state.State) state.State { return statetest.LosesAudit{State: s} }, nil},
 		{"key not canonicalised", "was refused", nil, server.PlantKeySpelling},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

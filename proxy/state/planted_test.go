@@ -16,25 +16,7 @@ import (
 	"github.com/posrefund/cloud/proxy/state/statetest"
 )
 
-// Planted bugs, each a test-only switch over the memory store.
-
-// dropsGuard forgets that a submit whose answer was lost may have reached the device.
-type dropsGuard struct{ state.State }
-
-func (d dropsGuard) Settle(ctx context.Context, s state.Settlement, now time.Time) (state.Settled, error) {
-	if s.Accepted == nil {
-		s.NothingCreated = true
-	}
-	return d.State.Settle(ctx, s, now)
-}
-
-// losesAudit never says a final outcome is seen for the first time.
-type losesAudit struct{ state.State }
-
-func (l losesAudit) Observe(ctx context.Context, id string, st payroc.Status, refundID string, now time.Time) (state.Instruction, bool, error) {
-	rec, _, err := l.State.Observe(ctx, id, st, refundID, now)
-	return rec, false, err
-}
+// A planted bug of this package's own (the others are statetest's, shared with the proxy model).
 
 // forgetsEarly drops an instruction's record once it is final, before its TTL: its lane can no longer read it.
 type forgetsEarly struct {
@@ -70,8 +52,8 @@ func TestDifferentialFindsPlantedBugs(t *testing.T) {
 		name  string
 		plant func(state.State) state.State
 	}{
-		{"drops the guard after a lost answer", func(s state.State) state.State { return dropsGuard{s} }},
-		{"loses an audit", func(s state.State) state.State { return losesAudit{s} }},
+		{"drops the guard after a lost answer", func(s state.State) state.State { return statetest.DropsGuard{State: s} }},
+		{"loses an audit", func(s state.State) state.State { return statetest.LosesAudit{State: s} }},
 		{"forgets a record early", func(s state.State) state.State {
 			return forgetsEarly{State: s, mu: &sync.Mutex{}, ended: map[string]bool{}}
 		}},
