@@ -2,7 +2,7 @@
 // elapsed time, the one status message, the error box of a refund that did not finish, Cancel, and the
 // connection indicator. render(state) draws it all.
 import { deviceWords, has, responseWords, t } from './strings.js';
-import { RUNNING } from './state.js';
+import { isFinal, RUNNING } from './state.js';
 import { deviceLabel, money } from './form.js';
 
 const $ = (id) => document.getElementById(id);
@@ -115,7 +115,7 @@ function steps(state) {
 export function liveOffer(state) {
   const { phase, refund, pendingOffer: p } = state;
   if (phase !== 'error' || !p || p.idempotencyKey !== refund?.key || !p.refundInstructionId) return null;
-  return ['completed', 'failure', 'canceled'].includes(p.status) ? null : p;
+  return isFinal(p.status) ? null : p;
 }
 
 /** Draws the progress panel from the state. */

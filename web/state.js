@@ -27,6 +27,14 @@ export const PHASES = {
 /** Phases in which a refund may be running on a card reader: the form is locked, Cancel may show. */
 export const RUNNING = new Set(['sending', 'recovering', 'inProgress', 'canceling', 'reading']);
 
+const FINAL = new Set(['completed', 'failure', 'canceled']);
+
+/**
+ * Whether an instruction status is final: the card reader does nothing more for it, so Cancel has nothing to
+ * stop and its record may be forgotten. One list, so that the banner and Cancel never disagree about it.
+ */
+export function isFinal(status) { return FINAL.has(status); }
+
 /** A fresh state: nothing loaded, nothing running. */
 export function initialState() {
   return {

@@ -1,7 +1,7 @@
 // unfinished.js — refunds of this browser that have not finished: the one taken up on load (run here, or
 // watched read-only while another tab of the till runs it, and taken over when that tab lets go), the other
 // tabs' messages, the card readers they keep busy, and the banner's offer to resume (or forget) the next one.
-import { RUNNING } from './state.js';
+import { isFinal, RUNNING } from './state.js';
 import { Tabs } from './tabs.js';
 import { page, store } from './page.js';
 import { announce, drive, ranHere, startedAt, stopDriving } from './run.js';
@@ -74,7 +74,7 @@ function watchOther(refund) {
       // The tab that ran it is still open and said how the run ended (an error its cashier sees, with
       // Resume): nothing is sent again from here; the refund is offered here as it is there.
       if (left && (now.phase === 'idle' || now.phase === 'done' || now.phase === 'error') && !now.pendingOffer) {
-        store.set({ pendingOffer: left, forgettable: ['completed', 'failure', 'canceled'].includes(left.status) });
+        store.set({ pendingOffer: left, forgettable: isFinal(left.status) });
       }
     } else if (left && (now.phase === 'watching' || now.phase === 'idle' || now.phase === 'done' || now.phase === 'error')) {
       await drive(left.idempotencyKey, left.request, true, left, { takenOver: 'closed' });
@@ -144,5 +144,5 @@ export async function offerNext() {
   if (RUNNING.has(s.phase) || s.phase === 'watching' || s.pendingOffer) return;
   const list = await page.payroc.pending().catch(() => []);
   const next = list.filter((p) => !tabs.waiting.has(p.idempotencyKey)).at(-1);
-  if (next) store.set({ pendingOffer: next, forgettable: ['completed', 'failure', 'canceled'].includes(next.status) });
+  if (next) store.set({ pendingOffer: next, forgettable: isFinal(next.status) });
 }
