@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"sync/atomic"
 	"testing"
 
@@ -37,4 +38,33 @@ func TestAStaleSavedTokenIsRenewedOnceFromTheTokenSource(t *testing.T) {
 	require.Equal(t, "approved", st, "the refund with a stale saved token ended %q (%s: %q)", st, p.Attr("error", "data-code"), p.Text("error-message"))
 	assert.Positive(t, renewals.Load(), "the token source was asked")
 	assert.LessOrEqual(t, renewals.Load(), int32(2), "once for /lane and once for the module at most")
+}
+
+// A revoked lane token is never renewed: the back office ended this till's sign-in on purpose, and a token
+// fetched from the token source behind its back would undo that. The tab reloaded with its revoked saved token
+// says the sign-in was withdrawn, and asks the token source nothing.
+func TestARevokedSavedTokenIsNotRenewed(t *testing.T) {
+	t.Parallel()
+	var p *pos
+	var renewals atomic.Int32 // chromedp calls the exposed function on its own goroutine
+	p = openPOS(t, beforeLoad(func(tab *harness.Tab) {
+		tab.Do("exposing payrocGetLaneToken", chromedp.ExposeFunc("payrocGetLaneToken", func(ctx context.Context, _ []any) (string, error) {
+			renewals.Add(1)
+			tok, err := env.stack.Proxy.LaneToken(ctx, p.spec.request(t))
+			return tok.Token, err
+		}))
+	}))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, env.stack.Proxy.URL+"/admin/lane-tokens/"+p.token.TokenID, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+env.stack.AdminKey)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, res.Body.Close())
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+
+	p.Reload()
+	p.WaitReady()
+	assert.Equal(t, "unavailable", p.phase(), "the page with a revoked token")
+	assert.Equal(t, "lane-token-revoked", p.Attr("error", "data-code"))
+	assert.Zero(t, renewals.Load(), "a revoked token was renewed behind the back office's back")
 }

@@ -1,6 +1,7 @@
 // token.js — the page's lane token and its lane: the token from the link the till was opened with (then
 // kept in sessionStorage for reloads of this tab), else the merchant's hook payrocGetLaneToken(), else the
-// simulator's /dev/token through the module's devToken; and GET /lane with it, renewing it once on a 401.
+// simulator's /dev/token through the module's devToken; and GET /lane with it, renewing it once on a 401
+// (never a revoked one).
 import { devToken, PayrocError } from './payroc.js';
 
 const TOKEN_KEY = 'pos.laneToken'; // sessionStorage: survives a reload of this tab only
@@ -57,14 +58,21 @@ export async function firstToken(baseURL) {
   return newToken(baseURL);
 }
 
-/** GET /lane: the lane's card readers and limits. A 401 (an expired or stale saved token) renews the token once. */
+// REVOKED: the back office ended this till's sign-in on purpose; a new token from the token source would undo
+// that behind its back, so a revoked token is never renewed (as the module's own getToken, payroc.d.ts).
+const REVOKED = 'lane-token-revoked';
+
+/**
+ * GET /lane: the lane's card readers and limits. A 401 (an expired or stale saved token) renews the token once;
+ * a revoked one does not.
+ */
 export async function fetchLane(baseURL) {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(`${baseURL}/lane`, { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'omit' });
     if (res.ok) return res.json();
     const problem = await res.json().catch(() => null);
     const code = problem?.type?.split('#').pop() || `http-${res.status}`;
-    if (res.status === 401 && attempt === 0) {
+    if (res.status === 401 && attempt === 0 && code !== REVOKED) {
       try {
         await newToken(baseURL);
         continue;
