@@ -72,14 +72,14 @@ function wire() {
   form.el.suggestB.addEventListener('click', () => pickSuggestion(1));
   form.el.confirmButton.addEventListener('click', confirmRefund);
   form.el.confirmBack.addEventListener('click', backFromConfirm);
-  form.el.confirm.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); }); // Escape
+  // Escape on a question is its modal dialog's cancel (the dialog hears every Escape while open): Back.
+  form.el.confirm.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); });
   form.el.duplicateButton.addEventListener('click', confirmRefund);
   form.el.duplicateBack.addEventListener('click', backFromConfirm);
   form.el.duplicate.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); });
   // A held key repeats: a repeated Enter never submits, confirms or presses anything (it would send the
   // same refund again and again, each ended and re-sent by the key's auto-repeat).
   document.addEventListener('keydown', (e) => { if (e.repeat && e.key === 'Enter') e.preventDefault(); }, { capture: true });
-  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') backFromConfirm(); });
   form.el.newOrderId.addEventListener('click', () => store.set(form.orderPatch(store.state, form.newOrderId())));
   progress.el.cancel.addEventListener('click', cancelRefund);
   receipt.el.print.addEventListener('click', () => print('page'));
