@@ -60,9 +60,21 @@ function switchLanguage() {
   store.set({ language: language(), ...form.relabelPatch(store.state) });
 }
 
+// act runs a control's action, which may be asynchronous: what it throws (a module gone, a bug) shows in the
+// error panel (its PayrocError code, else internal-error), never as an unhandled rejection nobody sees.
+async function act(action) {
+  try {
+    await action();
+  } catch (err) {
+    console.error(err);
+    const code = err instanceof PayrocError ? err.code : 'internal-error';
+    if (store.can('error')) store.go('error', { error: { code }, focus: focusOn('error') });
+  }
+}
+
 function wire() {
   const field = (name) => (e) => store.set(form.fieldPatch(store.state, name, e.target.value));
-  form.el.form.addEventListener('submit', (e) => { e.preventDefault(); startRefund(); });
+  form.el.form.addEventListener('submit', (e) => { e.preventDefault(); act(startRefund); });
   form.el.amount.addEventListener('input', () => typed(form.el.amount.value));
   form.el.device.addEventListener('change', field('device'));
   form.el.orderId.addEventListener('input', field('orderId'));
@@ -70,23 +82,23 @@ function wire() {
   form.el.operator.addEventListener('input', field('operator'));
   form.el.suggestA.addEventListener('click', () => pickSuggestion(0));
   form.el.suggestB.addEventListener('click', () => pickSuggestion(1));
-  form.el.confirmButton.addEventListener('click', confirmRefund);
+  form.el.confirmButton.addEventListener('click', () => act(confirmRefund));
   form.el.confirmBack.addEventListener('click', backFromConfirm);
   // Escape on a question is its modal dialog's cancel (the dialog hears every Escape while open): Back.
   form.el.confirm.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); });
-  form.el.duplicateButton.addEventListener('click', confirmRefund);
+  form.el.duplicateButton.addEventListener('click', () => act(confirmRefund));
   form.el.duplicateBack.addEventListener('click', backFromConfirm);
   form.el.duplicate.addEventListener('cancel', (e) => { e.preventDefault(); backFromConfirm(); });
   // A held key repeats: a repeated Enter never submits, confirms or presses anything (it would send the
   // same refund again and again, each ended and re-sent by the key's auto-repeat).
   document.addEventListener('keydown', (e) => { if (e.repeat && e.key === 'Enter') e.preventDefault(); }, { capture: true });
   form.el.newOrderId.addEventListener('click', () => store.set(form.orderPatch(store.state, form.newOrderId())));
-  progress.el.cancel.addEventListener('click', cancelRefund);
+  progress.el.cancel.addEventListener('click', () => act(cancelRefund));
   receipt.el.print.addEventListener('click', () => print('page'));
   receipt.el.print80.addEventListener('click', () => print('80mm'));
   receipt.el.newRefund.addEventListener('click', newRefund);
-  el.resume.addEventListener('click', resumeOffered);
-  el.forget.addEventListener('click', forgetOffered);
+  el.resume.addEventListener('click', () => act(resumeOffered));
+  el.forget.addEventListener('click', () => act(forgetOffered));
   el.langSwitch.addEventListener('click', switchLanguage);
   // The clock of the elapsed time and of the connection indicator.
   setInterval(() => {

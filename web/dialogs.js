@@ -12,18 +12,14 @@ const ASKING = new Set(['confirming', 'duplicate']);
 
 /**
  * The Refund button of the confirmation or of the duplicate question: runs the refund asked about, unless
- * pressed too soon after the question opened to be meant.
+ * pressed too soon after the question opened to be meant. The page leaves the question at once (runRefund):
+ * a second press, or Back, finds it gone.
  */
 export function confirmRefund() {
   const s = store.state;
-  if (!ASKING.has(s.phase) || performance.now() - s.confirmOpenedAt < DELIBERATE_MS) return;
-  if (confirmedOpening === s.confirmOpenedAt) return; // a second click before the refund's lock is granted
-  confirmedOpening = s.confirmOpenedAt;
-  runRefund(page.payroc.newIdempotencyKey(), s.refund.request, {});
+  if (!ASKING.has(s.phase) || performance.now() - s.confirmOpenedAt < DELIBERATE_MS) return null;
+  return runRefund(page.payroc.newIdempotencyKey(), s.refund.request, {});
 }
-
-// confirmedOpening: the opening (its time) of the question whose Refund was pressed: one refund per question.
-let confirmedOpening = null;
 
 /** The Back button of either question (or Escape): back to the form, nothing sent. */
 export function backFromConfirm() {
@@ -34,7 +30,7 @@ export function backFromConfirm() {
 /** The banner's Resume button. */
 export async function resumeOffered() {
   const p = store.state.pendingOffer;
-  if (!p || RUNNING.has(store.state.phase)) return;
+  if (!p || !store.can('recovering')) return; // a refund under way (this one, at a second press) or a question
   await runRefund(p.idempotencyKey, p.request, { recovered: true, known: p });
   await offerNext();
 }

@@ -39,13 +39,13 @@ export function remembered() {
   }
 }
 
-let starting = false; // from the press of Refund until the refund (or the confirmation) starts
+// STARTABLE: the phases Refund starts a refund from (one running, or a question open, ignores it).
+const STARTABLE = new Set(['idle', 'done', 'error', 'watching']);
 
 /** The Refund button: checks the form, then runs the refund (or asks to confirm it first). */
 export async function startRefund() {
-  const s = store.state;
-  if (starting || !page.payroc || !['idle', 'done', 'error', 'watching'].includes(s.phase)) return;
-  const read = form.readForm(s);
+  if (!page.payroc || !STARTABLE.has(store.state.phase)) return;
+  const read = form.readForm(store.state);
   if (read.errors) {
     store.set({ fieldErrors: read.errors, focus: form.firstError(read.errors) });
     return;
@@ -55,13 +55,10 @@ export async function startRefund() {
   remember(request);
   // An unfinished refund of the same order: the same refund again is finished under its own key (a new key
   // could refund the card twice); a different refund of that order waits until the first is settled.
-  starting = true;
-  let earlier;
-  try {
-    earlier = (await page.payroc.pending().catch(() => [])).find((p) => p.request?.order?.orderId === request.order.orderId);
-  } finally {
-    starting = false;
-  }
+  const earlier = (await page.payroc.pending().catch(() => [])).find((p) => p.request?.order?.orderId === request.order.orderId);
+  // A second press while the list was read got here too: the first to get here moved the page on (a refund
+  // under way, or a question), and the other, finding it so, does nothing.
+  if (!STARTABLE.has(store.state.phase)) return;
   if (earlier && !sameRefund(earlier.request, request)) {
     store.go('error', { refund: null, outcome: null, pendingOffer: earlier, forgettable: false,
       error: { code: 'unfinished-refund', orderId: request.order.orderId }, focus: focusOn('resume-button') });
@@ -94,10 +91,13 @@ export async function startRefund() {
 
 /**
  * Runs one refund in this tab, new (known unset) or unfinished (recovered), holding its lock so no other tab
- * of this browser runs it at the same time.
+ * of this browser runs it at the same time. The page shows it under way at once, before the lock is asked
+ * for: every later press (Refund, the confirmation's, Resume, Cancel beside it) and Back or Escape finds it
+ * so, and none sends it again or takes back the confirmation it came from.
  */
 export async function runRefund(key, request, { recovered = false, known = null, cancel = false }) {
-  await tabs.hold(key, () => drive(key, request, recovered, known, { cancel }));
+  enter(key, request, recovered, known);
+  await tabs.hold(key, () => drive(key, request, recovered, known, { cancel, entered: true }));
   await refreshLocks();
 }
 
@@ -135,23 +135,23 @@ export function stopDriving(key) {
  * cancel: Cancel was pressed for it (beside Resume, after its watch ended): it is canceled at once.
  * takenOver: this tab took it over from a tab that closed ('closed') or was in the background ('hidden'); the
  * banner says so, not "reloaded".
+ * entered: runRefund already shows it under way (enter), from before its lock was granted.
  */
-export async function drive(key, request, recovered, known, { takenOver = '', cancel = false } = {}) {
-  const id = known?.refundInstructionId ?? null;
-  const status = known?.status ?? null;
-  if (known && !(await stillPending(key))) return; // another tab finished it meanwhile
+export async function drive(key, request, recovered, known, { takenOver = '', cancel = false, entered = false } = {}) {
+  const unfinished = !known || (await stillPending(key));
+  if (entered && !shownEntered(key)) return; // the page moved on while the lock was asked for: nothing is sent
+  if (!unfinished) { // another tab finished it meanwhile
+    if (entered) store.go('idle', { refund: null, focus: focusOn('amount') });
+    return;
+  }
+  // The page moves first: should it refuse, nothing below has claimed the refund for this tab.
+  if (!entered) enter(key, request, recovered, known, takenOver);
   const stop = new AbortController();
   driving.set(key, stop);
   runsHere(key);
-  store.go(recovered ? 'recovering' : 'sending', {
-    refund: { key, request, id, status, startedAt: startedAt(known), recovered, takenOver, owner: 'self', cancelTooLate: false, cancelTrouble: null },
-    outcome: null, error: null, fieldErrors: {}, pendingOffer: null, forgettable: false, forgetConfirm: false,
-    // What is taken up shows in the (locked) form too, so that a failed or canceled one can be sent again.
-    ...(recovered ? form.showPatch(store.state, request) : { focus: focusOn('progress-title', { preventScroll: true }) }),
-  });
   // A recovered refund whose instruction is known to be waiting for the card shows so at once (with Cancel):
   // the first long-poll may take a minute to answer while nothing changes.
-  if (recovered && id && status === 'inProgress') store.go('inProgress');
+  if (recovered && known?.refundInstructionId && known.status === 'inProgress') store.go('inProgress');
   announce();
   if (cancel && store.state.phase === 'inProgress') cancelRefund(); // the Cancel pressed beside Resume
   const onStatus = (inst) => statusSeen(key, inst);
@@ -168,6 +168,24 @@ export async function drive(key, request, recovered, known, { takenOver = '', ca
       runsHere(null);
     }
   }
+}
+
+// enter shows the refund of key as this tab's, under way: sending, or recovering an unfinished one (its
+// details in the locked form, so that a failed or canceled one can be sent again).
+function enter(key, request, recovered, known, takenOver = '') {
+  store.go(recovered ? 'recovering' : 'sending', {
+    refund: { key, request, id: known?.refundInstructionId ?? null, status: known?.status ?? null, startedAt: startedAt(known),
+      recovered, takenOver, owner: 'self', cancelTooLate: false, cancelTrouble: null },
+    outcome: null, error: null, fieldErrors: {}, pendingOffer: null, forgettable: false, forgetConfirm: false,
+    ...(recovered ? form.showPatch(store.state, request) : { focus: focusOn('progress-title', { preventScroll: true }) }),
+  });
+}
+
+// shownEntered says whether the page still shows the refund of key as entered and not yet run here.
+function shownEntered(key) {
+  const s = store.state;
+  return (s.phase === 'sending' || s.phase === 'recovering') && s.refund?.key === key && s.refund.owner === 'self' &&
+    !driving.has(key);
 }
 
 // startedAt is when the refund was submitted, so the elapsed time counts the customer's wait across reloads

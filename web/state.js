@@ -15,7 +15,8 @@ export const PHASES = {
   confirming: ['idle', 'sending'],
   duplicate: ['idle', 'sending'],
   sending: ['inProgress', 'reading', 'done', 'error', 'watching'],
-  recovering: ['inProgress', 'reading', 'done', 'error', 'watching'],
+  // recovering → idle: another tab finished the refund while this one waited for its lock.
+  recovering: ['inProgress', 'reading', 'done', 'error', 'watching', 'idle'],
   inProgress: ['inProgress', 'canceling', 'reading', 'done', 'error', 'watching'],
   canceling: ['inProgress', 'canceling', 'reading', 'done', 'error', 'watching'],
   reading: ['reading', 'done', 'error', 'watching'],
