@@ -102,18 +102,14 @@ func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
 	dev, dev2 := newDevice(t), newDevice(t)
 	p := openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
 	older, newer := newUUID(), newUUID()
-	record := func(key string, d sim.Device, order string, amount int) string {
-		return `localStorage.setItem('payroc.pending.` + key + `', JSON.stringify({ idempotencyKey: '` + key + `',
-			request: { serialNumber: '` + d.SerialNumber + `', processingTerminalId: '` + d.ProcessingTerminalID + `',
-				order: { orderId: '` + order + `', description: 'Refund for order ` + order + `', amount: ` + itoa(amount) + `, currency: 'USD' } },
-			updatedAt: new Date().toISOString(), createdAt: new Date().toISOString() }));`
-	}
 	// The newer is taken up on load; the older is offered in the banner once that one is done.
-	p.exec(record(older, dev2, "ORDER-1001", 1777) + record(newer, dev, "ORDER-1002", 1888))
+	p.exec(recordPending(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") +
+		recordPending(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
 	p.Reload()
 	p.WaitReady()
 	p.waitStatus("approved")
 	p.WaitVisible("resume-button")
+	p.WaitText("resume-text", "17.77")
 
 	gateLocks(p)
 	p.Click("resume-button")

@@ -44,6 +44,16 @@ func TestSubmitAnswerLostStillOneRefund(t *testing.T) {
 	assert.Equal(t, "approved", p.receipt().Outcome)
 }
 
+// recordPending is the script that leaves an unfinished refund of amount (USD cents) on d in the page's
+// storage, as the module records one before sending it: submitted, no answer seen, last updated at (the later
+// one is taken up first on load).
+func recordPending(key string, d sim.Device, order string, amount int, at string) string {
+	return `localStorage.setItem('payroc.pending.` + key + `', JSON.stringify({ idempotencyKey: '` + key + `',
+		request: { serialNumber: '` + d.SerialNumber + `', processingTerminalId: '` + d.ProcessingTerminalID + `',
+			order: { orderId: '` + order + `', description: 'Refund for order ` + order + `', amount: ` + itoa(amount) + `, currency: 'USD' } },
+		updatedAt: '` + at + `', createdAt: new Date().toISOString() }));`
+}
+
 // Two unfinished refunds of this browser (submitted, no answer seen, as a reload leaves them): on load the
 // latest is taken up by itself; the other is offered in the banner once that one is done, and resuming it
 // finishes it under its own key. One refund each.
@@ -53,13 +63,8 @@ func TestSecondUnfinishedRefundIsOfferedAfterTheFirst(t *testing.T) {
 	dev, dev2 := newDevice(t), newDevice(t)
 	p := openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
 	older, newer := newUUID(), newUUID()
-	record := func(key string, d sim.Device, order string, amount int, at string) string {
-		return `localStorage.setItem('payroc.pending.` + key + `', JSON.stringify({ idempotencyKey: '` + key + `',
-			request: { serialNumber: '` + d.SerialNumber + `', processingTerminalId: '` + d.ProcessingTerminalID + `',
-				order: { orderId: '` + order + `', description: 'Refund for order ` + order + `', amount: ` + itoa(amount) + `, currency: 'USD' } },
-			updatedAt: '` + at + `', createdAt: new Date().toISOString() }));`
-	}
-	p.exec(record(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") + record(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
+	p.exec(recordPending(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") +
+		recordPending(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
 	p.Reload()
 	p.WaitReady()
 	p.waitStatus("approved")
