@@ -123,3 +123,17 @@ func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
 	assert.Equal(t, 1, instructionsOf(older))
 	assert.Equal(t, 1, refundsOf(older))
 }
+
+// A refund whose lock request fails (the browser refuses it): nothing is sent, and the page says the refund
+// did not finish rather than staying on "Sending" with the failure an unhandled rejection nobody sees.
+func TestARefusedLockIsShownNotLost(t *testing.T) {
+	t.Parallel()
+	p := openPOS(t)
+	net := p.RecordNetwork()
+	p.fill("7.00")
+	p.exec(`navigator.locks.request = () => Promise.reject(new Error('e2e: the lock is refused'))`)
+	p.Click("refund-button")
+	p.waitPhase("error")
+	assert.Equal(t, "internal-error", p.Attr("error", "data-code"))
+	assert.Empty(t, submits(net), "nothing sent without the lock")
+}
