@@ -94,15 +94,15 @@ func TestConfirmedRefundIsNotTakenBackBeforeItsLock(t *testing.T) {
 	assert.Equal(t, 1, instructionsOf(keys[0]))
 }
 
-// Resume pressed twice before the resumed refund's lock is granted: the refund is taken up at the first
-// press; the second finds it running and queues no second run.
-func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
-	t.Parallel()
+// offerOlder leaves two unfinished refunds in a fresh page's storage and reloads it: the newer (18.88) is
+// taken up on load and approved; the older (17.77, ORDER-1001) is then offered in the banner. It returns the
+// page and the older refund's key.
+func offerOlder(t *testing.T) (*pos, string) {
+	t.Helper()
 	setupOrFail(t)
 	dev, dev2 := newDevice(t), newDevice(t)
 	p := openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
 	older, newer := newUUID(), newUUID()
-	// The newer is taken up on load; the older is offered in the banner once that one is done.
 	p.exec(recordPending(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") +
 		recordPending(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
 	p.Reload()
@@ -110,7 +110,14 @@ func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
 	p.waitStatus("approved")
 	p.WaitVisible("resume-button")
 	p.WaitText("resume-text", "17.77")
+	return p, older
+}
 
+// Resume pressed twice before the resumed refund's lock is granted: the refund is taken up at the first
+// press; the second finds it running and queues no second run.
+func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
+	t.Parallel()
+	p, older := offerOlder(t)
 	gateLocks(p)
 	p.Click("resume-button")
 	waitLockAsked(p)
@@ -122,6 +129,24 @@ func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
 	assert.Equal(t, 1, locksAsked(p), "the second Resume queued a second run behind the lock")
 	assert.Equal(t, 1, instructionsOf(older))
 	assert.Equal(t, 1, refundsOf(older))
+}
+
+// Resume pressed, and the refund finished elsewhere (its record gone, as when another tab of the till
+// finished it) before its lock is granted: the page, taking it up since the press, goes back to the form
+// and sends nothing.
+func TestResumedRefundFinishedElsewhereBeforeItsLockSendsNothing(t *testing.T) {
+	t.Parallel()
+	p, older := offerOlder(t)
+	gateLocks(p)
+	p.Click("resume-button")
+	waitLockAsked(p)
+	require.Equal(t, "recovering", p.phase())
+	p.exec(`localStorage.removeItem('payroc.pending.` + older + `')`)
+	openLocks(p)
+	p.waitPhase("idle")
+	assert.Equal(t, "amount", p.activeTestID(), "back in the amount field")
+	assert.False(t, p.Visible("resume-banner"), "nothing left to offer")
+	assert.Zero(t, instructionsOf(older), "the refund finished elsewhere was sent from here")
 }
 
 // A refund whose lock request fails (the browser refuses it): nothing is sent, and the page says the refund
