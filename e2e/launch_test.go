@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/posrefund/cloud/e2e/harness"
-	"github.com/posrefund/cloud/payroc/sim"
 )
 
 // The gap between deciding to refund and the refund's Web Lock being granted: the page has moved on at the
@@ -94,30 +93,11 @@ func TestConfirmedRefundIsNotTakenBackBeforeItsLock(t *testing.T) {
 	assert.Equal(t, 1, instructionsOf(keys[0]))
 }
 
-// offerOlder leaves two unfinished refunds in a fresh page's storage and reloads it: the newer (18.88) is
-// taken up on load and approved; the older (17.77, ORDER-1001) is then offered in the banner. It returns the
-// page and the older refund's key.
-func offerOlder(t *testing.T) (*pos, string) {
-	t.Helper()
-	setupOrFail(t)
-	dev, dev2 := newDevice(t), newDevice(t)
-	p := openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
-	older, newer := newUUID(), newUUID()
-	p.exec(recordPending(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") +
-		recordPending(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
-	p.Reload()
-	p.WaitReady()
-	p.waitStatus("approved")
-	p.WaitVisible("resume-button")
-	p.WaitText("resume-text", "17.77")
-	return p, older
-}
-
 // Resume pressed twice before the resumed refund's lock is granted: the refund is taken up at the first
 // press; the second finds it running and queues no second run.
 func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
 	t.Parallel()
-	p, older := offerOlder(t)
+	p, older, _ := offerOlder(t)
 	gateLocks(p)
 	p.Click("resume-button")
 	waitLockAsked(p)
@@ -136,7 +116,7 @@ func TestResumePressedTwiceBeforeItsLockRunsItOnce(t *testing.T) {
 // and sends nothing.
 func TestResumedRefundFinishedElsewhereBeforeItsLockSendsNothing(t *testing.T) {
 	t.Parallel()
-	p, older := offerOlder(t)
+	p, older, _ := offerOlder(t)
 	gateLocks(p)
 	p.Click("resume-button")
 	waitLockAsked(p)

@@ -59,18 +59,7 @@ func recordPending(key string, d sim.Device, order string, amount int, at string
 // finishes it under its own key. One refund each.
 func TestSecondUnfinishedRefundIsOfferedAfterTheFirst(t *testing.T) {
 	t.Parallel()
-	setupOrFail(t)
-	dev, dev2 := newDevice(t), newDevice(t)
-	p := openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
-	older, newer := newUUID(), newUUID()
-	p.exec(recordPending(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") +
-		recordPending(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
-	p.Reload()
-	p.WaitReady()
-	p.waitStatus("approved")
-	assert.Contains(t, p.receipt().Amount, "18.88", "the latest unfinished refund is taken up first")
-	p.WaitVisible("resume-banner")
-	p.WaitText("resume-text", "17.77")
+	p, older, newer := offerOlder(t)
 	assert.Contains(t, p.Text("resume-text"), "ORDER-1001")
 	p.Click("resume-button")
 	p.WaitFor("the resumed 17.77 refund to be approved", `document.querySelector('[data-testid="status"]').dataset.status === "approved" &&
@@ -82,6 +71,26 @@ func TestSecondUnfinishedRefundIsOfferedAfterTheFirst(t *testing.T) {
 	}
 	assert.Empty(t, p.pending())
 	p.WaitHidden("resume-banner")
+}
+
+// offerOlder leaves two unfinished refunds in a fresh page's storage and reloads it: the newer (18.88) is
+// taken up on load and approved; the older (17.77, ORDER-1001) is then offered in the banner. It returns the
+// page and the older and newer refunds' keys.
+func offerOlder(t *testing.T) (p *pos, older, newer string) {
+	t.Helper()
+	setupOrFail(t)
+	dev, dev2 := newDevice(t), newDevice(t)
+	p = openPOS(t, onDevice(dev), withLane(laneSpec{devices: []sim.Device{dev, dev2}}))
+	older, newer = newUUID(), newUUID()
+	p.exec(recordPending(older, dev2, "ORDER-1001", 1777, "2026-01-01T10:00:00Z") +
+		recordPending(newer, dev, "ORDER-1002", 1888, "2026-01-01T10:05:00Z"))
+	p.Reload()
+	p.WaitReady()
+	p.waitStatus("approved")
+	assert.Contains(t, p.receipt().Amount, "18.88", "the latest unfinished refund is taken up first")
+	p.WaitVisible("resume-banner")
+	p.WaitText("resume-text", "17.77")
+	return p, older, newer
 }
 
 // A proxy restarted (a deploy) while a refund waits for the card forgets the instruction. The page goes on
